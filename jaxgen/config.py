@@ -1,0 +1,119 @@
+"""The base experiment config: every field jaxgen reads is defined here once, with a comment.
+
+Experiment files in `configs/` call `base_config()` and override a few fields. `validate()` is the one
+place where incompatible values are rejected, with a message that names the field.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+
+def base_config() -> ml_collections.ConfigDict:
+    """Return the unlocked base config; experiment files override fields and return it."""
+    c = ml_collections.ConfigDict()
+    c.seed = 0  # every random draw (init, noise, data order) derives from this
+
+    c.data = ml_collections.ConfigDict()
+    c.data.name = "mnist"  # 'mnist' (offline sources) or a TFDS name ('fashion_mnist', 'celeb_a')
+    c.data.source = "auto"  # auto | cache | idx | mirror | tfds (auto: cache -> idx -> mirror -> tfds)
+    c.data.idx_dir = ""  # folder with train-images-idx3-ubyte[.gz] etc. (the originals' ./data)
+    c.data.tfds_dir = ""  # TFDS data_dir; empty = TFDS default (~/tensorflow_datasets)
+    c.data.image_size = 32  # MNIST is zero-padded 28 -> 32; CelebA is centre-cropped and resized
+    c.data.val_size = 0  # images held out of the end of train as a validation split
+
+    c.model = ml_collections.ConfigDict()
+    c.model.name = ""  # a name in jaxgen.models.REGISTRY
+    c.model.latent_dim = 100  # size of the noise / code vector
+    c.model.width = 64  # channels of the first conv layer; later layers double it
+    c.model.gan_loss = "non_saturating"  # non_saturating | minimax (GAN family)
+    c.model.n_critic = 1  # discriminator updates per generator update
+    c.model.clip_value = 0.01  # WGAN: critic weights are clipped to [-c, c] after every update
+    c.model.recon_loss = "mse"  # mse | bce (autoencoders)
+    c.model.conv_impl = "auto"  # auto | xla | matmul: how conv layers are lowered (see jaxgen/layers.py)
+
+    c.optim = ml_collections.ConfigDict()
+    c.optim.name = "adam"  # adam | rmsprop | sgd; one optimizer per network
+    c.optim.lr = 2e-4  # learning rate of every network
+    c.optim.b1 = 0.5  # Adam beta1 (DCGAN setting)
+    c.optim.b2 = 0.999  # Adam beta2
+    c.optim.decay = 0.99  # RMSProp decay (PyTorch's alpha)
+    c.optim.momentum = 0.0  # SGD / RMSProp momentum
+    c.optim.weight_decay = 0.0  # decoupled weight decay (0 = off)
+
+    c.train = ml_collections.ConfigDict()
+    c.train.batch_size = 64  # global batch, split over all local devices
+    c.train.num_steps = 10_000  # one step = one pass through the model's list of updates
+    c.train.steps_per_call = 0  # steps fused into one compiled call (lax.scan); 0 = per-backend default
+    c.train.log_every = 100  # steps between metric logs (the only host transfers of metrics)
+    c.train.eval_every = 1000  # steps between sample grids and evaluation metrics
+    c.train.checkpoint_every = 1000  # steps between checkpoints
+    c.train.keep_checkpoints = 3  # how many recent checkpoints are kept
+    c.train.num_grid_images = 64  # images in each sample / reconstruction grid
+    c.train.compilation_cache = True  # use JAX's persistent compilation cache (see jaxgen/train.py)
+
+    c.sample = ml_collections.ConfigDict()
+    c.sample.num = 1000  # images written by --mode=sample
+    c.sample.seed = 1  # key for --mode=sample, separate from training noise
+    return c
+
+
+_CHOICES = {
+    "data.source": ("auto", "cache", "idx", "mirror", "tfds"),
+    "model.gan_loss": ("non_saturating", "minimax"),
+    "model.recon_loss": ("mse", "bce"),
+    "model.conv_impl": ("auto", "xla", "matmul"),
+    "optim.name": ("adam", "rmsprop", "sgd"),
+}
+
+_POSITIVE = (
+    "model.latent_dim",
+    "model.width",
+    "model.n_critic",
+    "data.image_size",
+    "train.batch_size",
+    "train.num_steps",
+    "train.log_every",
+    "train.eval_every",
+    "train.checkpoint_every",
+    "train.keep_checkpoints",
+    "train.num_grid_images",
+    "sample.num",
+)
+
+
+class ConfigError(ValueError):
+    """An invalid config value; the message names the field."""
+
+
+def _get(config: ml_collections.ConfigDict, dotted: str):
+    value = config
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+    """Raise ConfigError naming the first field whose value is invalid or incompatible."""
+    from jaxgen.models import REGISTRY  # late import: models import this module
+
+    if config.model.name not in REGISTRY:
+        raise ConfigError(f"model.name={config.model.name!r} is not a model; choose one of {sorted(REGISTRY)}")
+    for field, choices in _CHOICES.items():
+        if _get(config, field) not in choices:
+            raise ConfigError(f"{field}={_get(config, field)!r} is invalid; choose one of {list(choices)}")
+    for field in _POSITIVE:
+        if not _get(config, field) > 0:
+            raise ConfigError(f"{field}={_get(config, field)!r} must be positive")
+    if config.optim.lr <= 0:
+        raise ConfigError(f"optim.lr={config.optim.lr} must be positive")
+    if config.data.val_size < 0:
+        raise ConfigError(f"data.val_size={config.data.val_size} must be >= 0")
+    if config.train.steps_per_call < 0:
+        raise ConfigError(f"train.steps_per_call={config.train.steps_per_call} must be >= 0 (0 = automatic)")
+    if config.data.name != "mnist" and config.data.source in ("cache", "idx", "mirror"):
+        raise ConfigError(
+            f"data.source={config.data.source!r} only serves MNIST; data.name={config.data.name!r} needs 'tfds'"
+        )
+    if config.data.source == "idx" and not config.data.idx_dir:
+        raise ConfigError("data.source='idx' needs data.idx_dir, the folder holding the IDX files")

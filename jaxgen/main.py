@@ -1,0 +1,100 @@
+"""Command line: `python -m jaxgen.main --config=configs/wgan.py --workdir=runs/wgan [--mode=sample]`.
+
+Flags only; the work is done by library calls (jaxgen.train, jaxgen.sample).
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from jaxgen import config as config_lib
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Experiment config file, e.g. configs/wgan.py.", lock_config=True)
+flags.DEFINE_string("workdir", None, "Folder for checkpoints, metrics, pictures; rerunning resumes from it.")
+flags.DEFINE_enum("mode", "train", ["train", "sample"], "train (resumes if workdir has a checkpoint) or sample.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def run(argv) -> int:
+    """Dispatch on --mode; return the process exit status."""
+    del argv
+    config = FLAGS.config
+    try:
+        config_lib.validate(config)
+    except config_lib.ConfigError as e:
+        print(f"jaxgen: invalid config: {e}", file=sys.stderr)
+        return 2
+    from jaxgen import train as train_lib
+    from jaxgen.data import DataError
+
+    try:
+        if FLAGS.mode == "train":
+            train_lib.train(config, FLAGS.workdir)
+        else:
+            from jaxgen.sample import sample_from_checkpoint
+
+            sample_from_checkpoint(config, FLAGS.workdir)
+    except train_lib.TrainingInterrupted as e:
+        train_lib.log(f"{e}; checkpoint saved. Run the same command again to resume.")
+        return 128 + e.signum
+    except (config_lib.ConfigError, DataError, train_lib.NonFiniteLossError, FileNotFoundError) as e:
+        print(f"jaxgen: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def check_overrides(argv: list[str]) -> str | None:
+    """Return a one-line error for the first --config.a.b=v naming no field of the base config, else None.
+
+    Every field is defined in jaxgen.config.base_config, so overrides can be checked before absl parses
+    them (ml-collections would raise a bare AttributeError traceback).
+    """
+    base = config_lib.base_config()
+    for arg in argv[1:]:
+        if not arg.startswith("--config."):
+            continue
+        path = arg[len("--config.") :].split("=", 1)[0].split(".")
+        node = base
+        for depth, part in enumerate(path):
+            fields = sorted(node.keys()) if hasattr(node, "keys") else []
+            if part not in fields:
+                where = ".".join(path[:depth]) or "the config"
+                close = difflib.get_close_matches(part, fields, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                return f"unknown config field {'.'.join(path)!r} in {arg}: {hint}fields of {where}: {fields}"
+            node = node[part]
+    return None
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl flag parsing where a bad override or config file ends in one line and exit status 2."""
+    error = check_overrides(argv)
+    if error:
+        print(f"jaxgen: {error}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        remaining = FLAGS(argv)
+        FLAGS.config.seed  # noqa: B018 - loads the config file now, inside this error handling
+    except flags.Error as e:
+        print(f"jaxgen: {e}", file=sys.stderr)
+        sys.exit(2)
+    except (AttributeError, KeyError, ValueError, TypeError, OSError) as e:
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        print(f"jaxgen: could not load --config: {lines[-1] if lines else type(e).__name__}", file=sys.stderr)
+        sys.exit(2)
+    return remaining
+
+
+def main() -> None:
+    """Entry point of `python -m jaxgen.main`."""
+    logging.set_verbosity(logging.WARNING)  # orbax logs every file operation at INFO
+    app.run(lambda argv: sys.exit(run(argv)), flags_parser=parse_flags)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""Model registry: name -> family factory. The only way the trainer finds a model.
+
+A factory is `make(model_config, optimizer, image_shape) -> Family` (see jaxgen/models/family.py).
+"""
+
+from __future__ import annotations
+
+from jaxgen.models import autoencoder, classifier, gan
+from jaxgen.models.family import Family, Update, apply_net, init_networks
+
+REGISTRY = {
+    "classifier": classifier.make,
+    "ae": autoencoder.make,
+    "gan": gan.make_gan,
+    "wgan": gan.make_wgan,
+}
+
+__all__ = ["REGISTRY", "Family", "Update", "apply_net", "init_networks"]

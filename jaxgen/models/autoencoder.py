@@ -1,0 +1,92 @@
+"""Autoencoders. Foundation: the seeds' DCGAN-style conv autoencoder (latent 100, or 2 for the manifold)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgen import layers, losses
+from jaxgen.models.family import Family, Update, apply_net
+
+
+class ConvEncoder(nn.Module):
+    """[B, S, S, C] -> codes [B, latent_dim] (DCGAN down stack + dense)."""
+
+    latent_dim: int
+    widths: Sequence[int]
+    impl: str = "xla"
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        return nn.Dense(self.latent_dim)(layers.DownStack(self.widths, impl=self.impl)(x, train))
+
+
+class ConvDecoder(nn.Module):
+    """codes [B, latent_dim] -> pre-activation images [B, S, S, C] (DCGAN up stack)."""
+
+    widths: Sequence[int]
+    out_channels: int = 1
+    impl: str = "xla"
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        return layers.UpStack(self.widths, self.out_channels, impl=self.impl)(z, train)
+
+
+def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+    """Conv autoencoder family: networks 'enc' and 'dec', one reconstruction update over both."""
+    size, _, channels = image_shape
+    enc = ConvEncoder(model.latent_dim, layers.down_widths(model.width), impl=model.conv_impl)
+    dec = ConvDecoder(layers.up_widths(model.width, size), channels, impl=model.conv_impl)
+    kind = model.recon_loss
+
+    def decode(params, state, z, train):
+        logits, state = apply_net(dec, "dec", params, state, z, train=train)
+        return (logits if kind == "bce" else jax.nn.sigmoid(logits)), state
+
+    def loss(params, state, batch, key):
+        """Reconstruction error of batch['image'] [B, S, S, C], per pixel ('mse' or 'bce' on logits)."""
+        del key
+        codes, state = apply_net(enc, "enc", params, state, batch["image"], train=True)
+        output, state = decode(params, state, codes, train=True)
+        err = losses.reconstruction_loss(output, batch["image"], kind).mean()
+        return err, ({f"recon_{kind}": err}, state)
+
+    def reconstruct(params, state, images):
+        codes, _ = apply_net(enc, "enc", params, state, images, train=False)
+        output, _ = decode(params, state, codes, train=False)
+        return jax.nn.sigmoid(output) if kind == "bce" else output
+
+    def sample(params, state, key, n):
+        # A plain AE has no prior; decoding N(0, I) codes is the seeds' "random samples" picture.
+        z = jax.random.normal(key, (n, model.latent_dim))
+        output, _ = decode(params, state, z, train=False)
+        return {"images": jax.nn.sigmoid(output) if kind == "bce" else output}
+
+    def evaluate(params, state, batch):
+        recon = reconstruct(params, state, batch["image"])
+        return {
+            "mse": losses.reconstruction_loss(recon, batch["image"], "mse"),
+            "bce": losses.reconstruction_loss(
+                jnp.log(jnp.clip(recon, 1e-6, 1 - 1e-6)) - jnp.log1p(-jnp.clip(recon, 1e-6, 1 - 1e-6)),
+                batch["image"], "bce",
+            ),
+        }  # fmt: skip
+
+    return Family(
+        networks={"enc": enc, "dec": dec},
+        example_inputs={
+            "enc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+            "dec": (jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32),),
+        },
+        optimizers={"enc": optimizer, "dec": optimizer},
+        updates=(Update("ae", ("enc", "dec"), loss),),
+        sample=sample,
+        reconstruct=reconstruct,
+        evaluate=evaluate,
+    )

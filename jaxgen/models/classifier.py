@@ -1,0 +1,58 @@
+"""The seeds' MNIST CNN classifier: conv 64/128/256/512 (k4 s2), BatchNorm, LeakyReLU 0.2, dense -> 10.
+
+It is also the feature extractor of the evaluation metrics (later issue), so it stays small and exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgen import layers, losses
+from jaxgen.models.family import Family, Update, apply_net
+
+
+class CNN(nn.Module):
+    """[B, S, S, C] in [0, 1] -> logits [B, num_classes]."""
+
+    widths: Sequence[int] = (64, 128, 256, 512)
+    num_classes: int = 10
+    impl: str = "xla"
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        x = layers.DownStack(self.widths, use_batch_norm=True, impl=self.impl)(x, train)
+        return nn.Dense(self.num_classes)(x)
+
+
+def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+    """Classifier family: one network 'cls', one cross-entropy update."""
+    cls = CNN(layers.down_widths(model.width), impl=model.conv_impl)
+
+    def loss(params, state, batch, key):
+        """Mean cross-entropy of batch['label'] under cls(batch['image']) [B, 10]."""
+        del key
+        logits, state = apply_net(cls, "cls", params, state, batch["image"], train=True)
+        ce = losses.softmax_cross_entropy(logits, batch["label"])
+        accuracy = jnp.mean(jnp.argmax(logits, -1) == batch["label"])
+        return ce.mean(), ({"loss": ce.mean(), "accuracy": accuracy}, state)
+
+    def evaluate(params, state, batch):
+        logits, _ = apply_net(cls, "cls", params, state, batch["image"], train=False)
+        return {
+            "accuracy": (jnp.argmax(logits, -1) == batch["label"]).astype(jnp.float32),
+            "loss": losses.softmax_cross_entropy(logits, batch["label"]),
+        }
+
+    return Family(
+        networks={"cls": cls},
+        example_inputs={"cls": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),)},
+        optimizers={"cls": optimizer},
+        updates=(Update("cls", ("cls",), loss),),
+        evaluate=evaluate,
+    )

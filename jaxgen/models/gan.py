@@ -1,0 +1,120 @@
+"""Unconditional GANs on the DCGAN architecture.
+
+- GAN / DCGAN: Goodfellow et al. 2014 (arXiv:1406.2661); Radford et al. 2015 (arXiv:1511.06434).
+- WGAN with weight clipping: Arjovsky et al. 2017 (arXiv:1701.07875) - RMSProp, n_critic = 5, c = 0.01.
+
+Generators end in tanh ([-1, 1]); real images are mapped to [-1, 1] with `data.to_signed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgen import layers, losses, optim
+from jaxgen.data import from_signed, to_signed
+from jaxgen.models.family import Family, Update, apply_net
+
+
+class Generator(nn.Module):
+    """z [B, latent] -> images [B, S, S, C] in [-1, 1]."""
+
+    widths: Sequence[int]
+    out_channels: int = 1
+    impl: str = "xla"
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        return jnp.tanh(layers.UpStack(self.widths, self.out_channels, impl=self.impl)(z, train))
+
+
+class Discriminator(nn.Module):
+    """images [B, S, S, C] in [-1, 1] -> one logit / critic score per image [B]."""
+
+    widths: Sequence[int]
+    use_batch_norm: bool = True
+    impl: str = "xla"
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        h = layers.DownStack(self.widths, self.use_batch_norm, impl=self.impl)(x, train)
+        return nn.Dense(1, kernel_init=layers.dcgan_init)(h)[:, 0]
+
+
+def _adversarial_family(
+    model: ml_collections.ConfigDict,
+    image_shape,
+    disc_optimizer: optax.GradientTransformation,
+    gen_optimizer: optax.GradientTransformation,
+    disc_objective: Callable[[jax.Array, jax.Array], jax.Array],
+    gen_objective: Callable[[jax.Array], jax.Array],
+) -> Family:
+    """A generator/discriminator pair trained by alternating updates with the given per-example objectives."""
+    size, _, channels = image_shape
+    gen = Generator(layers.up_widths(model.width, size), channels, impl=model.conv_impl)
+    disc = Discriminator(layers.down_widths(model.width), impl=model.conv_impl)
+    latent = model.latent_dim
+
+    def generate(params, state, key, n, train):
+        z = jax.random.normal(key, (n, latent))
+        return apply_net(gen, "gen", params, state, z, train=train)
+
+    def disc_loss(params, state, batch, key):
+        """disc_objective(D(x), D(G(z))) averaged over the batch; x = batch['image'] [B, S, S, C]."""
+        fake, state = generate(params, state, key, batch["image"].shape[0], train=True)
+        real_scores, state = apply_net(disc, "disc", params, state, to_signed(batch["image"]), train=True)
+        fake_scores, state = apply_net(disc, "disc", params, state, jax.lax.stop_gradient(fake), train=True)
+        loss = disc_objective(real_scores, fake_scores).mean()
+        metrics = {"loss": loss, "real_score": real_scores.mean(), "fake_score": fake_scores.mean()}
+        return loss, (metrics, state)
+
+    def gen_loss(params, state, batch, key):
+        """gen_objective(D(G(z))) averaged over a batch of the same size as the real batch."""
+        fake, state = generate(params, state, key, batch["image"].shape[0], train=True)
+        fake_scores, state = apply_net(disc, "disc", params, state, fake, train=True)
+        loss = gen_objective(fake_scores).mean()
+        return loss, ({"loss": loss}, state)
+
+    def sample(params, state, key, n):
+        images, _ = generate(params, state, key, n, train=False)
+        return {"images": from_signed(images)}
+
+    return Family(
+        networks={"gen": gen, "disc": disc},
+        example_inputs={
+            "gen": (jax.ShapeDtypeStruct((1, latent), jnp.float32),),
+            "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+        },
+        optimizers={"gen": gen_optimizer, "disc": disc_optimizer},
+        updates=(Update("disc", ("disc",), disc_loss, repeat=model.n_critic), Update("gen", ("gen",), gen_loss)),
+        sample=sample,
+    )
+
+
+def make_gan(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+    """DCGAN with the minimax or non-saturating generator loss (model.gan_loss)."""
+    return _adversarial_family(
+        model,
+        image_shape,
+        optimizer,
+        optimizer,
+        losses.gan_discriminator_loss,
+        lambda fake: losses.gan_generator_loss(fake, model.gan_loss),
+    )
+
+
+def make_wgan(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+    """WGAN: critic params clipped to [-c, c] after each update by an optax transform."""
+    return _adversarial_family(
+        model,
+        image_shape,
+        optax.chain(optimizer, optim.clip_params(model.clip_value)),
+        optimizer,
+        losses.wasserstein_critic_loss,
+        losses.wasserstein_generator_loss,
+    )

@@ -1,0 +1,44 @@
+"""Optimizers from the config, and optimizer tricks written as optax transforms."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+
+def make_optimizer(optim: ml_collections.ConfigDict) -> optax.GradientTransformation:
+    """The optimizer every network gets unless its family wraps it (e.g. WGAN's clipping)."""
+    if optim.name == "adam":
+        opt = optax.adam(optim.lr, b1=optim.b1, b2=optim.b2)
+    elif optim.name == "rmsprop":
+        # PyTorch's RMSprop (used by the WGAN reference code): eps outside the square root.
+        opt = optax.rmsprop(optim.lr, decay=optim.decay, eps=1e-8, momentum=optim.momentum or None)
+    elif optim.name == "sgd":
+        opt = optax.sgd(optim.lr, momentum=optim.momentum or None)
+    else:
+        raise ValueError(f"optim.name={optim.name!r} is not an optimizer")
+    if optim.weight_decay:
+        opt = optax.chain(opt, optax.add_decayed_weights(-optim.lr * optim.weight_decay))
+    return opt
+
+
+def clip_params(limit: float) -> optax.GradientTransformation:
+    """Keep every parameter in [-limit, limit] after the update (WGAN weight clipping, arXiv:1701.07875).
+
+    Chain it last: it rewrites the update u into clip(p + u) - p, so `optax.apply_updates` lands on the
+    clipped value (up to one float rounding).
+    """
+
+    def init_fn(params):
+        del params
+        return optax.EmptyState()
+
+    def update_fn(updates, state, params=None):
+        if params is None:
+            raise ValueError("clip_params needs params")
+        clipped = jax.tree.map(lambda p, u: jnp.clip(p + u, -limit, limit) - p, params, updates)
+        return clipped, state
+
+    return optax.GradientTransformation(init_fn, update_fn)

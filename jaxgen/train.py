@@ -1,0 +1,416 @@
+"""THE trainer: one jitted, data-parallel loop for every model family.
+
+- State is one pytree: {"step", "params", "state", "opt_state"} for all networks of the family.
+- Randomness: the step's key is `fold_in(train_key, step)`; data order is a pure function of (seed, epoch).
+  Nothing random is threaded through the loop, so restoring the state resumes the run exactly.
+- The training set lives on the device (uint8, replicated); each batch is gathered and sharded over the
+  local devices along the batch axis (`jax.sharding`), so gradients are all-reduced by XLA.
+- `train.steps_per_call` steps run per compiled call (`lax.scan`); metrics stay on device until logging.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import orbax.checkpoint as ocp
+from jax.sharding import AxisType, NamedSharding
+from jax.sharding import PartitionSpec as P
+from tqdm import tqdm
+
+from jaxgen import config as config_lib
+from jaxgen import viz
+from jaxgen.data import Dataset, batch_indices, epoch_order, load_dataset, to_float
+from jaxgen.metric_writer import MetricWriter
+from jaxgen.models import REGISTRY, Family, init_networks
+from jaxgen.optim import make_optimizer
+
+TrainState = dict[str, Any]  # {"step": int32 [], "params", "state", "opt_state"}
+
+# Measured on a 2-core CPU (experiments/README.md): a lax.scan over conv steps ran slower per step than
+# separate calls, so CPU fuses nothing; on accelerators fusing steps removes per-call dispatch.
+DEFAULT_STEPS_PER_CALL = {"cpu": 1, "gpu": 50, "tpu": 50}
+
+
+class NonFiniteLossError(RuntimeError):
+    """A training loss became NaN or infinite."""
+
+
+class TrainingInterrupted(Exception):
+    """SIGTERM / SIGINT arrived; a checkpoint was saved."""
+
+    def __init__(self, signum: int, step: int):
+        super().__init__(f"stopped by {signal.Signals(signum).name} at step {step}")
+        self.signum, self.step = signum, step
+
+
+def log(message: str) -> None:
+    """One line of run progress on stderr (the progress bar shares the stream)."""
+    tqdm.write(f"[jaxgen] {message}", file=sys.stderr)
+
+
+# ----------------------------------------------------------------------------------------- setup
+
+
+def enable_compilation_cache(directory: Path | None = None) -> Path:
+    """Turn on JAX's persistent compilation cache ($JAXGEN_CACHE_DIR or ~/.cache/jaxgen/xla)."""
+    import os
+
+    directory = directory or Path(os.environ.get("JAXGEN_CACHE_DIR") or Path.home() / ".cache" / "jaxgen" / "xla")
+    directory.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(directory))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return directory
+
+
+def build_family(config: ml_collections.ConfigDict, image_shape: tuple[int, int, int]) -> Family:
+    """Look the model up in the registry and build it from its config section."""
+    return REGISTRY[config.model.name](config.model, make_optimizer(config.optim), image_shape)
+
+
+@dataclasses.dataclass(frozen=True)
+class Keys:
+    """Named root keys derived from the config seed."""
+
+    init: jax.Array
+    data: jax.Array
+    train: jax.Array
+    grid: jax.Array
+
+    @classmethod
+    def from_seed(cls, seed: int) -> Keys:
+        root = jax.random.key(seed)
+        return cls(*(jax.random.fold_in(root, i) for i in range(4)))
+
+
+def init_state(family: Family, key: jax.Array) -> TrainState:
+    """Fresh parameters, optimizer states and step 0."""
+    params, state = init_networks(family, key)
+    opt_state = {name: family.optimizers[name].init(params[name]) for name in sorted(family.networks)}
+    return {"step": jnp.zeros((), jnp.int32), "params": params, "state": state, "opt_state": opt_state}
+
+
+def batches_per_step(family: Family) -> int:
+    """Every update repetition draws its own batch (WGAN's critic sees 5 fresh batches per step)."""
+    return sum(update.repeat for update in family.updates)
+
+
+# ----------------------------------------------------------------------------------------- the step
+
+
+def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
+    """One training step: run the family's updates in order. Pure: (state, data, ...) -> (state, metrics)."""
+    batch_sharding = NamedSharding(mesh, P("data"))
+    n_batches = batches_per_step(family)
+
+    def get_batch(data, orders, first_epoch, counter):
+        idx = batch_indices(orders, first_epoch, counter, batch_size)
+        batch = {"image": to_float(data["images"][idx]), "label": data["labels"][idx]}
+        return jax.lax.with_sharding_constraint(batch, batch_sharding)
+
+    def apply_update(update, params, model_state, opt_state, batch, key):
+        def objective(trainable, model_state):
+            return update.loss({**params, **trainable}, model_state, batch, key)
+
+        trainable = {name: params[name] for name in update.networks}
+        (loss, (metrics, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(trainable, model_state)
+        params, opt_state = dict(params), dict(opt_state)
+        for name in update.networks:
+            updates, opt_state[name] = family.optimizers[name].update(grads[name], opt_state[name], params[name])
+            params[name] = optax.apply_updates(params[name], updates)
+        return params, model_state, opt_state, {"loss": loss, **metrics}
+
+    def train_step(ts: TrainState, data, orders, first_epoch, train_key) -> tuple[TrainState, dict]:
+        step = ts["step"]
+        key = jax.random.fold_in(train_key, step)
+        params, model_state, opt_state = ts["params"], ts["state"], ts["opt_state"]
+        metrics, draw = {}, 0
+        for update in family.updates:
+            for _ in range(update.repeat):
+                batch = get_batch(data, orders, first_epoch, step * n_batches + draw)
+                draw += 1
+                params, model_state, opt_state, update_metrics = apply_update(
+                    update, params, model_state, opt_state, batch, jax.random.fold_in(key, draw)
+                )
+            metrics.update({f"{update.name}/{k}": v for k, v in update_metrics.items()})
+        new_ts = {"step": step + 1, "params": params, "state": model_state, "opt_state": opt_state}
+        return new_ts, metrics
+
+    return train_step
+
+
+def make_multi_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
+    """k steps per compiled call; returns metrics stacked [k]. The state buffers are donated."""
+    train_step = make_train_step(family, batch_size, mesh)
+
+    @functools.partial(jax.jit, static_argnames="k", donate_argnums=0)
+    def multi_step(ts, data, orders, first_epoch, train_key, k: int):
+        if k == 1:
+            ts, metrics = train_step(ts, data, orders, first_epoch, train_key)
+            return ts, jax.tree.map(lambda x: x[None], metrics)
+        return jax.lax.scan(lambda s, _: train_step(s, data, orders, first_epoch, train_key), ts, None, length=k)
+
+    return multi_step
+
+
+# ----------------------------------------------------------------------------------------- evaluation
+
+
+def evaluate_split(family: Family, ts: TrainState, images: jax.Array, labels: jax.Array, chunk: int = 500) -> dict:
+    """Mean of family.evaluate's per-example metrics over a whole split (one compiled call)."""
+    n = images.shape[0]
+    chunk = min(chunk, n)
+    n_chunks = math.ceil(n / chunk)
+    pad = n_chunks * chunk - n
+    return _evaluate_chunks(family, ts["params"], ts["state"], images, labels, n_chunks, chunk, pad)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 5, 6, 7))
+def _evaluate_chunks(family, params, state, images, labels, n_chunks, chunk, pad):
+    images = jnp.pad(images, ((0, pad),) + ((0, 0),) * (images.ndim - 1))
+    labels = jnp.pad(labels, (0, pad))
+    mask = (jnp.arange(n_chunks * chunk) < n_chunks * chunk - pad).reshape(n_chunks, chunk)
+
+    def one(args):
+        x, y = args
+        return family.evaluate(params, state, {"image": to_float(x), "label": y})
+
+    per_example = jax.lax.map(one, (images.reshape(n_chunks, chunk, *images.shape[1:]), labels.reshape(n_chunks, chunk)))
+    return {k: jnp.sum(v * mask) / jnp.sum(mask) for k, v in per_example.items()}
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def _sample(family, params, state, key, n):
+    return family.sample(params, state, key, n)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _reconstruct(family, params, state, images):
+    return family.reconstruct(params, state, to_float(images))
+
+
+def write_pictures(family: Family, ts: TrainState, data: dict, keys: Keys, workdir: Path, n: int, tag: str) -> None:
+    """Sample grid (fixed noise across the run) and, for autoencoders, a reconstruction grid."""
+    if family.sample is not None:
+        images = np.asarray(_sample(family, ts["params"], ts["state"], keys.grid, n)["images"])
+        viz.save_grid(workdir / "samples" / f"samples_{tag}.png", images)
+    if family.reconstruct is not None:
+        originals = data["test_images"][:n]
+        recon = np.asarray(_reconstruct(family, ts["params"], ts["state"], originals))
+        viz.save_reconstructions(workdir / "samples" / f"reconstructions_{tag}.png", to_float(originals), recon)
+
+
+# ----------------------------------------------------------------------------------------- checkpoints
+
+
+def checkpoint_manager(workdir: Path, keep: int) -> ocp.CheckpointManager:
+    """Orbax manager in workdir/checkpoints; orbax writes to a temporary folder and renames (atomic)."""
+    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=False)
+    return ocp.CheckpointManager((workdir / "checkpoints").absolute(), options=options)
+
+
+def restore_latest(manager: ocp.CheckpointManager, target: TrainState) -> TrainState | None:
+    """Restore the newest checkpoint into target's structure and shardings; None if there is none."""
+    step = manager.latest_step()
+    if step is None:
+        return None
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+    return manager.restore(step, args=ocp.args.StandardRestore(abstract))
+
+
+# ----------------------------------------------------------------------------------------- the loop
+
+
+def resolve_steps_per_call(config: ml_collections.ConfigDict, batches_in_step: int, batches_per_epoch: int) -> int:
+    """Configured steps per call, or the per-backend default; bounded so a call spans at most 2 epochs."""
+    k = config.train.steps_per_call or DEFAULT_STEPS_PER_CALL.get(jax.default_backend(), 1)
+    k = min(k, config.train.log_every, config.train.num_steps)
+    if k * batches_in_step > batches_per_epoch:
+        if config.train.steps_per_call:
+            raise config_lib.ConfigError(
+                f"train.steps_per_call={k} needs {k * batches_in_step} batches per call, more than one epoch "
+                f"({batches_per_epoch} batches); lower it"
+            )
+        k = max(1, batches_per_epoch // batches_in_step)
+    return k
+
+
+def _crossed(before: int, after: int, every: int) -> bool:
+    return after // every > before // every
+
+
+def _device_data(dataset: Dataset, replicated: NamedSharding) -> dict[str, jax.Array]:
+    arrays = {
+        "images": dataset.train_images,
+        "labels": dataset.train_labels,
+        "test_images": dataset.test_images,
+        "test_labels": dataset.test_labels,
+    }
+    return {k: jax.device_put(v, replicated) for k, v in arrays.items()}
+
+
+class _SignalFlag:
+    """Records SIGTERM / SIGINT so the loop can checkpoint and stop between compiled calls."""
+
+    def __init__(self):
+        self.signum = None
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        del frame
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def train(config: ml_collections.ConfigDict, workdir: str | Path, dataset: Dataset | None = None) -> TrainState:
+    """Train (or resume) the configured model in workdir; returns the final state."""
+    config_lib.validate(config)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    if config.train.compilation_cache:
+        enable_compilation_cache()
+    (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))
+
+    dataset = dataset or load_dataset(config.data)
+    batch_size = config.train.batch_size
+    devices = jax.local_devices()
+    if batch_size % len(devices):
+        raise config_lib.ConfigError(f"train.batch_size={batch_size} must be divisible by {len(devices)} devices")
+    if len(dataset.train_images) < batch_size:
+        raise config_lib.ConfigError(f"train.batch_size={batch_size} exceeds the {len(dataset.train_images)} training images")
+    mesh = jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
+    replicated = NamedSharding(mesh, P())
+
+    family = build_family(config, dataset.image_shape)
+    keys = Keys.from_seed(config.seed)
+    ts = jax.device_put(init_state(family, keys.init), replicated)
+    manager = checkpoint_manager(workdir, config.train.keep_checkpoints)
+    restored = restore_latest(manager, ts)
+    if restored is not None:
+        ts = restored
+        log(f"resuming from the checkpoint at step {int(ts['step'])} in {workdir / 'checkpoints'}")
+    start = int(ts["step"])
+    num_steps = config.train.num_steps
+
+    data = _device_data(dataset, replicated)
+    n_train = len(dataset.train_images)
+    per_step = batches_per_step(family)
+    batches_per_epoch = n_train // batch_size
+    k = resolve_steps_per_call(config, per_step, batches_per_epoch)
+    multi_step = make_multi_step(family, batch_size, mesh)
+    order_of = jax.jit(epoch_order, static_argnums=2)
+    orders_cache: dict[int, jax.Array] = {}
+
+    n_params = sum(x.size for x in jax.tree.leaves(ts["params"]))
+    log(f"model {config.model.name}: networks {sorted(family.networks)}, {n_params:,} parameters; "
+        f"{len(devices)} {jax.default_backend()} device(s); batch {batch_size}; {k} step(s) per compiled call")  # fmt: skip
+
+    writer = MetricWriter(workdir, start)
+    pending: list[tuple[int, dict]] = []  # (first step, metrics [k]) still on device
+    last_checkpoint = manager.latest_step()
+    clock = {"time": time.perf_counter(), "step": start}
+    bar = tqdm(total=num_steps, initial=start, unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=2.0)
+
+    def flush(step: int) -> None:
+        """Move pending metrics to the host, stop on a non-finite loss, write the log record."""
+        nonlocal pending
+        if not pending:
+            return
+        host = jax.device_get([m for _, m in pending])
+        firsts = [s for s, _ in pending]
+        pending = []
+        for first, metrics in zip(firsts, host, strict=True):
+            for name, values in metrics.items():
+                bad = np.flatnonzero(~np.isfinite(values))
+                if name.endswith("loss") and bad.size:
+                    saved = f"step {last_checkpoint}" if last_checkpoint is not None else "none (no checkpoint yet)"
+                    raise NonFiniteLossError(
+                        f"non-finite loss at step {first + int(bad[0]) + 1}: {name} = {values[bad[0]]}; "
+                        f"last good checkpoint: {saved} in {workdir / 'checkpoints'}"
+                    )
+        means = {name: float(np.mean(np.concatenate([m[name] for m in host]))) for name in host[0]}
+        now = time.perf_counter()
+        steps_done = step - clock["step"]
+        rate = steps_done / max(now - clock["time"], 1e-9)
+        clock.update(time=now, step=step)
+        record = {**means, "steps_per_s": rate, "images_per_s": rate * batch_size}
+        writer.write("train", step, record)
+        bar.set_postfix({"img/s": f"{rate * batch_size:.0f}", **{n: f"{v:.4g}" for n, v in means.items() if "loss" in n}})
+
+    def save(step: int) -> None:
+        nonlocal last_checkpoint
+        flush(step)
+        manager.save(step, args=ocp.args.StandardSave(ts), force=True)
+        manager.wait_until_finished()
+        last_checkpoint = step
+
+    def evaluate(step: int, tag: str) -> dict:
+        write_pictures(family, ts, data, keys, workdir, config.train.num_grid_images, tag)
+        if family.evaluate is None:
+            return {}
+        results = evaluate_split(family, ts, data["test_images"], data["test_labels"])
+        results = {f"test_{name}": float(v) for name, v in results.items()}
+        writer.write("eval", step, results)
+        log(f"step {step}: " + ", ".join(f"{n} {v:.4f}" for n, v in results.items()))
+        return results
+
+    step = start
+    try:
+        with _SignalFlag() as stop:
+            while step < num_steps:
+                calls = min(k, num_steps - step)
+                first_epoch = step * per_step // batches_per_epoch
+                if first_epoch not in orders_cache:
+                    orders_cache.clear()
+                    orders_cache[first_epoch] = jnp.stack(
+                        [order_of(keys.data, first_epoch, n_train), order_of(keys.data, first_epoch + 1, n_train)]
+                    )
+                ts, metrics = multi_step(ts, data, orders_cache[first_epoch], first_epoch, keys.train, calls)
+                pending.append((step, metrics))
+                before, step = step, step + calls
+                jax.block_until_ready(ts["step"])  # keeps the bar honest; no data leaves the device
+                bar.update(calls)
+                if _crossed(before, step, config.train.log_every) or step == num_steps:
+                    flush(step)
+                if _crossed(before, step, config.train.checkpoint_every) and step < num_steps:
+                    save(step)
+                if _crossed(before, step, config.train.eval_every) and step < num_steps:
+                    evaluate(step, f"{step:07d}")
+                if stop.signum is not None:
+                    save(step)
+                    raise TrainingInterrupted(stop.signum, step)
+            if last_checkpoint != step:
+                save(step)
+        final = evaluate(step, "final")
+        (workdir / "final_metrics.json").write_text(json.dumps({"step": step, **final}, indent=2) + "\n")
+    finally:
+        bar.close()
+        writer.close()
+        manager.close()
+        if (workdir / "metrics.jsonl").exists():
+            viz.save_loss_curves(workdir / "metrics.jsonl", workdir / "loss_curves.png")
+    log(f"done at step {step}; checkpoints, metrics.jsonl, tensorboard/ and samples/ are in {workdir}")
+    return ts

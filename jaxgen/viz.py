@@ -1,0 +1,86 @@
+"""Pictures: image grids and loss curves (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def image_grid(images: np.ndarray, columns: int | None = None, pad: int = 2) -> np.ndarray:
+    """Tile images [N, H, W, C] in [0, 1] into one [rows*(H+pad)+pad, cols*(W+pad)+pad, C] array."""
+    images = np.clip(np.asarray(images, np.float32), 0.0, 1.0)
+    n, h, w, c = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    grid = np.ones((rows * (h + pad) + pad, columns * (w + pad) + pad, c), np.float32)
+    for i in range(n):
+        r, col = divmod(i, columns)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        grid[top : top + h, left : left + w] = images[i]
+    return grid
+
+
+def save_grid(path: str | Path, images: np.ndarray, columns: int | None = None) -> Path:
+    """Write an image grid PNG (grey for 1 channel)."""
+    grid = image_grid(images, columns)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if grid.shape[-1] == 1:
+        plt.imsave(path, grid[..., 0], cmap="gray", vmin=0.0, vmax=1.0)
+    else:
+        plt.imsave(path, grid)
+    return path
+
+
+def save_reconstructions(path: str | Path, originals: np.ndarray, reconstructions: np.ndarray) -> Path:
+    """Rows alternate originals and their reconstructions, as in the seeds' figures."""
+    n = len(originals)
+    columns = min(n, 8)
+    rows = []
+    for start in range(0, n, columns):
+        rows += [originals[start : start + columns], reconstructions[start : start + columns]]
+    return save_grid(path, np.concatenate(rows), columns)
+
+
+def read_metrics(jsonl: str | Path) -> list[dict]:
+    """All records of a metrics.jsonl file."""
+    with open(jsonl) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def save_loss_curves(jsonl: str | Path, path: str | Path) -> Path | None:
+    """One panel per training metric (x = step) from metrics.jsonl; None if nothing was logged."""
+    series: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for record in read_metrics(jsonl):
+        if record.get("kind") != "train":
+            continue
+        for name, value in record.items():
+            if name not in ("kind", "step", "images_per_s", "steps_per_s") and isinstance(value, (int, float)):
+                series[name].append((record["step"], value))
+    if not series:
+        return None
+    names = sorted(series)
+    columns = min(3, len(names))
+    rows = math.ceil(len(names) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        steps, values = zip(*series[name], strict=True)
+        ax.plot(steps, values)
+        ax.set_title(name)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
