@@ -1,0 +1,93 @@
+"""Shared fixtures: tiny synthetic MNIST-shaped data, isolated caches, tiny configs."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jaxgen.config import base_config
+from jaxgen.data import Dataset, pad_to
+
+REPO = Path(__file__).resolve().parents[1]
+# One compilation cache for the whole session (and its subprocesses): the same tiny programs recur.
+os.environ.setdefault("JAXGEN_CACHE_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "jaxgen-test-xla-cache"))
+
+
+def synthetic_arrays(n_train: int = 96, n_test: int = 32, seed: int = 0) -> dict[str, np.ndarray]:
+    """MNIST-shaped uint8 arrays: a bright square whose position encodes the label, plus noise."""
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        images = rng.integers(0, 40, size=(n, 28, 28), dtype=np.uint8)
+        for i, label in enumerate(labels):
+            row, col = 4 + 2 * (label // 5) * 5, 3 + 4 * (label % 5)
+            images[i, row : row + 6, col : col + 4] = 255
+        arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
+    return arrays
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Encode a uint8 array in the IDX format."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.tobytes()
+
+
+def write_idx_dir(directory: Path, arrays: dict[str, np.ndarray], gz: bool = True) -> Path:
+    """Write arrays as the four standard IDX files (gzipped like the originals' ./data)."""
+    from jaxgen.data.mnist import IDX_FILES
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for key, stem in IDX_FILES.items():
+        raw = idx_bytes(arrays[key])
+        if gz:
+            (directory / f"{stem}.gz").write_bytes(gzip.compress(raw))
+        else:
+            (directory / stem).write_bytes(raw)
+    return directory
+
+
+def synthetic_dataset(n_train: int = 96, n_test: int = 32) -> Dataset:
+    """The synthetic arrays in jaxgen's convention (padded to 32x32x1, int32 labels)."""
+    a = synthetic_arrays(n_train, n_test)
+    empty = np.zeros((0, 32, 32, 1), np.uint8)
+    return Dataset(
+        pad_to(a["train_images"], 32), a["train_labels"].astype(np.int32),
+        pad_to(a["test_images"], 32), a["test_labels"].astype(np.int32),
+        empty, np.zeros((0,), np.int32), "synthetic",
+    )  # fmt: skip
+
+
+def tiny_config(model_name: str, **train):
+    """A model at toy width with batch 8 and a few steps; overrides go into config.train."""
+    config = base_config()
+    config.model.name = model_name
+    config.model.width = 4
+    config.model.latent_dim = 8
+    config.train.batch_size = 8
+    config.train.num_steps = 2
+    config.train.log_every = 1
+    config.train.eval_every = 1000
+    config.train.checkpoint_every = 1000
+    config.train.num_grid_images = 4
+    for key, value in train.items():
+        setattr(config.train, key, value)
+    return config
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_cache(tmp_path, monkeypatch):
+    """Each test gets an empty data cache so no test sees another's (or the user's) MNIST."""
+    monkeypatch.setenv("JAXGEN_DATA_DIR", str(tmp_path / "data-cache"))
+    return tmp_path / "data-cache"
+
+
+@pytest.fixture
+def idx_dir(tmp_path) -> Path:
+    """A folder with synthetic MNIST IDX files."""
+    return write_idx_dir(tmp_path / "idx", synthetic_arrays())

@@ -1,0 +1,39 @@
+"""Optimizers built from the config, and weight clipping as an optax transform."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxgen.config import base_config
+from jaxgen.optim import clip_params, make_optimizer
+
+
+def test_clip_params_keeps_params_in_range_after_every_update():
+    params = {"w": jnp.array([0.005, -0.009, 0.0]), "b": jnp.array([0.02])}
+    opt = optax.chain(optax.sgd(0.1), clip_params(0.01))
+    state = opt.init(params)
+    grads = {"w": jnp.array([-1.0, 1.0, 0.01]), "b": jnp.array([0.0])}
+    updates, state = opt.update(grads, state, params)
+    new = optax.apply_updates(params, updates)
+    np.testing.assert_allclose(new["w"], [0.01, -0.01, -0.001], atol=1e-9)
+    np.testing.assert_allclose(new["b"], [0.01], atol=1e-9)  # clipped even with a zero gradient
+    assert max(float(jnp.abs(x).max()) for x in jax.tree.leaves(new)) <= 0.01 + 1e-8
+    with pytest.raises(ValueError, match="needs params"):
+        clip_params(0.01).update(grads, optax.EmptyState())
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "sgd"])
+def test_make_optimizer_reduces_a_quadratic(name):
+    config = base_config().optim
+    config.name, config.lr = name, 0.05
+    opt = make_optimizer(config)
+    params = jnp.array([1.0, -2.0])
+    state = opt.init(params)
+    for _ in range(20):
+        updates, state = opt.update(jax.grad(lambda p: jnp.sum(p**2))(params), state, params)
+        params = optax.apply_updates(params, updates)
+    assert float(jnp.sum(params**2)) < 5.0 * 0.8

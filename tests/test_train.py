@@ -1,0 +1,217 @@
+"""The trainer: outputs, exact resume (also after a real kill), SIGTERM, sharding, NaN stop, sampling."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+from conftest import REPO, synthetic_dataset, tiny_config
+
+from jaxgen import train as train_lib
+from jaxgen.models import REGISTRY, Family, Update, apply_net
+
+
+def flat_params(ts) -> dict[str, np.ndarray]:
+    return {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_leaves_with_path(ts["params"])}
+
+
+def checkpoint_params(workdir: Path, step: int) -> dict[str, np.ndarray]:
+    """Params of a saved checkpoint, read back with orbax as plain arrays."""
+    with ocp.CheckpointManager((workdir / "checkpoints").absolute()) as manager:
+        restored = manager.restore(step)
+    return {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_leaves_with_path(restored["params"])}
+
+
+def assert_bit_identical(a: dict, b: dict):
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_outputs_checkpoint_retention_and_in_process_resume(tmp_path):
+    dataset = synthetic_dataset()
+    config = tiny_config("classifier", num_steps=6, checkpoint_every=2, eval_every=3, keep_checkpoints=2)
+    full = train_lib.train(config, tmp_path / "full", dataset=dataset)
+
+    workdir = tmp_path / "full"
+    assert sorted(int(p.name) for p in (workdir / "checkpoints").iterdir() if p.name.isdigit()) == [4, 6]
+    records = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+    train_records = [r for r in records if r["kind"] == "train"]
+    assert [r["step"] for r in train_records] == [1, 2, 3, 4, 5, 6]
+    assert {"cls/loss", "cls/accuracy", "images_per_s"} <= train_records[0].keys()
+    evals = [r for r in records if r["kind"] == "eval"]
+    assert [r["step"] for r in evals] == [3, 6] and 0.0 <= evals[-1]["test_accuracy"] <= 1.0
+    assert list((workdir / "tensorboard").glob("events.out.tfevents.*"))
+    assert (workdir / "loss_curves.png").stat().st_size > 1000
+    assert json.loads((workdir / "final_metrics.json").read_text())["step"] == 6
+
+    half = config.copy_and_resolve_references()
+    half.train.num_steps = 3
+    train_lib.train(half, tmp_path / "resumed", dataset=dataset)
+    resumed = train_lib.train(config, tmp_path / "resumed", dataset=dataset)  # same config, same workdir
+    assert int(resumed["step"]) == 6
+    assert_bit_identical(flat_params(full), flat_params(resumed))
+    assert_bit_identical(
+        {k: np.asarray(v) for k, v in jax.tree_util.tree_leaves_with_path(full["opt_state"])},
+        {k: np.asarray(v) for k, v in jax.tree_util.tree_leaves_with_path(resumed["opt_state"])},
+    )
+
+
+def test_autoencoder_writes_sample_and_reconstruction_grids(tmp_path):
+    train_lib.train(tiny_config("ae", eval_every=1), tmp_path, dataset=synthetic_dataset())
+    names = {p.name for p in (tmp_path / "samples").iterdir()}
+    assert {"samples_0000001.png", "samples_final.png", "reconstructions_final.png"} <= names
+
+
+def test_steps_per_call_scan_matches_single_steps(tmp_path):
+    dataset = synthetic_dataset()
+    single = train_lib.train(tiny_config("gan", num_steps=4, log_every=4), tmp_path / "a", dataset=dataset)
+    fused = train_lib.train(
+        tiny_config("gan", num_steps=4, log_every=4, steps_per_call=2), tmp_path / "b", dataset=dataset
+    )
+    for name, value in flat_params(single).items():
+        np.testing.assert_allclose(flat_params(fused)[name], value, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+# ----------------------------------------------------------------------------------------- NaN guard
+
+
+class _Scalar(nn.Module):
+    @nn.compact
+    def __call__(self, x, train=True):
+        return self.param("w", nn.initializers.ones, ())
+
+
+def _sqrt_family(model, optimizer, image_shape):
+    """loss = sqrt(w), w = 1, SGD lr 1: w goes 1 -> 0.5 -> -0.21, so step 3's loss is NaN."""
+    net = _Scalar()
+
+    def loss(params, state, batch, key):
+        w, state = apply_net(net, "net", params, state, batch["image"], train=True)
+        return jnp.sqrt(w), ({}, state)
+
+    return Family(
+        networks={"net": net},
+        example_inputs={"net": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),)},
+        optimizers={"net": optimizer},
+        updates=(Update("sqrt", ("net",), loss),),
+    )
+
+
+def test_non_finite_loss_stops_with_step_loss_and_last_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setitem(REGISTRY, "sqrt_test", _sqrt_family)
+    config = tiny_config("sqrt_test", num_steps=8, checkpoint_every=2, log_every=4)
+    config.optim.name, config.optim.lr = "sgd", 1.0
+    with pytest.raises(train_lib.NonFiniteLossError) as info:
+        train_lib.train(config, tmp_path, dataset=synthetic_dataset())
+    message = str(info.value)
+    assert "non-finite loss at step 3: sqrt/loss = nan" in message
+    assert "last good checkpoint: step 2" in message
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit()) == ["2"]
+
+
+# ----------------------------------------------------------------------------------------- processes
+
+
+def cli(workdir: Path, idx_dir: Path, *extra: str) -> list[str]:
+    overrides = [
+        "--config.model.width=4", "--config.model.latent_dim=8", "--config.train.batch_size=8",
+        "--config.train.num_steps=300", "--config.train.checkpoint_every=20", "--config.train.log_every=10",
+        "--config.train.eval_every=1000", "--config.train.num_grid_images=4", "--config.data.source=idx",
+        f"--config.data.idx_dir={idx_dir}",
+    ]  # fmt: skip
+    return [sys.executable, "-m", "jaxgen.main", "--config=configs/gan.py", f"--workdir={workdir}", *overrides, *extra]
+
+
+def start(command) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_checkpoint(process: subprocess.Popen, workdir: Path, step: int, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while not (workdir / "checkpoints" / str(step)).exists():
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert time.time() < deadline, f"no checkpoint {step} after {timeout}s"
+        time.sleep(0.05)
+
+
+def test_killed_then_terminated_run_resumes_bit_identically(tmp_path, idx_dir):
+    reference = tmp_path / "reference"
+    done = subprocess.run(cli(reference, idx_dir), cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    workdir = tmp_path / "interrupted"
+    process = start(cli(workdir, idx_dir))
+    wait_for_checkpoint(process, workdir, 40)
+    process.kill()  # SIGKILL: no handler runs, whatever was not checkpointed is lost
+    process.communicate()
+
+    process = start(cli(workdir, idx_dir))
+    wait_for_checkpoint(process, workdir, 120)
+    process.send_signal(signal.SIGTERM)  # preemption: save and exit cleanly
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    assert "resuming from the checkpoint at step" in stderr
+    stopped_at = int(stderr.split("stopped by SIGTERM at step ")[1].split(";")[0])
+    assert (workdir / "checkpoints" / str(stopped_at)).exists()
+
+    finish = subprocess.run(cli(workdir, idx_dir), cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert finish.returncode == 0, finish.stderr[-3000:]
+    assert f"resuming from the checkpoint at step {stopped_at}" in finish.stderr
+    assert_bit_identical(checkpoint_params(reference, 300), checkpoint_params(workdir, 300))
+    steps = [json.loads(line)["step"] for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps) and len(steps) == len(set(steps))  # no duplicated log records
+
+    sample = subprocess.run(
+        cli(workdir, idx_dir, "--mode=sample", "--config.sample.num=12"), cwd=REPO, capture_output=True, text=True
+    )
+    assert sample.returncode == 0, sample.stderr[-3000:]
+    with np.load(workdir / "samples.npz") as f:
+        images, step = f["images"], int(f["step"])
+    assert images.shape == (12, 32, 32, 1) and step == 300 and 0.0 <= images.min() and images.max() <= 1.0
+    assert (workdir / "samples.png").exists()
+
+
+SHARDED_RUN = textwrap.dedent(
+    """
+    import sys, jax, numpy as np
+    sys.path.insert(0, "tests")
+    from conftest import synthetic_dataset, tiny_config
+    from jaxgen import train
+    config = tiny_config("gan", num_steps=3)
+    config.optim.name, config.optim.lr = "sgd", 0.05
+    ts = train.train(config, sys.argv[1], dataset=synthetic_dataset())
+    flat = {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_leaves_with_path(ts["params"])}
+    np.savez(sys.argv[2], n_devices=len(jax.local_devices()), **flat)
+    """
+)
+
+
+def test_one_and_eight_devices_agree(tmp_path):
+    """Data-parallel over 8 simulated CPU devices (BatchNorm statistics are global) equals 1 device."""
+    results = {}
+    for n in (1, 8):
+        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n}")
+        out = tmp_path / f"params_{n}.npz"
+        run = subprocess.run(
+            [sys.executable, "-c", SHARDED_RUN, str(tmp_path / f"work_{n}"), str(out)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr[-3000:]
+        with np.load(out) as f:
+            results[n] = {k: f[k] for k in f.files}
+        assert int(results[n].pop("n_devices")) == n
+    for name, value in results[1].items():
+        np.testing.assert_allclose(results[8][name], value, rtol=1e-4, atol=1e-5, err_msg=name)
