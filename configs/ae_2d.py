@@ -1,5 +1,5 @@
 """The conv autoencoder of configs/ae.py with a 2-d code, for the seeds' latent-manifold pictures.
-    python -m jaxgen.main --config=configs/ae_2d.py --workdir=runs/ae_2d
+python -m jaxgen.main --config=configs/ae_2d.py --workdir=runs/ae_2d
 """
 
 from jaxgen.config import base_config

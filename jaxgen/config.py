@@ -30,11 +30,12 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.n_critic = 1  # discriminator updates per generator update
     c.model.clip_value = 0.01  # WGAN: critic weights are clipped to [-c, c] after every update
     c.model.recon_loss = "mse"  # mse | bce (autoencoders)
-    c.model.conv_impl = "auto"  # auto | xla | matmul: how conv layers are lowered (see jaxgen/layers.py)
+    c.model.conv_impl = "auto"  # auto | xla | cpu: how convs are lowered (auto: cpu on CPU; jaxgen/layers.py)
 
     c.optim = ml_collections.ConfigDict()
     c.optim.name = "adam"  # adam | rmsprop | sgd; one optimizer per network
     c.optim.lr = 2e-4  # learning rate of every network
+    c.optim.schedule = "constant"  # constant | cosine (decay to 0 over train.num_steps)
     c.optim.b1 = 0.5  # Adam beta1 (DCGAN setting)
     c.optim.b2 = 0.999  # Adam beta2
     c.optim.decay = 0.99  # RMSProp decay (PyTorch's alpha)
@@ -62,8 +63,9 @@ _CHOICES = {
     "data.source": ("auto", "cache", "idx", "mirror", "tfds"),
     "model.gan_loss": ("non_saturating", "minimax"),
     "model.recon_loss": ("mse", "bce"),
-    "model.conv_impl": ("auto", "xla", "matmul"),
+    "model.conv_impl": ("auto", "xla", "cpu"),
     "optim.name": ("adam", "rmsprop", "sgd"),
+    "optim.schedule": ("constant", "cosine"),
 }
 
 _POSITIVE = (
@@ -98,7 +100,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
     from jaxgen.models import REGISTRY  # late import: models import this module
 
     if config.model.name not in REGISTRY:
-        raise ConfigError(f"model.name={config.model.name!r} is not a model; choose one of {sorted(REGISTRY)}")
+        raise ConfigError(
+            f"model.name={config.model.name!r} is not a model; choose one of {sorted(REGISTRY)}"
+        )
     for field, choices in _CHOICES.items():
         if _get(config, field) not in choices:
             raise ConfigError(f"{field}={_get(config, field)!r} is invalid; choose one of {list(choices)}")
@@ -113,7 +117,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise ConfigError(f"train.steps_per_call={config.train.steps_per_call} must be >= 0 (0 = automatic)")
     if config.data.name != "mnist" and config.data.source in ("cache", "idx", "mirror"):
         raise ConfigError(
-            f"data.source={config.data.source!r} only serves MNIST; data.name={config.data.name!r} needs 'tfds'"
+            f"data.source={config.data.source!r} only serves MNIST; "
+            f"data.name={config.data.name!r} needs data.source='tfds' or 'auto'"
         )
     if config.data.source == "idx" and not config.data.idx_dir:
         raise ConfigError("data.source='idx' needs data.idx_dir, the folder holding the IDX files")

@@ -1,14 +1,18 @@
-"""Shared Flax blocks: convolutions with a backend-chosen lowering, DCGAN down/up stacks, MLPs.
+"""Shared Flax blocks: convolutions with a backend-chosen lowering, DCGAN down/up stacks.
 
 Convolutions keep one parameter layout (kernel [k, k, C_in, C_out], PyTorch's geometry: `o = s*i - p + t`
 for the transposed conv, so kernels are not flipped as Flax's `ConvTranspose` would need) and two lowerings:
 
-- "xla": `lax.conv_general_dilated`, best where cuDNN / TPU convolutions exist.
-- "matmul": strided slices + one matmul per layer (a k4 s2 p1 transposed conv is four 2x2 sub-pixel phases).
-  XLA:CPU runs transposed convs and the backward pass of small strided convs through slow paths; this
-  form measured ~4.6x faster for a DCGAN WGAN-GP step on a 2-core CPU (see experiments/README.md).
+- "xla": `lax.conv_general_dilated` for the forward pass and its autodiff; best where cuDNN / TPU
+  convolutions exist.
+- "cpu": XLA:CPU runs transposed convs, their weight gradients and the input gradient of convs on tiny
+  maps through slow paths (up to 12x slower than the matmul they amount to). This lowering picks, per op
+  and shape, the fastest of: XLA's conv, strided slices + one matmul (im2col), or four 2x2 sub-pixel
+  phases for a k4 s2 p1 transposed conv, and writes the backward pass through the adjoint identities
+  (the input gradient of a strided conv is a transposed conv of the output gradient, and vice versa).
+  The per-op timings behind each rule are in experiments/README.md.
 
-Tests check both lowerings against each other and against `lax.conv_general_dilated`.
+Tests check both lowerings (values and gradients) against each other and against a loop definition.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ dcgan_init = nn.initializers.normal(0.02)  # DCGAN paper: weights from N(0, 0.02
 
 
 def resolve_conv_impl(impl: str) -> str:
-    """Map 'auto' to the faster lowering for the default backend ('matmul' on CPU, 'xla' elsewhere)."""
+    """Map 'auto' to the faster lowering for the default backend ('cpu' on CPU, 'xla' elsewhere)."""
     if impl != "auto":
         return impl
-    return "matmul" if jax.default_backend() == "cpu" else "xla"
+    return "cpu" if jax.default_backend() == "cpu" else "xla"
 
 
 # ----------------------------------------------------------------------------------------- pure conv ops
@@ -59,18 +63,18 @@ def conv_transpose_xla(x: jax.Array, kernel: jax.Array, stride: int, padding: in
     k = kernel.shape[0]
     pad = [(k - 1 - padding, k - 1 - padding)] * 2
     flipped = kernel[::-1, ::-1]
-    return jax.lax.conv_general_dilated(x, flipped, (1, 1), pad, lhs_dilation=(stride, stride), dimension_numbers=DN)
+    return jax.lax.conv_general_dilated(
+        x, flipped, (1, 1), pad, lhs_dilation=(stride, stride), dimension_numbers=DN
+    )
 
 
-def conv_transpose_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
-    """Same result as conv_transpose_xla for k=4, s=2, p=1 as four sub-pixel phases of 2x2 taps.
+def conv_transpose_phases(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """conv_transpose_xla for k=4, s=2, p=1 as four sub-pixel phases of 2x2 taps, one matmul each.
 
     Output row 2m+a (a in {0, 1}) sums input rows m+a+d-1 (d in {0, 1}) through kernel row 3-a-2d;
-    columns likewise. Other geometries fall back to the XLA form.
+    columns likewise.
     """
-    k, _, c_in, c_out = kernel.shape
-    if (k, stride, padding) != (4, 2, 1):
-        return conv_transpose_xla(x, kernel, stride, padding)
+    _, _, c_in, c_out = kernel.shape
     b, h, w, _ = x.shape
     xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     phases = []
@@ -85,8 +89,88 @@ def conv_transpose_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding:
     return out.reshape(b, 2 * h, 2 * w, c_out)
 
 
-CONV = {"xla": conv_xla, "matmul": conv_matmul}
-CONV_TRANSPOSE = {"xla": conv_transpose_xla, "matmul": conv_transpose_matmul}
+def _swap_io(kernel: jax.Array) -> jax.Array:
+    """[k, k, C_in, C_out] -> [k, k, C_out, C_in]: the kernel of the adjoint operator."""
+    return jnp.swapaxes(kernel, 2, 3)
+
+
+def _is_k4s2p1(kernel: jax.Array, stride: int, padding: int) -> bool:
+    return kernel.shape[0] == 4 and kernel.shape[1] == 4 and stride == 2 and padding == 1
+
+
+def _tiny_map(x: jax.Array) -> bool:
+    # At <= 4x4 inputs, XLA:CPU's conv gradients take its slow path (248 ms vs 19 ms for im2col, conv4).
+    return x.shape[1] * x.shape[2] <= 16
+
+
+def _conv_forward_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    return conv_matmul(x, kernel, 2, 1) if _tiny_map(x) else conv_xla(x, kernel, 2, 1)
+
+
+def _conv_transpose_forward_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    # XLA's transposed conv forward is fast except into many channels from tiny maps.
+    if _tiny_map(x) and kernel.shape[-1] >= 8:
+        return conv_transpose_phases(x, kernel)
+    return conv_transpose_xla(x, kernel, 2, 1)
+
+
+@jax.custom_vjp
+def _conv_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    return _conv_forward_cpu(x, kernel)
+
+
+def _conv_cpu_fwd(x, kernel):
+    return _conv_forward_cpu(x, kernel), (x, kernel)
+
+
+def _conv_cpu_bwd(residuals, g):
+    x, kernel = residuals
+    dx = _conv_transpose_forward_cpu(g, _swap_io(kernel))  # adjoint of a strided conv
+    dkernel = jax.vjp(lambda k: conv_xla(x, k, 2, 1), kernel)[1](g)[0]
+    return dx, dkernel
+
+
+_conv_cpu.defvjp(_conv_cpu_fwd, _conv_cpu_bwd)
+
+
+@jax.custom_vjp
+def _conv_transpose_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    return _conv_transpose_forward_cpu(x, kernel)
+
+
+def _conv_transpose_cpu_fwd(x, kernel):
+    return _conv_transpose_forward_cpu(x, kernel), (x, kernel)
+
+
+def _conv_transpose_cpu_bwd(residuals, g):
+    x, kernel = residuals
+    dx = _conv_forward_cpu(g, _swap_io(kernel))  # adjoint of a transposed conv
+    # <convT(x, W), g> = <x, conv(g, W^T)>: the kernel gradient is that of a strided conv of g.
+    dkernel = jax.vjp(lambda k: conv_xla(g, k, 2, 1), _swap_io(kernel))[1](x)[0]
+    return dx, _swap_io(dkernel)
+
+
+_conv_transpose_cpu.defvjp(_conv_transpose_cpu_fwd, _conv_transpose_cpu_bwd)
+
+
+def conv_cpu(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
+    """Same result as conv_xla, lowered for XLA:CPU (see the module docstring)."""
+    if not _is_k4s2p1(kernel, stride, padding):
+        return conv_xla(x, kernel, stride, padding)
+    if _tiny_map(x):
+        return conv_matmul(x, kernel, 2, 1)  # im2col and its autodiff: fastest at this size
+    return _conv_cpu(x, kernel)
+
+
+def conv_transpose_cpu(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
+    """Same result as conv_transpose_xla, lowered for XLA:CPU (see the module docstring)."""
+    if not _is_k4s2p1(kernel, stride, padding):
+        return conv_transpose_xla(x, kernel, stride, padding)
+    return _conv_transpose_cpu(x, kernel)
+
+
+CONV = {"xla": conv_xla, "cpu": conv_cpu}
+CONV_TRANSPOSE = {"xla": conv_transpose_xla, "cpu": conv_transpose_cpu}
 
 
 # ----------------------------------------------------------------------------------------- modules

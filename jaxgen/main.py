@@ -14,9 +14,13 @@ from ml_collections import config_flags
 from jaxgen import config as config_lib
 
 FLAGS = flags.FLAGS
-config_flags.DEFINE_config_file("config", None, "Experiment config file, e.g. configs/wgan.py.", lock_config=True)
+config_flags.DEFINE_config_file(
+    "config", None, "Experiment config file, e.g. configs/wgan.py.", lock_config=True
+)
 flags.DEFINE_string("workdir", None, "Folder for checkpoints, metrics, pictures; rerunning resumes from it.")
-flags.DEFINE_enum("mode", "train", ["train", "sample"], "train (resumes if workdir has a checkpoint) or sample.")
+flags.DEFINE_enum(
+    "mode", "train", ["train", "sample"], "train (resumes if workdir has a checkpoint) or sample."
+)
 flags.mark_flags_as_required(["config", "workdir"])
 
 

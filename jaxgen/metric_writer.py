@@ -15,7 +15,9 @@ class MetricWriter:
         self.path = workdir / "metrics.jsonl"
         if self.path.exists():
             # A killed run may have logged past its last checkpoint; the resumed run logs those steps again.
-            kept = [line for line in self.path.read_text().splitlines() if json.loads(line)["step"] <= resume_step]
+            kept = [
+                line for line in self.path.read_text().splitlines() if json.loads(line)["step"] <= resume_step
+            ]
             self.path.write_text("".join(line + "\n" for line in kept))
         self.tensorboard = SummaryWriter(str(workdir / "tensorboard"), purge_step=resume_step + 1 or None)
 

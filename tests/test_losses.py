@@ -29,7 +29,9 @@ def test_gan_losses_hand_values():
 def test_gan_losses_are_stable_for_large_logits():
     big = jnp.array([100.0, -100.0])
     assert np.isfinite(losses.gan_discriminator_loss(big, -big)).all()
-    np.testing.assert_allclose(losses.gan_generator_loss(jnp.array([-100.0]), "non_saturating"), [100.0], rtol=1e-6)
+    np.testing.assert_allclose(
+        losses.gan_generator_loss(jnp.array([-100.0]), "non_saturating"), [100.0], rtol=1e-6
+    )
 
 
 def test_wasserstein_losses():
@@ -40,7 +42,9 @@ def test_wasserstein_losses():
 
 def test_reconstruction_and_cross_entropy():
     target = jnp.array([[[[1.0], [0.0]]]])  # one 1x2 image
-    np.testing.assert_allclose(losses.reconstruction_loss(jnp.array([[[[0.5], [0.5]]]]), target, "mse"), [0.25])
+    np.testing.assert_allclose(
+        losses.reconstruction_loss(jnp.array([[[[0.5], [0.5]]]]), target, "mse"), [0.25]
+    )
     logits = jnp.array([[[[0.0], [0.0]]]])
     np.testing.assert_allclose(losses.reconstruction_loss(logits, target, "bce"), [math.log(2)], rtol=1e-6)
     ce = losses.softmax_cross_entropy(jnp.array([[0.0, 0.0], [math.log(3), 0.0]]), jnp.array([0, 0]))

@@ -14,7 +14,6 @@ from jaxgen import train as train_lib
 from jaxgen.data import epoch_order
 from jaxgen.models import REGISTRY
 
-
 # The critic's output bias cancels in f(G(z)) - f(x): its gradient is exactly zero, so it must not move.
 FROZEN_BY_MATH = {("wgan", "disc"): {"['Dense_0']['bias']"}}
 
@@ -41,8 +40,12 @@ def test_two_jitted_steps(name):
     updated = {net for update in family.updates for net in update.networks}
     assert updated == set(family.networks)
     for net in updated:
-        changed = jax.tree.map(lambda a, b: not np.array_equal(a, np.asarray(b)), before[net], ts["params"][net])
-        unchanged = {jax.tree_util.keystr(p) for p, c in jax.tree_util.tree_leaves_with_path(changed) if not c}
+        changed = jax.tree.map(
+            lambda a, b: not np.array_equal(a, np.asarray(b)), before[net], ts["params"][net]
+        )
+        unchanged = {
+            jax.tree_util.keystr(p) for p, c in jax.tree_util.tree_leaves_with_path(changed) if not c
+        }
         assert unchanged == FROZEN_BY_MATH.get((name, net), set()), f"{name}: params of {net} did not change"
     if family.sample is not None:
         images = family.sample(ts["params"], ts["state"], jax.random.key(1), 5)["images"]

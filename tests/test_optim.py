@@ -30,10 +30,25 @@ def test_clip_params_keeps_params_in_range_after_every_update():
 def test_make_optimizer_reduces_a_quadratic(name):
     config = base_config().optim
     config.name, config.lr = name, 0.05
-    opt = make_optimizer(config)
+    opt = make_optimizer(config, num_steps=20)
     params = jnp.array([1.0, -2.0])
     state = opt.init(params)
     for _ in range(20):
         updates, state = opt.update(jax.grad(lambda p: jnp.sum(p**2))(params), state, params)
         params = optax.apply_updates(params, updates)
     assert float(jnp.sum(params**2)) < 5.0 * 0.8
+
+
+def test_cosine_schedule_decays_to_zero():
+    config = base_config().optim
+    config.name, config.lr, config.schedule = "sgd", 0.5, "cosine"
+    opt = make_optimizer(config, num_steps=10)
+    params = jnp.array(1.0)
+    state = opt.init(params)
+    steps = []
+    for _ in range(11):
+        updates, state = opt.update(jnp.array(1.0), state, params)
+        steps.append(float(-updates))
+    np.testing.assert_allclose(steps[0], 0.5, rtol=1e-6)
+    np.testing.assert_allclose(steps[5], 0.25, rtol=1e-5)
+    assert steps[10] == 0.0

@@ -24,14 +24,19 @@ from jaxgen.models import REGISTRY, Family, Update, apply_net
 
 
 def flat_params(ts) -> dict[str, np.ndarray]:
-    return {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_leaves_with_path(ts["params"])}
+    return {
+        jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_leaves_with_path(ts["params"])
+    }
 
 
 def checkpoint_params(workdir: Path, step: int) -> dict[str, np.ndarray]:
     """Params of a saved checkpoint, read back with orbax as plain arrays."""
     with ocp.CheckpointManager((workdir / "checkpoints").absolute()) as manager:
         restored = manager.restore(step)
-    return {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_leaves_with_path(restored["params"])}
+    return {
+        jax.tree_util.keystr(p): np.asarray(v)
+        for p, v in jax.tree_util.tree_leaves_with_path(restored["params"])
+    }
 
 
 def assert_bit_identical(a: dict, b: dict):
@@ -132,7 +137,15 @@ def cli(workdir: Path, idx_dir: Path, *extra: str) -> list[str]:
         "--config.train.eval_every=1000", "--config.train.num_grid_images=4", "--config.data.source=idx",
         f"--config.data.idx_dir={idx_dir}",
     ]  # fmt: skip
-    return [sys.executable, "-m", "jaxgen.main", "--config=configs/gan.py", f"--workdir={workdir}", *overrides, *extra]
+    return [
+        sys.executable,
+        "-m",
+        "jaxgen.main",
+        "--config=configs/gan.py",
+        f"--workdir={workdir}",
+        *overrides,
+        *extra,
+    ]
 
 
 def start(command) -> subprocess.Popen:
@@ -175,7 +188,10 @@ def test_killed_then_terminated_run_resumes_bit_identically(tmp_path, idx_dir):
     assert steps == sorted(steps) and len(steps) == len(set(steps))  # no duplicated log records
 
     sample = subprocess.run(
-        cli(workdir, idx_dir, "--mode=sample", "--config.sample.num=12"), cwd=REPO, capture_output=True, text=True
+        cli(workdir, idx_dir, "--mode=sample", "--config.sample.num=12"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert sample.returncode == 0, sample.stderr[-3000:]
     with np.load(workdir / "samples.npz") as f:
@@ -193,7 +209,8 @@ SHARDED_RUN = textwrap.dedent(
     config = tiny_config("gan", num_steps=3)
     config.optim.name, config.optim.lr = "sgd", 0.05
     ts = train.train(config, sys.argv[1], dataset=synthetic_dataset())
-    flat = {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_leaves_with_path(ts["params"])}
+    leaves = jax.tree_util.tree_leaves_with_path(ts["params"])
+    flat = {jax.tree_util.keystr(p): np.asarray(v) for p, v in leaves}
     np.savez(sys.argv[2], n_devices=len(jax.local_devices()), **flat)
     """
 )

@@ -128,7 +128,9 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
     if n_val >= len(train_x):
         raise DataError(f"data.val_size={n_val} leaves no training images out of {len(train_x)}")
     split = len(train_x) - n_val
-    dataset = Dataset(train_x[:split], train_y[:split], test_x, test_y, train_x[split:], train_y[split:], source)
+    dataset = Dataset(
+        train_x[:split], train_y[:split], test_x, test_y, train_x[split:], train_y[split:], source
+    )
     log(f"{data_config.name}: {len(dataset.train_images)} train, {len(dataset.val_images)} val, "
         f"{len(dataset.test_images)} test images of {dataset.image_shape} from {source}")  # fmt: skip
     return dataset

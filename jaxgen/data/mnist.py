@@ -60,7 +60,9 @@ def check_arrays(arrays: dict[str, np.ndarray], expect_standard_sizes: bool = Fa
         if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
             raise DataError(f"{split}_images must be uint8 [N, 28, 28], got {images.dtype} {images.shape}")
         if labels.dtype != np.uint8 or labels.shape != (images.shape[0],):
-            raise DataError(f"{split}_labels must be uint8 [{images.shape[0]}], got {labels.dtype} {labels.shape}")
+            raise DataError(
+                f"{split}_labels must be uint8 [{images.shape[0]}], got {labels.dtype} {labels.shape}"
+            )
         if labels.size and labels.max() > 9:
             raise DataError(f"{split}_labels has a label {labels.max()} > 9")
         if expect_standard_sizes and images.shape[0] != _SPLIT_SIZES[split]:

@@ -91,12 +91,17 @@ def _adversarial_family(
             "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
         },
         optimizers={"gen": gen_optimizer, "disc": disc_optimizer},
-        updates=(Update("disc", ("disc",), disc_loss, repeat=model.n_critic), Update("gen", ("gen",), gen_loss)),
+        updates=(
+            Update("disc", ("disc",), disc_loss, repeat=model.n_critic),
+            Update("gen", ("gen",), gen_loss),
+        ),
         sample=sample,
     )
 
 
-def make_gan(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+def make_gan(
+    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
+) -> Family:
     """DCGAN with the minimax or non-saturating generator loss (model.gan_loss)."""
     return _adversarial_family(
         model,
@@ -108,7 +113,9 @@ def make_gan(model: ml_collections.ConfigDict, optimizer: optax.GradientTransfor
     )
 
 
-def make_wgan(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+def make_wgan(
+    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
+) -> Family:
     """WGAN: critic params clipped to [-c, c] after each update by an optax transform."""
     return _adversarial_family(
         model,

@@ -1,0 +1,244 @@
+"""Training-step throughput of the foundation models: jaxgen vs the same networks in PyTorch.
+
+    pip install -e '.[bench]'           # torch==2.13.0 (CPU), only for this script
+    python experiments/benchmark.py --rounds 3 --out experiments/results/benchmark.json
+
+Both sides train the same architecture (DCGAN down/up stacks at width 64, 32x32x1, batch 64) with the
+same optimizers and the same number of updates per step (WGAN: 5 critic + 1 generator). Runs are
+interleaved (jax, torch-1-thread, torch-2-threads, repeat) and the 1-minute load average is recorded
+beside each, because this machine is shared. images/s = batch size x training steps per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+MODELS = ("classifier", "ae", "gan", "wgan")
+
+
+# ----------------------------------------------------------------------------------------- jaxgen
+
+
+def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1):
+    """Return a function that runs `steps_per_call` training steps (one compiled call, blocking)."""
+    import importlib.util
+
+    import jax
+    import jax.numpy as jnp
+    from jax.sharding import AxisType, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    from jaxgen import train as train_lib
+    from jaxgen.data import epoch_order
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "configs" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config()
+    config.train.batch_size = batch
+    config.model.conv_impl = conv_impl
+    family = train_lib.build_family(config, (32, 32, 1))
+    keys = train_lib.Keys.from_seed(0)
+    mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
+    replicated = NamedSharding(mesh, P())
+    state = {"ts": jax.device_put(train_lib.init_state(family, keys.init), replicated)}
+    n = 60_000
+    rng = np.random.default_rng(0)
+    data = jax.device_put(
+        {
+            "images": rng.integers(0, 256, (n, 32, 32, 1), dtype=np.uint8),
+            "labels": rng.integers(0, 10, (n,)).astype(np.int32),
+        },
+        replicated,
+    )
+    orders = jnp.stack([epoch_order(keys.data, 0, n), epoch_order(keys.data, 1, n)])
+    multi_step = train_lib.make_multi_step(family, batch, mesh)
+
+    def step():
+        state["ts"], metrics = multi_step(state["ts"], data, orders, 0, keys.train, steps_per_call)
+        jax.block_until_ready((state["ts"], metrics))
+
+    return step
+
+
+# ----------------------------------------------------------------------------------------- PyTorch
+
+
+def torch_runner(name: str, batch: int, threads: int):
+    """The same networks, losses and optimizers in PyTorch; returns a one-step function."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    width, latent = 64, 100
+
+    def down(widths=(64, 128, 256, 512)):
+        layers, c = [], 1
+        for i, w in enumerate(widths):
+            layers.append(nn.Conv2d(c, w, 4, 2, 1, bias=i == 0))
+            if i > 0:
+                layers.append(nn.BatchNorm2d(w))
+            layers.append(nn.LeakyReLU(0.2))
+            c = w
+        return nn.Sequential(*layers, nn.Flatten())
+
+    class Up(nn.Module):
+        def __init__(self, z_dim, widths=(256, 128, 64)):
+            super().__init__()
+            self.project = nn.Linear(z_dim, 16 * widths[0], bias=False)
+            self.bn0 = nn.BatchNorm2d(widths[0])
+            body, c = [], widths[0]
+            for w in widths[1:]:
+                body += [nn.ConvTranspose2d(c, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU()]
+                c = w
+            body.append(nn.ConvTranspose2d(c, 1, 4, 2, 1))
+            self.body, self.c0 = nn.Sequential(*body), widths[0]
+
+        def forward(self, z):
+            return self.body(torch.relu(self.bn0(self.project(z).view(-1, self.c0, 4, 4))))
+
+    flat = 2 * 2 * 8 * width
+    x = torch.rand(batch, 1, 32, 32)
+    y = torch.randint(0, 10, (batch,))
+    adam = dict(lr=2e-4, betas=(0.5, 0.999))
+
+    if name == "classifier":
+        net = nn.Sequential(down(), nn.Linear(flat, 10))
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+
+        return step
+    if name == "ae":
+        enc, dec = nn.Sequential(down(), nn.Linear(flat, latent)), Up(latent)
+        opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], **adam)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            nn.functional.mse_loss(torch.sigmoid(dec(enc(x))), x).backward()
+            opt.step()
+
+        return step
+
+    gen, disc = Up(latent), nn.Sequential(down(), nn.Linear(flat, 1))
+    wgan = name == "wgan"
+    if wgan:
+        opt_g = torch.optim.RMSprop(gen.parameters(), lr=5e-5)
+        opt_d = torch.optim.RMSprop(disc.parameters(), lr=5e-5)
+    else:
+        opt_g, opt_d = torch.optim.Adam(gen.parameters(), **adam), torch.optim.Adam(disc.parameters(), **adam)
+    bce = nn.functional.binary_cross_entropy_with_logits
+    real = x * 2 - 1
+    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+
+    def step():
+        for _ in range(5 if wgan else 1):
+            opt_d.zero_grad(set_to_none=True)
+            with torch.no_grad():
+                fake = torch.tanh(gen(torch.randn(batch, latent)))
+            r, f = disc(real), disc(fake)
+            loss = (f.mean() - r.mean()) if wgan else bce(r, ones) + bce(f, zeros)
+            loss.backward()
+            opt_d.step()
+            if wgan:
+                with torch.no_grad():
+                    for p in disc.parameters():
+                        p.clamp_(-0.01, 0.01)
+        opt_g.zero_grad(set_to_none=True)
+        f = disc(torch.tanh(gen(torch.randn(batch, latent))))
+        (-f.mean() if wgan else bce(f, ones)).backward()
+        opt_g.step()
+
+    return step
+
+
+# ----------------------------------------------------------------------------------------- timing
+
+
+def time_steps(step, n: int, warmup: int) -> float:
+    """Median seconds per step over n steps after warmup (compilation included in warmup)."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved repetitions of every measurement")
+    parser.add_argument("--steps", type=int, default=6, help="timed steps per measurement")
+    parser.add_argument("--conv-impl", default="auto", choices=["auto", "xla", "cpu"])
+    parser.add_argument("--steps-per-call", type=int, default=1, help="jaxgen steps fused by lax.scan")
+    parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(Path.home() / ".cache" / "jaxgen" / "xla"))
+    k = args.steps_per_call
+    sides = {"jax": lambda m: jax_runner(m, args.batch, args.conv_impl, k)}
+    if not args.no_torch:
+        sides["torch_1thread"] = lambda m: torch_runner(m, args.batch, 1)
+        sides["torch_2threads"] = lambda m: torch_runner(m, args.batch, 2)
+    results = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+               "jax": jax.__version__, "backend": jax.default_backend(), "batch": args.batch,
+               "conv_impl": args.conv_impl, "steps_per_call": k, "runs": []}  # fmt: skip
+    try:
+        import torch
+
+        results["torch"] = torch.__version__
+    except ImportError:
+        pass
+    for model in args.models:
+        steps = {side: make(model) for side, make in sides.items()}
+        for round_ in range(args.rounds):
+            for side, step in steps.items():
+                load = os.getloadavg()[0]
+                seconds = time_steps(step, args.steps, warmup=2 if round_ == 0 else 1)
+                seconds /= k if side == "jax" else 1
+                run = {"model": model, "side": side, "round": round_, "s_per_step": seconds,
+                       "images_per_s": args.batch / seconds, "load_1min": load}  # fmt: skip
+                results["runs"].append(run)
+                print(f"{model:10s} {side:15s} round {round_}: {seconds * 1000:8.1f} ms/step "
+                      f"{args.batch / seconds:8.1f} img/s  (load {load:.2f})", flush=True)  # fmt: skip
+    print("\nbest of rounds (images/s):")
+    summary = {}
+    for model in args.models:
+        best = {
+            side: max(r["images_per_s"] for r in results["runs"] if r["model"] == model and r["side"] == side)
+            for side in sides
+        }
+        torch_best = max((v for k, v in best.items() if k.startswith("torch")), default=None)
+        summary[model] = {**best, "ratio_jax_to_torch_best": best["jax"] / torch_best if torch_best else None}
+        ratio = f"{best['jax'] / torch_best:.2f}x" if torch_best else "-"
+        print(
+            f"{model:10s} "
+            + "  ".join(f"{k} {v:7.1f}" for k, v in best.items())
+            + f"  jax/torch-best {ratio}"
+        )
+    results["summary"] = summary
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
