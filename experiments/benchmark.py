@@ -26,7 +26,7 @@ MODELS = ("classifier", "ae", "gan", "wgan")
 # ----------------------------------------------------------------------------------------- jaxgen
 
 
-def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1):
+def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, dtype: str = "float32"):
     """Return a function that runs `steps_per_call` training steps (one compiled call, blocking)."""
     import importlib.util
 
@@ -44,6 +44,7 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1):
     config = module.get_config()
     config.train.batch_size = batch
     config.model.conv_impl = conv_impl
+    config.model.compute_dtype = dtype
     family = train_lib.build_family(config, (32, 32, 1))
     keys = train_lib.Keys.from_seed(0)
     mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
@@ -71,10 +72,18 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1):
 # ----------------------------------------------------------------------------------------- PyTorch
 
 
-def torch_runner(name: str, batch: int, threads: int):
-    """The same networks, losses and optimizers in PyTorch; returns a one-step function."""
+def torch_runner(name: str, batch: int, threads: int, bf16: bool = False):
+    """The same networks, losses and optimizers in PyTorch; returns a one-step function.
+
+    bf16: forward passes under CPU autocast to bfloat16 (PyTorch's mixed precision), backward outside it.
+    """
+    import contextlib
+
     import torch
     from torch import nn
+
+    def fwd():
+        return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -116,7 +125,9 @@ def torch_runner(name: str, batch: int, threads: int):
 
         def step():
             opt.zero_grad(set_to_none=True)
-            nn.functional.cross_entropy(net(x), y).backward()
+            with fwd():
+                loss = nn.functional.cross_entropy(net(x), y)
+            loss.backward()
             opt.step()
 
         return step
@@ -126,7 +137,9 @@ def torch_runner(name: str, batch: int, threads: int):
 
         def step():
             opt.zero_grad(set_to_none=True)
-            nn.functional.mse_loss(torch.sigmoid(dec(enc(x))), x).backward()
+            with fwd():
+                recon = torch.sigmoid(dec(enc(x)))
+            nn.functional.mse_loss(recon.float(), x).backward()
             opt.step()
 
         return step
@@ -145,9 +158,10 @@ def torch_runner(name: str, batch: int, threads: int):
     def step():
         for _ in range(5 if wgan else 1):
             opt_d.zero_grad(set_to_none=True)
-            with torch.no_grad():
+            with torch.no_grad(), fwd():
                 fake = torch.tanh(gen(torch.randn(batch, latent)))
-            r, f = disc(real), disc(fake)
+            with fwd():
+                r, f = disc(real).float(), disc(fake).float()
             loss = (f.mean() - r.mean()) if wgan else bce(r, ones) + bce(f, zeros)
             loss.backward()
             opt_d.step()
@@ -156,7 +170,8 @@ def torch_runner(name: str, batch: int, threads: int):
                     for p in disc.parameters():
                         p.clamp_(-0.01, 0.01)
         opt_g.zero_grad(set_to_none=True)
-        f = disc(torch.tanh(gen(torch.randn(batch, latent))))
+        with fwd():
+            f = disc(torch.tanh(gen(torch.randn(batch, latent)))).float()
         (-f.mean() if wgan else bce(f, ones)).backward()
         opt_g.step()
 
@@ -187,6 +202,7 @@ def main() -> None:
     parser.add_argument("--conv-impl", default="auto", choices=["auto", "xla", "cpu"])
     parser.add_argument("--steps-per-call", type=int, default=1, help="jaxgen steps fused by lax.scan")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--bf16", action="store_true", help="also time bfloat16 compute on both sides")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
@@ -195,9 +211,14 @@ def main() -> None:
     jax.config.update("jax_compilation_cache_dir", str(Path.home() / ".cache" / "jaxgen" / "xla"))
     k = args.steps_per_call
     sides = {"jax": lambda m: jax_runner(m, args.batch, args.conv_impl, k)}
+    if args.bf16:
+        sides["jax_bf16"] = lambda m: jax_runner(m, args.batch, args.conv_impl, k, "bfloat16")
     if not args.no_torch:
         sides["torch_1thread"] = lambda m: torch_runner(m, args.batch, 1)
         sides["torch_2threads"] = lambda m: torch_runner(m, args.batch, 2)
+        if args.bf16:
+            sides["torch_bf16_1thread"] = lambda m: torch_runner(m, args.batch, 1, bf16=True)
+            sides["torch_bf16_2threads"] = lambda m: torch_runner(m, args.batch, 2, bf16=True)
     results = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                "jax": jax.__version__, "backend": jax.default_backend(), "batch": args.batch,
                "conv_impl": args.conv_impl, "steps_per_call": k, "runs": []}  # fmt: skip
@@ -213,7 +234,7 @@ def main() -> None:
             for side, step in steps.items():
                 load = os.getloadavg()[0]
                 seconds = time_steps(step, args.steps, warmup=2 if round_ == 0 else 1)
-                seconds /= k if side == "jax" else 1
+                seconds /= k if side.startswith("jax") else 1
                 run = {"model": model, "side": side, "round": round_, "s_per_step": seconds,
                        "images_per_s": args.batch / seconds, "load_1min": load}  # fmt: skip
                 results["runs"].append(run)
@@ -226,13 +247,23 @@ def main() -> None:
             side: max(r["images_per_s"] for r in results["runs"] if r["model"] == model and r["side"] == side)
             for side in sides
         }
-        torch_best = max((v for k, v in best.items() if k.startswith("torch")), default=None)
-        summary[model] = {**best, "ratio_jax_to_torch_best": best["jax"] / torch_best if torch_best else None}
-        ratio = f"{best['jax'] / torch_best:.2f}x" if torch_best else "-"
+        ratios = {}
+        for ours, theirs in (("jax", "torch_"), ("jax_bf16", "torch_"), ("jax_bf16", "torch_bf16")):
+            rivals = [
+                v
+                for side, v in best.items()
+                if side.startswith(theirs) and ("bf16" in side) == (theirs == "torch_bf16")
+            ]
+            if ours in best and rivals:
+                ratios[f"{ours}/{theirs.rstrip('_')}{'_fp32' if theirs == 'torch_' else ''}_best"] = best[
+                    ours
+                ] / max(rivals)
+        summary[model] = {**best, **ratios}
         print(
             f"{model:10s} "
-            + "  ".join(f"{k} {v:7.1f}" for k, v in best.items())
-            + f"  jax/torch-best {ratio}"
+            + "  ".join(f"{side} {v:7.1f}" for side, v in best.items())
+            + "  "
+            + "  ".join(f"{name} {v:.2f}x" for name, v in ratios.items())
         )
     results["summary"] = summary
     if args.out:

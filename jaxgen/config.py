@@ -30,6 +30,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.n_critic = 1  # discriminator updates per generator update
     c.model.clip_value = 0.01  # WGAN: critic weights are clipped to [-c, c] after every update
     c.model.recon_loss = "mse"  # mse | bce (autoencoders)
+    c.model.compute_dtype = "float32"  # float32 | bfloat16: conv operands only (sums, params stay float32)
     c.model.conv_impl = "auto"  # auto | xla | cpu: how convs are lowered (auto: cpu on CPU; jaxgen/layers.py)
 
     c.optim = ml_collections.ConfigDict()
@@ -64,6 +65,7 @@ _CHOICES = {
     "model.gan_loss": ("non_saturating", "minimax"),
     "model.recon_loss": ("mse", "bce"),
     "model.conv_impl": ("auto", "xla", "cpu"),
+    "model.compute_dtype": ("float32", "bfloat16"),
     "optim.name": ("adam", "rmsprop", "sgd"),
     "optim.schedule": ("constant", "cosine"),
 }

@@ -17,6 +17,7 @@ Tests check both lowerings (values and gradients) against each other and against
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import flax.linen as nn
@@ -40,7 +41,9 @@ def resolve_conv_impl(impl: str) -> str:
 def conv_xla(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
     """Reference strided convolution, NHWC x HWIO -> NHWC."""
     pad = [(padding, padding)] * 2
-    return jax.lax.conv_general_dilated(x, kernel, (stride, stride), pad, dimension_numbers=DN)
+    return jax.lax.conv_general_dilated(
+        x, kernel, (stride, stride), pad, dimension_numbers=DN, preferred_element_type=jnp.float32
+    )
 
 
 def conv_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
@@ -55,7 +58,7 @@ def conv_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> j
         for j in range(k)
     ]
     columns = jnp.concatenate(patches, axis=-1)  # [B, Ho, Wo, k*k*C_in] in (i, j, c) order = HWIO
-    return columns @ kernel.reshape(k * k * c_in, c_out)
+    return jnp.matmul(columns, kernel.reshape(k * k * c_in, c_out), preferred_element_type=jnp.float32)
 
 
 def conv_transpose_xla(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
@@ -64,8 +67,9 @@ def conv_transpose_xla(x: jax.Array, kernel: jax.Array, stride: int, padding: in
     pad = [(k - 1 - padding, k - 1 - padding)] * 2
     flipped = kernel[::-1, ::-1]
     return jax.lax.conv_general_dilated(
-        x, flipped, (1, 1), pad, lhs_dilation=(stride, stride), dimension_numbers=DN
-    )
+        x, flipped, (1, 1), pad, lhs_dilation=(stride, stride), dimension_numbers=DN,
+        preferred_element_type=jnp.float32,
+    )  # fmt: skip
 
 
 def conv_transpose_phases(x: jax.Array, kernel: jax.Array) -> jax.Array:
@@ -83,7 +87,10 @@ def conv_transpose_phases(x: jax.Array, kernel: jax.Array) -> jax.Array:
         for c in (0, 1):
             taps = [xp[:, a + d : a + d + h, c + e : c + e + w, :] for d in (0, 1) for e in (0, 1)]
             weights = jnp.stack([kernel[3 - a - 2 * d, 3 - c - 2 * e] for d in (0, 1) for e in (0, 1)])
-            row.append(jnp.concatenate(taps, axis=-1) @ weights.reshape(4 * c_in, c_out))
+            columns = jnp.concatenate(taps, axis=-1)
+            row.append(
+                jnp.matmul(columns, weights.reshape(4 * c_in, c_out), preferred_element_type=jnp.float32)
+            )
         phases.append(jnp.stack(row, axis=3))  # [B, H, W, 2(c), C_out]
     out = jnp.stack(phases, axis=2)  # [B, H, 2(a), W, 2(c), C_out]
     return out.reshape(b, 2 * h, 2 * w, c_out)
@@ -114,43 +121,29 @@ def _conv_transpose_forward_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
     return conv_transpose_xla(x, kernel, 2, 1)
 
 
-@jax.custom_vjp
-def _conv_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
-    return _conv_forward_cpu(x, kernel)
+def _with_backward(forward, backward):
+    """forward(x, kernel) whose VJP is backward(x, kernel, g) -> (dx, dkernel)."""
+    op = jax.custom_vjp(forward)
+    op.defvjp(lambda x, kernel: (forward(x, kernel), (x, kernel)), lambda res, g: backward(*res, g))
+    return op
 
 
-def _conv_cpu_fwd(x, kernel):
-    return _conv_forward_cpu(x, kernel), (x, kernel)
-
-
-def _conv_cpu_bwd(residuals, g):
-    x, kernel = residuals
-    dx = _conv_transpose_forward_cpu(g, _swap_io(kernel))  # adjoint of a strided conv
+def _conv_backward_cpu(x, kernel, g):
+    dx = _conv_transpose_forward_cpu(g.astype(kernel.dtype), _swap_io(kernel))  # adjoint of a strided conv
     dkernel = jax.vjp(lambda k: conv_xla(x, k, 2, 1), kernel)[1](g)[0]
-    return dx, dkernel
+    return dx.astype(x.dtype), dkernel
 
 
-_conv_cpu.defvjp(_conv_cpu_fwd, _conv_cpu_bwd)
-
-
-@jax.custom_vjp
-def _conv_transpose_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
-    return _conv_transpose_forward_cpu(x, kernel)
-
-
-def _conv_transpose_cpu_fwd(x, kernel):
-    return _conv_transpose_forward_cpu(x, kernel), (x, kernel)
-
-
-def _conv_transpose_cpu_bwd(residuals, g):
-    x, kernel = residuals
+def _conv_transpose_backward_cpu(x, kernel, g):
+    g = g.astype(kernel.dtype)
     dx = _conv_forward_cpu(g, _swap_io(kernel))  # adjoint of a transposed conv
     # <convT(x, W), g> = <x, conv(g, W^T)>: the kernel gradient is that of a strided conv of g.
-    dkernel = jax.vjp(lambda k: conv_xla(g, k, 2, 1), _swap_io(kernel))[1](x)[0]
-    return dx, _swap_io(dkernel)
+    dkernel = jax.vjp(lambda k: conv_xla(g, k, 2, 1), _swap_io(kernel))[1](x.astype(jnp.float32))[0]
+    return dx.astype(x.dtype), _swap_io(dkernel)
 
 
-_conv_transpose_cpu.defvjp(_conv_transpose_cpu_fwd, _conv_transpose_cpu_bwd)
+_conv_cpu = _with_backward(_conv_forward_cpu, _conv_backward_cpu)
+_conv_transpose_cpu = _with_backward(_conv_transpose_forward_cpu, _conv_transpose_backward_cpu)
 
 
 def conv_cpu(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
@@ -176,6 +169,18 @@ CONV_TRANSPOSE = {"xla": conv_transpose_xla, "cpu": conv_transpose_cpu}
 # ----------------------------------------------------------------------------------------- modules
 
 
+@dataclasses.dataclass(frozen=True)
+class ConvOptions:
+    """How conv layers compute: the lowering ('auto' | 'xla' | 'cpu') and the operand dtype.
+
+    dtype 'bfloat16' casts activations and kernels to bfloat16 for the products only; accumulation, outputs,
+    parameters and optimizer states stay float32.
+    """
+
+    impl: str = "auto"
+    dtype: str = "float32"
+
+
 class Conv(nn.Module):
     """Strided 2-d convolution (default k4 s2 p1, the DCGAN down-sampling layer)."""
 
@@ -184,7 +189,7 @@ class Conv(nn.Module):
     stride: int = 2
     padding: int = 1
     use_bias: bool = True
-    impl: str = "xla"
+    conv: ConvOptions = ConvOptions()
     transpose: bool = False  # True: PyTorch-style ConvTranspose2d (up-sampling)
     kernel_init: nn.initializers.Initializer = dcgan_init
 
@@ -193,7 +198,9 @@ class Conv(nn.Module):
         shape = (self.kernel_size, self.kernel_size, x.shape[-1], self.features)
         kernel = self.param("kernel", self.kernel_init, shape)
         ops = CONV_TRANSPOSE if self.transpose else CONV
-        y = ops[resolve_conv_impl(self.impl)](x, kernel, self.stride, self.padding)
+        dtype = jnp.dtype(self.conv.dtype)
+        op = ops[resolve_conv_impl(self.conv.impl)]
+        y = op(x.astype(dtype), kernel.astype(dtype), self.stride, self.padding)
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros, (self.features,))
         return y
@@ -212,12 +219,12 @@ class DownStack(nn.Module):
 
     widths: Sequence[int] = (64, 128, 256, 512)
     use_batch_norm: bool = True
-    impl: str = "xla"
+    conv: ConvOptions = ConvOptions()
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
         for i, width in enumerate(self.widths):
-            x = Conv(width, use_bias=not (self.use_batch_norm and i > 0), impl=self.impl)(x)
+            x = Conv(width, use_bias=not (self.use_batch_norm and i > 0), conv=self.conv)(x)
             if self.use_batch_norm and i > 0:
                 x = batch_norm(train)(x)
             x = nn.leaky_relu(x, 0.2)
@@ -232,7 +239,7 @@ class UpStack(nn.Module):
 
     widths: Sequence[int] = (256, 128, 64)
     out_channels: int = 1
-    impl: str = "xla"
+    conv: ConvOptions = ConvOptions()
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
@@ -240,9 +247,9 @@ class UpStack(nn.Module):
         x = nn.Dense(4 * 4 * self.widths[0], use_bias=False, kernel_init=dcgan_init)(z)
         x = nn.relu(batch_norm(train)(x.reshape(z.shape[0], 4, 4, self.widths[0])))
         for width in self.widths[1:]:
-            x = Conv(width, transpose=True, use_bias=False, impl=self.impl)(x)
+            x = Conv(width, transpose=True, use_bias=False, conv=self.conv)(x)
             x = nn.relu(batch_norm(train)(x))
-        return Conv(self.out_channels, transpose=True, impl=self.impl)(x)
+        return Conv(self.out_channels, transpose=True, conv=self.conv)(x)
 
 
 def down_widths(width: int, n: int = 4) -> tuple[int, ...]:
@@ -253,6 +260,6 @@ def down_widths(width: int, n: int = 4) -> tuple[int, ...]:
 def up_widths(width: int, image_size: int) -> tuple[int, ...]:
     """(..., 4w, 2w, w): one width per doubling from 4x4 to image_size / 2 (then the output layer)."""
     n = (image_size // 4).bit_length() - 1  # doublings from 4 to image_size
-    if 4 * 2**n != image_size:
-        raise ValueError(f"image_size={image_size} is not 4 * 2^n")
-    return tuple(width * 2 ** (n - 1 - i) for i in range(n))[: max(n, 1)]
+    if n < 1 or 4 * 2**n != image_size:
+        raise ValueError(f"image_size={image_size} is not 4 * 2^n with n >= 1")
+    return tuple(width * 2 ** (n - 1 - i) for i in range(n))

@@ -8,6 +8,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from jaxgen import config as config_lib
 from jaxgen import train as train_lib
 from jaxgen import viz
 from jaxgen.data import load_dataset
@@ -21,7 +22,7 @@ def sample_from_checkpoint(config: ml_collections.ConfigDict, workdir: str | Pat
     image_shape = _image_shape(config, workdir)
     family = train_lib.build_family(config, image_shape)
     if family.sample is None:
-        raise ValueError(
+        raise config_lib.ConfigError(
             f"model {config.model.name!r} does not generate images; --mode=sample needs a generative model"
         )
     template = train_lib.init_state(family, jax.random.key(0))

@@ -66,12 +66,15 @@ def test_gradients_of_both_lowerings_agree(transpose, x_shape, c_out):
 
 def test_modules_share_parameter_layout_across_lowerings():
     x = jax.random.uniform(jax.random.key(3), (2, 32, 32, 1))
-    stack = {impl: layers.DownStack((4, 8, 8, 8), impl=impl) for impl in ("xla", "cpu")}
+    stack = {impl: layers.DownStack((4, 8, 8, 8), conv=layers.ConvOptions(impl)) for impl in ("xla", "cpu")}
     variables = stack["xla"].init(jax.random.key(4), x, train=False)
     out = {impl: m.apply(variables, x, train=False) for impl, m in stack.items()}
     np.testing.assert_allclose(out["cpu"], out["xla"], rtol=1e-5, atol=1e-5)
     z = jnp.ones((2, 8))
-    up = {impl: layers.UpStack(layers.up_widths(4, 32), 1, impl=impl) for impl in ("xla", "cpu")}
+    up = {
+        impl: layers.UpStack(layers.up_widths(4, 32), 1, conv=layers.ConvOptions(impl))
+        for impl in ("xla", "cpu")
+    }
     variables = up["xla"].init(jax.random.key(5), z, train=False)
     images = {impl: m.apply(variables, z, train=False) for impl, m in up.items()}
     assert images["xla"].shape == (2, 32, 32, 1)
@@ -85,3 +88,21 @@ def test_width_helpers():
     assert layers.resolve_conv_impl("auto") == ("cpu" if jax.default_backend() == "cpu" else "xla")
     with pytest.raises(ValueError):
         layers.up_widths(8, 48)
+
+
+@pytest.mark.parametrize("impl", ["xla", "cpu"])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_bfloat16_operands_keep_float32_outputs_and_gradients(impl, transpose):
+    x = random((2, 8, 8, 3), 6)
+    conv = layers.Conv(5, transpose=transpose, conv=layers.ConvOptions(impl, "bfloat16"))
+    reference = layers.Conv(5, transpose=transpose, conv=layers.ConvOptions(impl, "float32"))
+    variables = reference.init(jax.random.key(7), x)
+    out = conv.apply(variables, x)
+    assert out.dtype == jnp.float32
+    np.testing.assert_allclose(out, reference.apply(variables, x), rtol=0.05, atol=0.02)  # bf16 has 8 bits
+
+    grads = jax.grad(lambda v, x: jnp.sum(conv.apply(v, x) ** 2), argnums=(0, 1))(variables, x)
+    ref_grads = jax.grad(lambda v, x: jnp.sum(reference.apply(v, x) ** 2), argnums=(0, 1))(variables, x)
+    for g, r in zip(jax.tree.leaves(grads), jax.tree.leaves(ref_grads), strict=True):
+        assert g.dtype == jnp.float32
+        np.testing.assert_allclose(g, r, rtol=0.1, atol=0.05 * float(jnp.abs(r).max()))

@@ -56,18 +56,22 @@ def test_two_jitted_steps(name):
         assert recon.shape == (3, 32, 32, 1) and float(recon.min()) >= 0.0 and float(recon.max()) <= 1.0
 
 
-def test_wgan_critic_weights_stay_clipped():
+def test_wgan_critic_weights_stay_clipped(tmp_path):
     config = tiny_config("wgan")
     config.model.clip_value = 0.003
     config.optim.name, config.optim.lr = "rmsprop", 1e-2
     dataset = synthetic_dataset()
-    ts = train_lib.train(config, _tmp_workdir(), dataset=dataset)
+    ts = train_lib.train(config, tmp_path, dataset=dataset)
     leaves = jax.tree.leaves(ts["params"]["disc"])
     assert max(float(jnp.abs(x).max()) for x in leaves) <= 0.003 + 1e-7
     assert max(float(jnp.abs(x).max()) for x in jax.tree.leaves(ts["params"]["gen"])) > 0.003  # gen unclipped
 
 
-def _tmp_workdir():
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="jaxgen-wgan-")
+def test_bfloat16_compute_trains_with_float32_state(tmp_path):
+    config = tiny_config("gan", num_steps=2)
+    config.model.compute_dtype = "bfloat16"
+    ts = train_lib.train(config, tmp_path, dataset=synthetic_dataset())
+    leaves = jax.tree.leaves((ts["params"], ts["opt_state"], ts["state"]))
+    assert all(x.dtype in (jnp.float32, jnp.int32) for x in leaves)
+    records = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert len(records) == 2 and "nan" not in records[-1].lower()

@@ -232,3 +232,12 @@ def test_one_and_eight_devices_agree(tmp_path):
         assert int(results[n].pop("n_devices")) == n
     for name, value in results[1].items():
         np.testing.assert_allclose(results[8][name], value, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_sample_mode_errors_are_clear(tmp_path):
+    from jaxgen.sample import sample_from_checkpoint
+
+    with pytest.raises(FileNotFoundError, match="no checkpoint in .*train first"):
+        sample_from_checkpoint(tiny_config("gan"), tmp_path)
+    with pytest.raises(ValueError, match="does not generate images"):
+        sample_from_checkpoint(tiny_config("classifier"), tmp_path)

@@ -10,10 +10,9 @@ from jaxgen.data.mnist import DataError, log
 def _images_and_labels(source, image_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Read every record; returns uint8 images [N, H, W, C] and int labels (-1 when the dataset has none)."""
     n = len(source)
-    first = source[0]
     images, labels = [], np.full((n,), -1, np.int32)
     for i in range(n):
-        record = source[i] if i else first
+        record = source[i]
         images.append(_prepare(np.asarray(record["image"]), image_size))
         if "label" in record:
             labels[i] = int(record["label"])

@@ -19,11 +19,11 @@ class ConvEncoder(nn.Module):
 
     latent_dim: int
     widths: Sequence[int]
-    impl: str = "xla"
+    conv: layers.ConvOptions = layers.ConvOptions()
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        return nn.Dense(self.latent_dim)(layers.DownStack(self.widths, impl=self.impl)(x, train))
+        return nn.Dense(self.latent_dim)(layers.DownStack(self.widths, conv=self.conv)(x, train))
 
 
 class ConvDecoder(nn.Module):
@@ -31,18 +31,19 @@ class ConvDecoder(nn.Module):
 
     widths: Sequence[int]
     out_channels: int = 1
-    impl: str = "xla"
+    conv: layers.ConvOptions = layers.ConvOptions()
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
-        return layers.UpStack(self.widths, self.out_channels, impl=self.impl)(z, train)
+        return layers.UpStack(self.widths, self.out_channels, conv=self.conv)(z, train)
 
 
 def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
     """Conv autoencoder family: networks 'enc' and 'dec', one reconstruction update over both."""
     size, _, channels = image_shape
-    enc = ConvEncoder(model.latent_dim, layers.down_widths(model.width), impl=model.conv_impl)
-    dec = ConvDecoder(layers.up_widths(model.width, size), channels, impl=model.conv_impl)
+    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
+    enc = ConvEncoder(model.latent_dim, layers.down_widths(model.width), conv=conv)
+    dec = ConvDecoder(layers.up_widths(model.width, size), channels, conv=conv)
     kind = model.recon_loss
 
     def decode(params, state, z, train):
@@ -69,14 +70,14 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         return {"images": jax.nn.sigmoid(output) if kind == "bce" else output}
 
     def evaluate(params, state, batch):
-        recon = reconstruct(params, state, batch["image"])
+        codes, _ = apply_net(enc, "enc", params, state, batch["image"], train=False)
+        output, _ = decode(params, state, codes, train=False)
+        # BCE needs logits: the bce decoder gives them; a sigmoid decoder's pixels are mapped back.
+        logits = output if kind == "bce" else jax.scipy.special.logit(jnp.clip(output, 1e-6, 1 - 1e-6))
         return {
-            "mse": losses.reconstruction_loss(recon, batch["image"], "mse"),
-            "bce": losses.reconstruction_loss(
-                jnp.log(jnp.clip(recon, 1e-6, 1 - 1e-6)) - jnp.log1p(-jnp.clip(recon, 1e-6, 1 - 1e-6)),
-                batch["image"], "bce",
-            ),
-        }  # fmt: skip
+            "mse": losses.reconstruction_loss(jax.nn.sigmoid(logits), batch["image"], "mse"),
+            "bce": losses.reconstruction_loss(logits, batch["image"], "bce"),
+        }
 
     return Family(
         networks={"enc": enc, "dec": dec},

@@ -22,17 +22,18 @@ class CNN(nn.Module):
 
     widths: Sequence[int] = (64, 128, 256, 512)
     num_classes: int = 10
-    impl: str = "xla"
+    conv: layers.ConvOptions = layers.ConvOptions()
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        x = layers.DownStack(self.widths, use_batch_norm=True, impl=self.impl)(x, train)
+        x = layers.DownStack(self.widths, use_batch_norm=True, conv=self.conv)(x, train)
         return nn.Dense(self.num_classes)(x)
 
 
 def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
     """Classifier family: one network 'cls', one cross-entropy update."""
-    cls = CNN(layers.down_widths(model.width), impl=model.conv_impl)
+    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
+    cls = CNN(layers.down_widths(model.width), conv=conv)
 
     def loss(params, state, batch, key):
         """Mean cross-entropy of batch['label'] under cls(batch['image']) [B, 10]."""

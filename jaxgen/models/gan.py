@@ -26,11 +26,11 @@ class Generator(nn.Module):
 
     widths: Sequence[int]
     out_channels: int = 1
-    impl: str = "xla"
+    conv: layers.ConvOptions = layers.ConvOptions()
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
-        return jnp.tanh(layers.UpStack(self.widths, self.out_channels, impl=self.impl)(z, train))
+        return jnp.tanh(layers.UpStack(self.widths, self.out_channels, conv=self.conv)(z, train))
 
 
 class Discriminator(nn.Module):
@@ -38,11 +38,11 @@ class Discriminator(nn.Module):
 
     widths: Sequence[int]
     use_batch_norm: bool = True
-    impl: str = "xla"
+    conv: layers.ConvOptions = layers.ConvOptions()
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        h = layers.DownStack(self.widths, self.use_batch_norm, impl=self.impl)(x, train)
+        h = layers.DownStack(self.widths, self.use_batch_norm, conv=self.conv)(x, train)
         return nn.Dense(1, kernel_init=layers.dcgan_init)(h)[:, 0]
 
 
@@ -56,8 +56,9 @@ def _adversarial_family(
 ) -> Family:
     """A generator/discriminator pair trained by alternating updates with the given per-example objectives."""
     size, _, channels = image_shape
-    gen = Generator(layers.up_widths(model.width, size), channels, impl=model.conv_impl)
-    disc = Discriminator(layers.down_widths(model.width), impl=model.conv_impl)
+    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
+    gen = Generator(layers.up_widths(model.width, size), channels, conv=conv)
+    disc = Discriminator(layers.down_widths(model.width), conv=conv)
     latent = model.latent_dim
 
     def generate(params, state, key, n, train):
