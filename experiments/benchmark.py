@@ -89,11 +89,11 @@ def torch_runner(name: str, batch: int, threads: int, bf16: bool = False):
     torch.manual_seed(0)
     width, latent = 64, 100
 
-    def down(widths=(64, 128, 256, 512)):
+    def down(widths=(64, 128, 256, 512), batch_norm=True):
         layers, c = [], 1
         for i, w in enumerate(widths):
-            layers.append(nn.Conv2d(c, w, 4, 2, 1, bias=i == 0))
-            if i > 0:
+            layers.append(nn.Conv2d(c, w, 4, 2, 1, bias=i == 0 or not batch_norm))
+            if i > 0 and batch_norm:
                 layers.append(nn.BatchNorm2d(w))
             layers.append(nn.LeakyReLU(0.2))
             c = w
@@ -144,8 +144,8 @@ def torch_runner(name: str, batch: int, threads: int, bf16: bool = False):
 
         return step
 
-    gen, disc = Up(latent), nn.Sequential(down(), nn.Linear(flat, 1))
     wgan = name == "wgan"
+    gen, disc = Up(latent), nn.Sequential(down(batch_norm=not wgan), nn.Linear(flat, 1))  # as configs/wgan.py
     if wgan:
         opt_g = torch.optim.RMSprop(gen.parameters(), lr=5e-5)
         opt_d = torch.optim.RMSprop(disc.parameters(), lr=5e-5)

@@ -28,6 +28,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.width = 64  # channels of the first conv layer; later layers double it
     c.model.gan_loss = "non_saturating"  # non_saturating | minimax (GAN family)
     c.model.n_critic = 1  # discriminator updates per generator update
+    c.model.disc_batch_norm = True  # BatchNorm in the discriminator / critic (GAN family)
     c.model.clip_value = 0.01  # WGAN: critic weights are clipped to [-c, c] after every update
     c.model.recon_loss = "mse"  # mse | bce (autoencoders)
     c.model.compute_dtype = "float32"  # float32 | bfloat16: conv operands only (sums, params stay float32)

@@ -46,7 +46,13 @@ def run(argv) -> int:
     except train_lib.TrainingInterrupted as e:
         train_lib.log(f"{e}; checkpoint saved. Run the same command again to resume.")
         return 128 + e.signum
-    except (config_lib.ConfigError, DataError, train_lib.NonFiniteLossError, FileNotFoundError) as e:
+    except (
+        config_lib.ConfigError,
+        DataError,
+        train_lib.NonFiniteLossError,
+        train_lib.WorkdirBusyError,
+        FileNotFoundError,
+    ) as e:
         print(f"jaxgen: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     return 0

@@ -19,7 +19,7 @@ class MetricWriter:
                 line for line in self.path.read_text().splitlines() if json.loads(line)["step"] <= resume_step
             ]
             self.path.write_text("".join(line + "\n" for line in kept))
-        self.tensorboard = SummaryWriter(str(workdir / "tensorboard"), purge_step=resume_step + 1 or None)
+        self.tensorboard = SummaryWriter(str(workdir / "tensorboard"), purge_step=resume_step + 1)
 
     def write(self, kind: str, step: int, metrics: dict[str, float]) -> None:
         with open(self.path, "a") as f:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -46,6 +47,30 @@ DEFAULT_STEPS_PER_CALL = {"cpu": 1, "gpu": 50, "tpu": 50}
 
 class NonFiniteLossError(RuntimeError):
     """A training loss became NaN or infinite."""
+
+
+class WorkdirBusyError(RuntimeError):
+    """Another process is training in the same workdir."""
+
+
+@contextlib.contextmanager
+def workdir_lock(workdir: Path):
+    """Hold an exclusive lock on workdir/.lock for the run; the OS releases it if the process dies."""
+    import fcntl
+
+    handle = open(workdir / ".lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise WorkdirBusyError(
+            f"another jaxgen process is training in {workdir}; wait for it to finish or use another --workdir"
+        ) from None
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 class TrainingInterrupted(Exception):
@@ -311,6 +336,11 @@ def train(
     config_lib.validate(config)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    with workdir_lock(workdir):
+        return _train_locked(config, workdir, dataset)
+
+
+def _train_locked(config: ml_collections.ConfigDict, workdir: Path, dataset: Dataset | None) -> TrainState:
     if config.train.compilation_cache:
         enable_compilation_cache()
     (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))

@@ -59,6 +59,7 @@ def test_two_jitted_steps(name):
 def test_wgan_critic_weights_stay_clipped(tmp_path):
     config = tiny_config("wgan")
     config.model.clip_value = 0.003
+    config.model.disc_batch_norm = False  # as configs/wgan.py
     config.optim.name, config.optim.lr = "rmsprop", 1e-2
     dataset = synthetic_dataset()
     ts = train_lib.train(config, tmp_path, dataset=dataset)

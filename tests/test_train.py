@@ -241,3 +241,15 @@ def test_sample_mode_errors_are_clear(tmp_path):
         sample_from_checkpoint(tiny_config("gan"), tmp_path)
     with pytest.raises(ValueError, match="does not generate images"):
         sample_from_checkpoint(tiny_config("classifier"), tmp_path)
+
+
+def test_second_trainer_on_the_same_workdir_stops_at_once(tmp_path):
+    import fcntl
+
+    with open(tmp_path / ".lock", "w") as held:  # as a running trainer holds it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(train_lib.WorkdirBusyError, match="another jaxgen process is training in"):
+            train_lib.train(tiny_config("gan"), tmp_path, dataset=synthetic_dataset())
+        assert not (tmp_path / "checkpoints").exists()
+    ts = train_lib.train(tiny_config("gan"), tmp_path, dataset=synthetic_dataset())  # released: runs
+    assert int(ts["step"]) == 2

@@ -58,7 +58,7 @@ def _adversarial_family(
     size, _, channels = image_shape
     conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
     gen = Generator(layers.up_widths(model.width, size), channels, conv=conv)
-    disc = Discriminator(layers.down_widths(model.width), conv=conv)
+    disc = Discriminator(layers.down_widths(model.width), model.disc_batch_norm, conv=conv)
     latent = model.latent_dim
 
     def generate(params, state, key, n, train):
