@@ -19,7 +19,7 @@ def sample_from_checkpoint(config: ml_collections.ConfigDict, workdir: str | Pat
     workdir = Path(workdir)
     if config.train.compilation_cache:
         train_lib.enable_compilation_cache()
-    image_shape = _image_shape(config, workdir)
+    image_shape = _image_shape(config)
     family = train_lib.build_family(config, image_shape)
     if family.sample is None:
         raise config_lib.ConfigError(
@@ -37,7 +37,7 @@ def sample_from_checkpoint(config: ml_collections.ConfigDict, workdir: str | Pat
     parts: dict[str, list[np.ndarray]] = {}
     for start in range(0, config.sample.num, chunk):
         n = min(chunk, config.sample.num - start)
-        out = train_lib._sample(family, ts["params"], ts["state"], jax.random.fold_in(key, start), n)
+        out = train_lib.draw_samples(family, ts["params"], ts["state"], jax.random.fold_in(key, start), n)
         for name, value in out.items():
             parts.setdefault(name, []).append(np.asarray(value))
     arrays = {name: np.concatenate(values) for name, values in parts.items()}
@@ -50,11 +50,10 @@ def sample_from_checkpoint(config: ml_collections.ConfigDict, workdir: str | Pat
     return path
 
 
-def _image_shape(config: ml_collections.ConfigDict, workdir: Path) -> tuple[int, int, int]:
+def _image_shape(config: ml_collections.ConfigDict) -> tuple[int, int, int]:
     """Image shape without loading the data when it is known (MNIST: 32x32x1)."""
     if config.data.name in ("mnist", "fashion_mnist"):
         return (config.data.image_size, config.data.image_size, 1)
-    del workdir
     return load_dataset(config.data).image_shape
 
 

@@ -230,7 +230,8 @@ def _evaluate_chunks(family, params, state, images, labels, n_chunks, chunk, pad
 
 
 @functools.partial(jax.jit, static_argnums=(0, 4))
-def _sample(family, params, state, key, n):
+def draw_samples(family: Family, params, state, key: jax.Array, n: int) -> dict[str, jax.Array]:
+    """Jitted family.sample (images in [0, 1], and labels for conditional models)."""
     return family.sample(params, state, key, n)
 
 
@@ -244,7 +245,7 @@ def write_pictures(
 ) -> None:
     """Sample grid (fixed noise across the run) and, for autoencoders, a reconstruction grid."""
     if family.sample is not None:
-        images = np.asarray(_sample(family, ts["params"], ts["state"], keys.grid, n)["images"])
+        images = np.asarray(draw_samples(family, ts["params"], ts["state"], keys.grid, n)["images"])
         viz.save_grid(workdir / "samples" / f"samples_{tag}.png", images)
     if family.reconstruct is not None:
         originals = data["test_images"][:n]
