@@ -473,7 +473,8 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: Path, dataset: Dat
                 if _crossed(before, step, config.train.eval_every) and step < num_steps:
                     evaluate(step, f"{step:07d}")
                 if stop.signum is not None:
-                    save(step)
+                    if last_checkpoint != step:  # the signal may land just after a periodic save
+                        save(step)
                     raise TrainingInterrupted(stop.signum, step)
             if last_checkpoint != step:
                 save(step)

@@ -90,6 +90,24 @@ def test_steps_per_call_scan_matches_single_steps(tmp_path):
         np.testing.assert_allclose(flat_params(fused)[name], value, rtol=1e-4, atol=1e-5, err_msg=name)
 
 
+def test_signal_during_a_periodic_save_stops_cleanly_without_saving_twice(tmp_path, monkeypatch):
+    """CI once caught SIGTERM landing just after the step-4 save; the stop must not re-save step 4."""
+    original = ocp.CheckpointManager.save
+
+    def save_then_signal(self, step, *args, **kwargs):
+        result = original(self, step, *args, **kwargs)
+        if step == 4:
+            os.kill(os.getpid(), signal.SIGTERM)  # handled by the trainer's flag, not the default action
+        return result
+
+    monkeypatch.setattr(ocp.CheckpointManager, "save", save_then_signal)
+    config = tiny_config("classifier", num_steps=8, checkpoint_every=2)
+    with pytest.raises(train_lib.TrainingInterrupted) as info:
+        train_lib.train(config, tmp_path, dataset=synthetic_dataset())
+    assert info.value.step == 4
+    assert sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())[-1] == 4
+
+
 # ----------------------------------------------------------------------------------------- NaN guard
 
 
