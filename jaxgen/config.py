@@ -58,6 +58,22 @@ def base_config() -> ml_collections.ConfigDict:
     c.sample = ml_collections.ConfigDict()
     c.sample.num = 1000  # images written by --mode=sample
     c.sample.seed = 1  # key for --mode=sample, separate from training noise
+
+    c.eval = ml_collections.ConfigDict()  # --mode=eval and --mode=viz (jaxgen/evaluate.py, jaxgen/embed.py)
+    c.eval.seed = 2  # key for evaluation samples, KID subsets, binarisation and IWAE draws
+    c.eval.num_samples = 10_000  # generated images scored; the real-vs-real floor uses as many train images
+    c.eval.extractor = ""  # feature extractor .npz (with its .json); empty = the one packaged with jaxgen
+    c.eval.kid_subsets = 100  # KID: MMD^2 averaged over this many random subsets ...
+    c.eval.kid_subset_size = 1000  # ... of this size (capped by the number of images)
+    c.eval.pr_k = 3  # precision/recall: k of the k-NN balls (Kynkäänniemi et al. 2019)
+    c.eval.knn_k = 5  # k-NN accuracy of codes
+    c.eval.probe_l2 = 1e-4  # linear probe: L2 weight on standardised codes
+    c.eval.probe_steps = 300  # linear probe: L-BFGS iterations
+    c.eval.iwae_k = 5000  # importance samples per image for the IWAE bound (Burda et al. 2015)
+    c.eval.iwae_chunk = 500  # importance samples drawn per pass (memory bound; divides iwae_k)
+    c.eval.likelihood_images = 0  # test images in ELBO / IWAE (0 = all)
+    c.eval.chunk = 500  # images per compiled pass of feature extraction (results do not depend on it)
+    c.eval.embed_points = 5000  # test images shown in the PCA / t-SNE pictures
     return c
 
 
@@ -84,6 +100,16 @@ _POSITIVE = (
     "train.keep_checkpoints",
     "train.num_grid_images",
     "sample.num",
+    "eval.num_samples",
+    "eval.kid_subsets",
+    "eval.kid_subset_size",
+    "eval.pr_k",
+    "eval.knn_k",
+    "eval.probe_steps",
+    "eval.iwae_k",
+    "eval.iwae_chunk",
+    "eval.chunk",
+    "eval.embed_points",
 )
 
 
@@ -123,5 +149,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"data.source={config.data.source!r} only serves MNIST; "
             f"data.name={config.data.name!r} needs data.source='tfds' or 'auto'"
         )
+    if config.eval.iwae_k % config.eval.iwae_chunk:
+        raise ConfigError(
+            f"eval.iwae_k={config.eval.iwae_k} must be a multiple of eval.iwae_chunk={config.eval.iwae_chunk}"
+        )
+    if config.eval.kid_subset_size < 2:
+        raise ConfigError("eval.kid_subset_size must be at least 2 (the unbiased MMD^2 leaves out diagonals)")
     if config.data.source == "idx" and not config.data.idx_dir:
         raise ConfigError("data.source='idx' needs data.idx_dir, the folder holding the IDX files")

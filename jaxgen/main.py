@@ -1,6 +1,6 @@
-"""Command line: `python -m jaxgen.main --config=configs/wgan.py --workdir=runs/wgan [--mode=sample]`.
+"""Command line: `python -m jaxgen.main --config=configs/wgan.py --workdir=runs/wgan [--mode=...]`.
 
-Flags only; the work is done by library calls (jaxgen.train, jaxgen.sample).
+Flags only; the work is done by library calls (jaxgen.train, .sample, .evaluate, .embed).
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ config_flags.DEFINE_config_file(
 )
 flags.DEFINE_string("workdir", None, "Folder for checkpoints, metrics, pictures; rerunning resumes from it.")
 flags.DEFINE_enum(
-    "mode", "train", ["train", "sample"], "train (resumes if workdir has a checkpoint) or sample."
+    "mode",
+    "train",
+    ["train", "sample", "eval", "viz"],
+    "train (resumes if workdir has a checkpoint), sample (samples.npz), eval (eval.json: metrics beside the "
+    "real-vs-real floor) or viz (PCA / t-SNE / latent pictures in workdir/figures).",
+)
+flags.DEFINE_string(
+    "samples",
+    None,
+    "With --mode=eval: score this .npz of samples (from --mode=sample) instead of a checkpoint.",
 )
 flags.mark_flags_as_required(["config", "workdir"])
 
@@ -35,19 +44,33 @@ def run(argv) -> int:
         return 2
     from jaxgen import train as train_lib
     from jaxgen.data import DataError
+    from jaxgen.evaluate import SamplesError
+    from jaxgen.features import ExtractorError
 
     try:
+        if FLAGS.samples is not None and FLAGS.mode != "eval":
+            raise config_lib.ConfigError("--samples is read by --mode=eval only")
         if FLAGS.mode == "train":
             train_lib.train(config, FLAGS.workdir)
-        else:
+        elif FLAGS.mode == "sample":
             from jaxgen.sample import sample_from_checkpoint
 
             sample_from_checkpoint(config, FLAGS.workdir)
+        elif FLAGS.mode == "eval":
+            from jaxgen.evaluate import evaluate
+
+            evaluate(config, FLAGS.workdir, FLAGS.samples)
+        else:
+            from jaxgen.embed import draw_figures
+
+            draw_figures(config, FLAGS.workdir)
     except train_lib.TrainingInterrupted as e:
         train_lib.log(f"{e}; checkpoint saved. Run the same command again to resume.")
         return 128 + e.signum
     except (
         config_lib.ConfigError,
+        ExtractorError,
+        SamplesError,
         DataError,
         train_lib.NonFiniteLossError,
         train_lib.WorkdirBusyError,

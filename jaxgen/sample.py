@@ -14,33 +14,18 @@ from jaxgen import viz
 from jaxgen.data import load_dataset
 
 
-def sample_from_checkpoint(config: ml_collections.ConfigDict, workdir: str | Path, chunk: int = 500) -> Path:
+def sample_from_checkpoint(config: ml_collections.ConfigDict, workdir: str | Path) -> Path:
     """Write workdir/samples.npz (images [N, H, W, C] float32 in [0, 1], labels if conditional) and a grid."""
     workdir = Path(workdir)
     if config.train.compilation_cache:
         train_lib.enable_compilation_cache()
     image_shape = _image_shape(config)
-    family = train_lib.build_family(config, image_shape)
-    if family.sample is None:
+    if train_lib.build_family(config, image_shape).sample is None:
         raise config_lib.ConfigError(
             f"model {config.model.name!r} does not generate images; --mode=sample needs a generative model"
         )
-    template = train_lib.init_state(family, jax.random.key(0))
-    manager = train_lib.checkpoint_manager(workdir, config.train.keep_checkpoints)
-    ts = train_lib.restore_latest(manager, template)
-    manager.close()
-    if ts is None:
-        raise FileNotFoundError(
-            f"no checkpoint in {workdir / 'checkpoints'}; train first with the same --workdir"
-        )
-    key = jax.random.key(config.sample.seed)
-    parts: dict[str, list[np.ndarray]] = {}
-    for start in range(0, config.sample.num, chunk):
-        n = min(chunk, config.sample.num - start)
-        out = train_lib.draw_samples(family, ts["params"], ts["state"], jax.random.fold_in(key, start), n)
-        for name, value in out.items():
-            parts.setdefault(name, []).append(np.asarray(value))
-    arrays = {name: np.concatenate(values) for name, values in parts.items()}
+    family, ts = train_lib.restore_model(config, workdir, image_shape)
+    arrays = train_lib.draw_many(family, ts, jax.random.key(config.sample.seed), config.sample.num)
     path = workdir / "samples.npz"
     np.savez_compressed(path, step=int(ts["step"]), **arrays)
     viz.save_grid(workdir / "samples.png", arrays["images"][:100], columns=10)

@@ -235,6 +235,16 @@ def draw_samples(family: Family, params, state, key: jax.Array, n: int) -> dict[
     return family.sample(params, state, key, n)
 
 
+SAMPLE_BLOCK = 500  # --mode=sample / eval draw blocks of this size with keys fold_in(key, block)
+
+
+def draw_many(family: Family, ts: TrainState, key: jax.Array, n: int) -> dict[str, np.ndarray]:
+    """n samples on the host, drawn in fixed blocks (one compiled size; the same n samples for any caller)."""
+    keys = [jax.random.fold_in(key, i) for i in range(math.ceil(n / SAMPLE_BLOCK))]
+    parts = [jax.device_get(draw_samples(family, ts["params"], ts["state"], k, SAMPLE_BLOCK)) for k in keys]
+    return {name: np.concatenate([p[name] for p in parts])[:n] for name in parts[0]}
+
+
 @functools.partial(jax.jit, static_argnums=0)
 def _reconstruct(family, params, state, images):
     return family.reconstruct(params, state, to_float(images))
@@ -271,6 +281,19 @@ def restore_latest(manager: ocp.CheckpointManager, target: TrainState) -> TrainS
         return None
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
     return manager.restore(step, args=ocp.args.StandardRestore(abstract))
+
+
+def restore_model(config: ml_collections.ConfigDict, workdir: Path, image_shape) -> tuple[Family, TrainState]:
+    """The configured family and the newest checkpoint in workdir (for sampling, evaluation, pictures)."""
+    family = build_family(config, image_shape)
+    manager = checkpoint_manager(Path(workdir), config.train.keep_checkpoints)
+    ts = restore_latest(manager, init_state(family, jax.random.key(0)))
+    manager.close()
+    if ts is None:
+        raise FileNotFoundError(
+            f"no checkpoint in {Path(workdir) / 'checkpoints'}; train first with the same --workdir"
+        )
+    return family, ts
 
 
 # ----------------------------------------------------------------------------------------- the loop

@@ -86,3 +86,58 @@ def save_loss_curves(jsonl: str | Path, path: str | Path) -> Path | None:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def save_embeddings(path: str | Path, panels: dict[str, np.ndarray], labels: np.ndarray, title: str) -> Path:
+    """Side-by-side 2-D scatters {panel title: points [N, 2]} coloured by digit, one shared legend."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5), squeeze=False)
+    for ax, (name, points) in zip(axes[0], panels.items(), strict=True):
+        scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=3, vmin=-0.5, vmax=9.5)
+        ax.set_title(name)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(scatter, ax=axes[0].tolist(), ticks=range(10), label="digit", fraction=0.03)
+    fig.suptitle(title)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def epoch_accuracy(records: list[dict], steps_per_epoch: int) -> tuple[dict[int, float], dict[int, float]]:
+    """({epoch: mean train accuracy}, {epoch: test accuracy}) from metrics.jsonl records (epochs from 1).
+
+    Train accuracy averages the logged accuracies of the epoch; test accuracy is the eval at its last step.
+    """
+    train: dict[int, list[float]] = defaultdict(list)
+    test: dict[int, float] = {}
+    for record in records:
+        epoch = math.ceil(record["step"] / steps_per_epoch)
+        if record.get("kind") == "train":
+            train[epoch] += [v for k, v in record.items() if k.endswith("/accuracy")]
+        elif (
+            record.get("kind") == "eval"
+            and "test_accuracy" in record
+            and record["step"] % steps_per_epoch == 0
+        ):
+            test[epoch] = record["test_accuracy"]
+    return {e: float(np.mean(v)) for e, v in sorted(train.items()) if v}, dict(sorted(test.items()))
+
+
+def save_accuracy_curves(path: str | Path, train: dict[int, float], test: dict[int, float]) -> Path:
+    """Train vs test accuracy per epoch, the seed classifier's figure."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(list(train), [100 * v for v in train.values()], "o-", label="train (mean over the epoch)")
+    ax.plot(list(test), [100 * v for v in test.values()], "s-", label="test (end of the epoch)")
+    ax.set_xticks(sorted(set(train) | set(test)))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

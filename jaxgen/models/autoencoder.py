@@ -79,6 +79,10 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
             "bce": losses.reconstruction_loss(logits, batch["image"], "bce"),
         }
 
+    def encode(params, state, images):
+        codes, _ = apply_net(enc, "enc", params, state, images, train=False)
+        return codes
+
     return Family(
         networks={"enc": enc, "dec": dec},
         example_inputs={
@@ -90,4 +94,5 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         sample=sample,
         reconstruct=reconstruct,
         evaluate=evaluate,
+        encode=encode,
     )

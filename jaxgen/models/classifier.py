@@ -1,6 +1,7 @@
 """The seeds' MNIST CNN classifier: conv 64/128/256/512 (k4 s2), BatchNorm, LeakyReLU 0.2, dense -> 10.
 
-It is also the feature extractor of the evaluation metrics (later issue), so it stays small and exact.
+A narrow copy of it (configs/feature_extractor.py) is the feature extractor of jaxgen.metrics; its
+penultimate activations (the flattened last conv map) are the "features" there.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ class CNN(nn.Module):
     conv: layers.ConvOptions = layers.ConvOptions()
 
     @nn.compact
-    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        x = layers.DownStack(self.widths, use_batch_norm=True, conv=self.conv)(x, train)
-        return nn.Dense(self.num_classes)(x)
+    def __call__(self, x: jax.Array, train: bool = True, with_features: bool = False):
+        """Logits, or (features [B, F], logits) when with_features."""
+        features = layers.DownStack(self.widths, use_batch_norm=True, conv=self.conv)(x, train)
+        logits = nn.Dense(self.num_classes)(features)
+        return (features, logits) if with_features else logits
 
 
 def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
@@ -50,10 +53,16 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
             "loss": losses.softmax_cross_entropy(logits, batch["label"]),
         }
 
+    def encode(params, state, images):
+        """Penultimate features [B, F]: what the PCA / t-SNE pictures and the latent probes look at."""
+        (features, _), _ = apply_net(cls, "cls", params, state, images, train=False, with_features=True)
+        return features
+
     return Family(
         networks={"cls": cls},
         example_inputs={"cls": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),)},
         optimizers={"cls": optimizer},
         updates=(Update("cls", ("cls",), loss),),
         evaluate=evaluate,
+        encode=encode,
     )

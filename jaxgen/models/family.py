@@ -55,6 +55,11 @@ class Family:
     # (params, state, batch) -> {metric: per-example values [B]}; averaged over the test set
     evaluate: Callable[[Params, State, Batch], Metrics] | None = None
     conditional: bool = False  # samples come with labels
+    # (params, state, images in [0, 1]) -> codes [B, D]: latent probes, scatter / t-SNE pictures
+    encode: Callable[[Params, State, jax.Array], jax.Array] | None = None
+    # (params, state, binary images, key, k) -> log p(x, z_i) - log q(z_i | x) [B, k], z_i ~ q(z | x):
+    # importance weights of a likelihood model, for the ELBO and the IWAE bound (jaxgen.metrics)
+    log_weights: Callable[[Params, State, jax.Array, jax.Array, int], jax.Array] | None = None
 
 
 def init_networks(family: Family, key: jax.Array) -> tuple[Params, State]:
@@ -69,12 +74,12 @@ def init_networks(family: Family, key: jax.Array) -> tuple[Params, State]:
 
 
 def apply_net(
-    module: nn.Module, name: str, params: Params, state: State, *inputs: jax.Array, train: bool
+    module: nn.Module, name: str, params: Params, state: State, *inputs: jax.Array, train: bool, **kwargs
 ) -> tuple[Any, State]:
     """Apply network `name`; in training mode its BatchNorm statistics are updated in the returned state."""
     collections = state.get(name, {})
     variables = {"params": params[name], **collections}
     if train and collections:
-        out, updated = module.apply(variables, *inputs, train=True, mutable=list(collections))
+        out, updated = module.apply(variables, *inputs, train=True, mutable=list(collections), **kwargs)
         return out, {**state, name: updated}
-    return module.apply(variables, *inputs, train=train), state
+    return module.apply(variables, *inputs, train=train, **kwargs), state

@@ -1,0 +1,104 @@
+"""`--mode=viz`: the seeds' "basics" pictures for a workdir.
+
+- PCA and t-SNE of MNIST test images (pixels), coloured by digit;
+- the same for the model's codes when its family can encode (2-D codes are plotted directly: the
+  seeds' manifold scatter);
+- train vs test accuracy per epoch when the run logged accuracies (the classifier).
+t-SNE is scikit-learn's (Barnes-Hut), after a 50-component PCA as its documentation advises.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from jaxgen import train as train_lib
+from jaxgen import viz
+from jaxgen.data import load_dataset
+
+
+def pca_2d(points: np.ndarray) -> np.ndarray:
+    """First two principal components [N, 2]."""
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=2).fit_transform(points)
+
+
+def tsne_2d(points: np.ndarray, seed: int) -> np.ndarray:
+    """2-D t-SNE (perplexity 30, less for tiny sets; PCA init) [N, 2]; wide inputs go through a 50-d PCA."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    if points.shape[1] > 50 and len(points) > 50:
+        points = PCA(n_components=50, random_state=seed).fit_transform(points)
+    perplexity = min(30.0, (len(points) - 1) / 3)
+    return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(points)
+
+
+def embedding_panels(points: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """{'PCA': ..., 't-SNE': ...}, or the points themselves when they are already 2-D."""
+    points = np.asarray(points, np.float64)
+    if points.shape[1] == 2:
+        return {"codes (2-D latent)": points}
+    return {"PCA": pca_2d(points), "t-SNE": tsne_2d(points, seed)}
+
+
+def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list[Path]:
+    """Write the pictures that apply to workdir into workdir/figures; return their paths."""
+    from jaxgen.evaluate import encode_images
+
+    workdir = Path(workdir)
+    if config.train.compilation_cache:
+        train_lib.enable_compilation_cache()
+    dataset = load_dataset(config.data)
+    n = min(config.eval.embed_points, len(dataset.test_images))
+    chosen = np.sort(
+        np.asarray(jax.random.permutation(jax.random.key(config.eval.seed), len(dataset.test_images))[:n])
+    )
+    images, labels = dataset.test_images[chosen], dataset.test_labels[chosen]
+    figures = workdir / "figures"
+    written = []
+
+    train_lib.log(f"PCA and t-SNE of {n} test images (pixels)")
+    pixels = images.reshape(n, -1).astype(np.float64) / 255.0
+    written.append(
+        viz.save_embeddings(
+            figures / "pixels_pca_tsne.png",
+            embedding_panels(pixels, config.seed),
+            labels,
+            f"{config.data.name} test images, {n} points",
+        )
+    )
+    try:
+        family, ts = train_lib.restore_model(config, workdir, dataset.image_shape)
+    except FileNotFoundError:
+        train_lib.log(f"no checkpoint in {workdir / 'checkpoints'}: drew the data pictures only")
+        family = None
+    if family is not None and family.encode is not None:
+        codes = np.asarray(
+            encode_images(family, ts["params"], ts["state"], jnp.asarray(images), config.eval.chunk)
+        )
+        train_lib.log(
+            f"embedding {n} codes of dimension {codes.shape[1]} ({config.model.name}, step {int(ts['step'])})"
+        )
+        written.append(
+            viz.save_embeddings(
+                figures / "codes.png",
+                embedding_panels(codes, config.seed),
+                labels,
+                f"{config.model.name} codes (dim {codes.shape[1]}), step {int(ts['step'])}",
+            )
+        )
+    metrics_file = workdir / "metrics.jsonl"
+    if metrics_file.exists():
+        steps_per_epoch = dataset.train_images.shape[0] // config.train.batch_size
+        train, test = viz.epoch_accuracy(viz.read_metrics(metrics_file), steps_per_epoch)
+        if train and test:
+            written.append(viz.save_accuracy_curves(figures / "accuracy_curves.png", train, test))
+    for path in written:
+        train_lib.log(f"wrote {path}")
+    return written

@@ -1,0 +1,262 @@
+"""`--mode=eval`: score a trained model, or a file of samples, with jaxgen.metrics.
+
+Generated images are compared with the MNIST test set in the feature space of the packaged classifier;
+beside every figure stands the real-vs-real floor: as many training images, scored the same way. A
+model's own metrics (test accuracy or reconstruction error, k-NN / linear-probe accuracy of its codes,
+ELBO and IWAE bound) come from the hooks its family declares. Writes eval.json (eval_<name>.json for a
+samples file) and prints a table.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from jaxgen import features as features_lib
+from jaxgen import metrics
+from jaxgen import train as train_lib
+from jaxgen.data import Dataset, load_dataset, to_float
+from jaxgen.models import Family
+
+
+class SamplesError(ValueError):
+    """A samples file that cannot be scored."""
+
+
+def load_samples(path: Path) -> dict[str, np.ndarray]:
+    """images [N, H, W, C] (float in [0, 1] or uint8) and optional labels [N] from an .npz (no pickle)."""
+    if not path.exists():
+        raise FileNotFoundError(f"no samples file {path}; write one with --mode=sample")
+    with np.load(path, allow_pickle=False) as f:
+        if "images" not in f.files:
+            raise SamplesError(f"{path} holds {f.files}; expected an 'images' array (and optional 'labels')")
+        out = {"images": f["images"]}
+        if "labels" in f.files:
+            out["labels"] = f["labels"].astype(np.int32)
+    if out["images"].ndim != 4:
+        raise SamplesError(f"{path}: images have shape {out['images'].shape}; expected [N, H, W, C]")
+    return out
+
+
+# ----------------------------------------------------------------------------------------- pieces
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def encode_images(family: Family, params, state, images, chunk: int) -> jax.Array:
+    """Codes [N, D] of uint8 images, chunk at a time."""
+    return metrics.map_chunks(lambda x: family.encode(params, state, to_float(x)), images, chunk)
+
+
+def sample_quality(
+    extractor: features_lib.Extractor,
+    real_features: jax.Array,
+    images,
+    labels,
+    config: ml_collections.ConfigDict,
+    key: jax.Array,
+) -> dict:
+    """FID, KID, MNIST score, precision/recall and class histogram of images against real features."""
+    fake_features, fake_probs = features_lib.extract(extractor, images, config.eval.chunk)
+    kid_mean, kid_std = metrics.kid(
+        real_features,
+        fake_features,
+        key,
+        num_subsets=config.eval.kid_subsets,
+        size=config.eval.kid_subset_size,
+    )
+    score_mean, score_std = metrics.classifier_score(fake_probs)
+    histogram, entropy = metrics.class_histogram(fake_probs)
+    out = {
+        "num_images": int(fake_features.shape[0]),
+        "fid": metrics.fid(real_features, fake_features),
+        "kid": float(kid_mean),
+        "kid_std": float(kid_std),
+        "mnist_score": float(score_mean),
+        "mnist_score_std": float(score_std),
+        **metrics.precision_recall(real_features, fake_features, config.eval.pr_k),
+        "class_entropy": float(entropy),
+        "class_histogram": [round(float(h), 4) for h in histogram],
+    }
+    if labels is not None:
+        out["label_accuracy"] = float(metrics.label_accuracy(fake_probs, jnp.asarray(labels)))
+    return out
+
+
+def code_quality(family: Family, ts: dict, dataset: Dataset, config: ml_collections.ConfigDict) -> dict:
+    """k-NN and linear-probe test accuracy of the family's codes (fitted on all training codes)."""
+    chunk = config.eval.chunk
+    train_codes = encode_images(family, ts["params"], ts["state"], jnp.asarray(dataset.train_images), chunk)
+    test_codes = encode_images(family, ts["params"], ts["state"], jnp.asarray(dataset.test_images), chunk)
+    train_y, test_y = jnp.asarray(dataset.train_labels), jnp.asarray(dataset.test_labels)
+    return {
+        "code_dim": int(train_codes.shape[1]),
+        f"knn{config.eval.knn_k}_accuracy": metrics.knn_accuracy(
+            train_codes, train_y, test_codes, test_y, config.eval.knn_k
+        ),
+        "linear_probe_accuracy": metrics.linear_probe_accuracy(
+            train_codes, train_y, test_codes, test_y, config.eval.probe_l2, config.eval.probe_steps
+        ),
+    }
+
+
+LIKELIHOOD_PASSES = 5000  # decoder passes per compiled iteration of the bounds (bounds memory)
+
+
+def likelihood(family: Family, ts: dict, images: np.ndarray, key: jax.Array, config) -> dict:
+    """Test ELBO and IWAE bound (nats) on dynamically binarised images, as Burda et al. 2015."""
+    if config.eval.likelihood_images:
+        images = images[: config.eval.likelihood_images]
+    k, k_chunk = config.eval.iwae_k, config.eval.iwae_chunk
+    binary = metrics.dynamic_binarize(jax.random.fold_in(key, 0), to_float(jnp.asarray(images)))
+    image_chunk = max(1, min(LIKELIHOOD_PASSES // k_chunk, binary.shape[0]))
+    draw_key = jax.random.fold_in(key, 1)
+    elbo, iwae = _bounds(family, ts["params"], ts["state"], binary, draw_key, k, k_chunk, image_chunk)
+    return {
+        "likelihood_images": int(binary.shape[0]),
+        "elbo": float(jnp.mean(elbo)),
+        "iwae_k": k,
+        "iwae_bound": float(jnp.mean(iwae)),
+        "nll_iwae": float(-jnp.mean(iwae)),
+    }
+
+
+@functools.partial(jax.jit, static_argnums=(0, 5, 6, 7))
+def _bounds(family, params, state, binary, key, k, k_chunk, image_chunk):
+    """Per-image (ELBO, IWAE) [N]; image i's draws come from fold_in(key, i), whatever the chunking."""
+
+    def log_weights(images, draw_key, n):
+        return family.log_weights(params, state, images, draw_key, n)
+
+    def per_image(x, index):
+        elbo, iwae = metrics.importance_bounds(
+            log_weights, x[None], jax.random.fold_in(key, index), k, k_chunk
+        )
+        return elbo[0], iwae[0]
+
+    rows = (binary, jnp.arange(binary.shape[0]))
+    return metrics.map_chunks(lambda chunk: jax.vmap(per_image)(*chunk), rows, image_chunk)
+
+
+# ----------------------------------------------------------------------------------------- the report
+
+
+def evaluate(
+    config: ml_collections.ConfigDict, workdir: str | Path, samples_path: str | Path | None = None
+) -> dict:
+    """Score the newest checkpoint in workdir (or the samples file); write the JSON report and return it."""
+    workdir = Path(workdir)
+    if config.train.compilation_cache:
+        train_lib.enable_compilation_cache()
+    started = time.perf_counter()
+    dataset = load_dataset(config.data)
+    key = jax.random.key(config.eval.seed)
+    report: dict = {"dataset": config.data.name}
+    images = labels = None
+    if samples_path is not None:
+        samples_path = Path(samples_path)
+        loaded = load_samples(samples_path)
+        images, labels = loaded["images"], loaded.get("labels")
+        report["source"] = {"samples": str(samples_path)}
+        out_path = workdir / f"eval_{samples_path.stem}.json"
+    else:
+        family, ts = train_lib.restore_model(config, workdir, dataset.image_shape)
+        report["source"] = {"model": config.model.name, "step": int(ts["step"]), "workdir": str(workdir)}
+        report["model"] = model_metrics(family, ts, dataset, config, jax.random.fold_in(key, 0))
+        if family.sample is not None:
+            drawn = train_lib.draw_many(family, ts, jax.random.fold_in(key, 1), config.eval.num_samples)
+            images, labels = drawn["images"], drawn.get("labels")
+        out_path = workdir / "eval.json"
+
+    report.update(feature_metrics(dataset, images, labels, config, jax.random.fold_in(key, 2)))
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    workdir.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(report, indent=2) + "\n")
+    print(format_table(report), file=sys.stderr)
+    train_lib.log(f"wrote {out_path}")
+    return report
+
+
+def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.Array) -> dict:
+    """Whatever the family's hooks allow: test metrics, code quality, likelihood bounds."""
+    out = {}
+    test_images, test_labels = jnp.asarray(dataset.test_images), jnp.asarray(dataset.test_labels)
+    if family.evaluate is not None:
+        results = train_lib.evaluate_split(family, ts, test_images, test_labels, config.eval.chunk)
+        out.update({f"test_{name}": float(v) for name, v in results.items()})
+    if family.encode is not None:
+        out.update(code_quality(family, ts, dataset, config))
+    if family.log_weights is not None:
+        out.update(likelihood(family, ts, dataset.test_images, key, config))
+    return out
+
+
+def feature_metrics(dataset: Dataset, images, labels, config, key: jax.Array) -> dict:
+    """Sample quality against the test set and the real-vs-real floor, or why they were skipped."""
+    if config.data.name != "mnist" or dataset.image_shape != features_lib.IMAGE_SHAPE:
+        return {"feature_metrics": "skipped: the feature extractor is an MNIST classifier (32x32x1 digits)"}
+    extractor = features_lib.load_extractor(config.eval.extractor or None)
+    reference, _ = features_lib.extract(extractor, dataset.test_images, config.eval.chunk)
+    n = config.eval.num_samples if images is None else min(len(images), dataset.train_images.shape[0])
+    subset = np.sort(
+        np.asarray(jax.random.permutation(jax.random.fold_in(key, 0), len(dataset.train_images))[:n])
+    )
+    out = {
+        "extractor": {
+            "sha256": extractor.sha256,
+            "test_accuracy": extractor.info.get("test_accuracy"),
+            "feature_dim": extractor.info.get("feature_dim"),
+        },
+        "reference": f"{config.data.name} test set ({len(dataset.test_images)} images)",
+        "real_floor": sample_quality(
+            extractor,
+            reference,
+            dataset.train_images[subset],
+            dataset.train_labels[subset],
+            config,
+            jax.random.fold_in(key, 1),
+        ),
+    }
+    if images is not None:
+        out["samples"] = sample_quality(
+            extractor, reference, images, labels, config, jax.random.fold_in(key, 1)
+        )
+    return out
+
+
+_ROWS = (
+    ("fid", "FID-MNIST (lower is better)"),
+    ("kid", "KID"),
+    ("mnist_score", "MNIST score (max 10)"),
+    ("precision", "precision"),
+    ("recall", "recall"),
+    ("class_entropy", "class entropy (max 2.303)"),
+    ("label_accuracy", "label accuracy"),
+)
+
+
+def format_table(report: dict) -> str:
+    """A short plain-text table of the report: model metrics, then samples beside the real floor."""
+    lines = [f"evaluation of {report['source']}"]
+    for name, value in report.get("model", {}).items():
+        lines.append(f"  {name:<32} {value:>12.5g}")
+    if "real_floor" in report:
+        samples = report.get("samples", {})
+        lines.append(f"  {'':<32} {'samples':>12} {'real floor':>12}")
+        for key, title in _ROWS:
+            if key not in samples and key not in report["real_floor"]:
+                continue
+            model = f"{samples[key]:.4g}" if key in samples else "-"
+            floor = report["real_floor"].get(key)
+            lines.append(f"  {title:<32} {model:>12} {'' if floor is None else f'{floor:.4g}':>12}")
+        lines.append(f"  extractor sha256 {report['extractor']['sha256'][:16]}...")
+    elif "feature_metrics" in report:
+        lines.append(f"  feature metrics {report['feature_metrics']}")
+    return "\n".join(lines)

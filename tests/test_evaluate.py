@@ -1,0 +1,243 @@
+"""The packaged feature extractor, --mode=eval (eval.json) and --mode=viz (figures)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import REPO, synthetic_arrays, tiny_config
+
+from jaxgen import evaluate as evaluate_lib
+from jaxgen import features, metrics
+from jaxgen import train as train_lib
+from jaxgen.data import load_dataset
+from jaxgen.models import REGISTRY, Family, Update, apply_net
+
+
+def small_eval(config, idx_dir: Path):
+    """Point config at the synthetic IDX data and shrink every evaluation size."""
+    config.data.source, config.data.idx_dir = "idx", str(idx_dir)
+    config.eval.num_samples = 40
+    config.eval.kid_subsets, config.eval.kid_subset_size = 5, 16
+    config.eval.probe_steps = 20
+    config.eval.embed_points = 32
+    return config
+
+
+# ----------------------------------------------------------------------------------------- extractor
+
+
+def test_packaged_extractor_matches_its_record():
+    extractor = features.load_extractor()
+    assert extractor.sha256 == extractor.info["sha256"] == features.file_sha256(features.ASSET)
+    images = np.zeros((3, 32, 32, 1), np.uint8)
+    feats, probs = features.extract(extractor, images)
+    assert feats.shape == (3, extractor.info["feature_dim"]) and probs.shape == (3, 10)
+    np.testing.assert_allclose(np.asarray(probs).sum(1), 1.0, rtol=1e-5)
+
+
+def test_altered_extractor_weights_are_refused(tmp_path):
+    for suffix in (".npz", ".json"):
+        shutil.copy(features.ASSET.with_suffix(suffix), tmp_path / f"x{suffix}")
+    raw = bytearray((tmp_path / "x.npz").read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (tmp_path / "x.npz").write_bytes(bytes(raw))
+    with pytest.raises(features.ExtractorError, match="sha256 .* records .* python -m jaxgen.features"):
+        features.load_extractor(tmp_path / "x.npz")
+    with pytest.raises(features.ExtractorError, match="no feature extractor"):
+        features.load_extractor(tmp_path / "missing.npz")
+
+
+def test_weights_file_is_byte_deterministic_and_round_trips(tmp_path):
+    extractor = features.load_extractor()
+    first = features.write_weights(tmp_path / "a.npz", jax.device_get(extractor.variables))
+    second = features.write_weights(tmp_path / "b.npz", jax.device_get(extractor.variables))
+    assert first == second == extractor.sha256  # the packaged file is exactly what write_weights writes
+
+
+def test_extractor_rejects_images_it_cannot_read():
+    extractor = features.load_extractor()
+    with pytest.raises(features.ExtractorError, match=r"needs \[N, 32, 32, 1\]"):
+        features.extract(extractor, np.zeros((2, 28, 28, 1), np.float32))
+    with pytest.raises(features.ExtractorError, match=r"expected \[0, 1\]"):
+        features.extract(extractor, np.full((2, 32, 32, 1), -1.0, np.float32))
+
+
+def test_features_do_not_depend_on_the_evaluation_batch_size():
+    extractor = features.load_extractor()
+    images = synthetic_arrays(n_train=50, n_test=1)["train_images"]
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2)))[..., None]
+    whole_f, whole_p = features.extract(extractor, images, chunk=50)
+    for chunk in (7, 16):
+        f, p = features.extract(extractor, images, chunk=chunk)
+        np.testing.assert_allclose(f, whole_f, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(p, whole_p, rtol=1e-5, atol=1e-6)
+
+
+def test_packaged_extractor_reproduces_its_recorded_mnist_accuracy():
+    """Real MNIST from the package-index mirror; a different machine may flip a few borderline digits."""
+    from jaxgen.config import base_config
+
+    dataset = load_dataset(base_config().data)
+    extractor = features.load_extractor()
+    _, probs = features.extract(extractor, dataset.test_images)
+    accuracy = float(np.mean(np.argmax(np.asarray(probs), 1) == dataset.test_labels))
+    assert accuracy == pytest.approx(extractor.info["test_accuracy"], abs=3e-4)
+    assert accuracy > 0.99
+
+
+# ----------------------------------------------------------------------------------------- eval mode
+
+
+def test_gan_eval_report_has_samples_beside_the_real_floor(tmp_path, idx_dir):
+    config = small_eval(tiny_config("gan"), idx_dir)
+    dataset = load_dataset(config.data)
+    train_lib.train(config, tmp_path, dataset=dataset)
+    report = evaluate_lib.evaluate(config, tmp_path)
+    assert json.loads((tmp_path / "eval.json").read_text()) == report
+    assert report["source"] == {"model": "gan", "step": 2, "workdir": str(tmp_path)}
+    assert report["extractor"]["sha256"] == features.load_extractor().sha256
+    for part in ("samples", "real_floor"):
+        scores = report[part]
+        assert scores["num_images"] == 40
+        assert {
+            "fid",
+            "kid",
+            "kid_std",
+            "mnist_score",
+            "precision",
+            "recall",
+            "class_entropy",
+        } <= scores.keys()
+        assert np.isfinite(scores["fid"]) and 1.0 <= scores["mnist_score"] <= 10.0
+        assert len(scores["class_histogram"]) == 10
+    # an untrained generator is far from the digits; real train images are close to the test set
+    assert report["samples"]["fid"] > report["real_floor"]["fid"]
+    assert "label_accuracy" not in report["samples"] and "label_accuracy" in report["real_floor"]
+
+    other = config.copy_and_resolve_references()
+    other.eval.chunk = 7  # evaluation batch size: nothing may depend on it
+    again = evaluate_lib.evaluate(other, tmp_path)
+    for part in ("samples", "real_floor"):
+        for name in ("fid", "kid", "mnist_score", "precision", "recall"):
+            assert again[part][name] == pytest.approx(report[part][name], rel=1e-4, abs=1e-6), (part, name)
+
+
+def test_autoencoder_eval_reports_reconstruction_and_code_quality(tmp_path, idx_dir):
+    config = small_eval(tiny_config("ae"), idx_dir)
+    train_lib.train(config, tmp_path, dataset=load_dataset(config.data))
+    model = evaluate_lib.evaluate(config, tmp_path)["model"]
+    assert {"test_mse", "test_bce", "code_dim", "knn5_accuracy", "linear_probe_accuracy"} <= model.keys()
+    assert model["code_dim"] == 8 and 0.0 <= model["knn5_accuracy"] <= 1.0
+    assert 0.0 < model["test_mse"] < 1.0
+
+
+def test_a_samples_file_is_scored_with_its_labels(tmp_path, idx_dir):
+    config = small_eval(tiny_config("gan"), idx_dir)
+    dataset = load_dataset(config.data)
+    images = dataset.test_images.astype(np.float32) / 255.0
+    labels = dataset.test_labels.copy()
+    labels[:8] = (labels[:8] + 1) % 10  # 8 of 32 requested labels disagree with the image
+    path = tmp_path / "mine.npz"
+    np.savez(path, images=images, labels=labels)
+    report = evaluate_lib.evaluate(config, tmp_path, path)
+    assert (tmp_path / "eval_mine.json").exists() and "model" not in report
+    extractor = features.load_extractor()
+    _, probs = features.extract(extractor, images)
+    expected = np.mean(np.argmax(np.asarray(probs), 1) == labels)
+    assert report["samples"]["label_accuracy"] == pytest.approx(expected)
+    assert report["samples"]["num_images"] == 32 == report["real_floor"]["num_images"]
+
+    np.savez(tmp_path / "bad.npz", pictures=images)
+    with pytest.raises(evaluate_lib.SamplesError, match="expected an 'images' array"):
+        evaluate_lib.evaluate(config, tmp_path, tmp_path / "bad.npz")
+
+
+class _Bias(nn.Module):
+    @nn.compact
+    def __call__(self, x, train=True):
+        return self.param("b", nn.initializers.zeros, ())
+
+
+def _bernoulli_family(model, optimizer, image_shape):
+    """Toy likelihood model: z ~ N(0, 1), every pixel ~ Bernoulli(sigmoid(z + b)), proposal = prior."""
+    net = _Bias()
+
+    def loss(params, state, batch, key):
+        b, state = apply_net(net, "net", params, state, batch["image"], train=True)
+        return b**2, ({}, state)
+
+    def log_weights(params, state, x, key, n):
+        b, _ = apply_net(net, "net", params, state, x, train=False)
+        z = jax.random.normal(key, (x.shape[0], n))
+        ones = jnp.sum(x, axis=(1, 2, 3))[:, None]
+        size = np.prod(x.shape[1:])
+        # log p(x | z); log p(z) - log q(z) = 0 for the prior proposal
+        return ones * jax.nn.log_sigmoid(z + b) + (size - ones) * jax.nn.log_sigmoid(-(z + b))
+
+    return Family(
+        networks={"net": net},
+        example_inputs={"net": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),)},
+        optimizers={"net": optimizer},
+        updates=(Update("toy", ("net",), loss),),
+        log_weights=log_weights,
+    )
+
+
+def test_likelihood_bounds_of_a_family_with_importance_weights(tmp_path, idx_dir, monkeypatch):
+    monkeypatch.setitem(REGISTRY, "bernoulli_test", _bernoulli_family)
+    config = small_eval(tiny_config("bernoulli_test"), idx_dir)
+    config.eval.iwae_k, config.eval.iwae_chunk = 64, 16
+    train_lib.train(config, tmp_path, dataset=load_dataset(config.data))
+    model = evaluate_lib.evaluate(config, tmp_path)["model"]
+    assert model["likelihood_images"] == 32 and model["iwae_k"] == 64
+    assert model["elbo"] < model["iwae_bound"] < 0 and model["nll_iwae"] == pytest.approx(
+        -model["iwae_bound"]
+    )
+
+    family, ts = train_lib.restore_model(config, tmp_path, (32, 32, 1))
+    binary = metrics.dynamic_binarize(jax.random.key(0), jnp.full((10, 32, 32, 1), 0.3))
+    args = (family, ts["params"], ts["state"], binary, jax.random.key(1), 64, 16)
+    by_3, by_10 = evaluate_lib._bounds(*args, 3), evaluate_lib._bounds(*args, 10)
+    np.testing.assert_allclose(by_3[1], by_10[1], rtol=1e-6)  # per-image draws: chunking does not matter
+    np.testing.assert_allclose(by_3[0], by_10[0], rtol=1e-6)
+
+
+def test_eval_and_viz_from_the_command_line(tmp_path, idx_dir):
+    overrides = [
+        "--config.model.width=4", "--config.train.batch_size=8", "--config.train.num_steps=24",
+        "--config.train.log_every=4", "--config.train.eval_every=12", "--config.data.source=idx",
+        f"--config.data.idx_dir={idx_dir}", "--config.eval.num_samples=40", "--config.eval.kid_subsets=4",
+        "--config.eval.kid_subset_size=16", "--config.eval.probe_steps=10", "--config.eval.embed_points=32",
+    ]  # fmt: skip
+    base = [sys.executable, "-m", "jaxgen.main", "--config=configs/classifier.py", f"--workdir={tmp_path}"]
+
+    def run(*extra):
+        return subprocess.run(
+            [*base, *overrides, *extra], cwd=REPO, capture_output=True, text=True, timeout=600
+        )
+
+    missing = run("--mode=eval")
+    assert missing.returncode == 1 and "no checkpoint in" in missing.stderr
+    assert run().returncode == 0
+    done = run("--mode=eval")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "FID-MNIST" in done.stderr and "real floor" in done.stderr
+    report = json.loads((tmp_path / "eval.json").read_text())
+    assert {"test_accuracy", "knn5_accuracy", "linear_probe_accuracy"} <= report["model"].keys()
+
+    viz = run("--mode=viz")
+    assert viz.returncode == 0, viz.stderr[-3000:]
+    for name in ("pixels_pca_tsne.png", "codes.png", "accuracy_curves.png"):
+        assert (tmp_path / "figures" / name).stat().st_size > 5000, name
+
+    wrong = run("--mode=train", f"--samples={tmp_path / 'x.npz'}")
+    assert wrong.returncode == 1 and "--samples is read by --mode=eval only" in wrong.stderr
