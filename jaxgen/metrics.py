@@ -19,6 +19,24 @@ import optax
 HIGHEST = jax.lax.Precision.HIGHEST
 
 
+def map_chunks(fn, rows, chunk: int):
+    """fn over fixed-size chunks of rows (an array or tuple of arrays [N, ...]) with lax.map.
+
+    Bounded memory and one compiled body. The last chunk is zero-padded and the padding's outputs
+    dropped, so row-wise fns give results that do not depend on the chunk size. Call it inside jit.
+    """
+    n = jax.tree.leaves(rows)[0].shape[0]
+    chunk = min(chunk, n)
+    n_chunks = math.ceil(n / chunk)
+
+    def split(x):
+        x = jnp.pad(x, ((0, n_chunks * chunk - n),) + ((0, 0),) * (x.ndim - 1))
+        return x.reshape(n_chunks, chunk, *x.shape[1:])
+
+    out = jax.lax.map(fn, jax.tree.map(split, rows))
+    return jax.tree.map(lambda x: x.reshape(n_chunks * chunk, *x.shape[2:])[:n], out)
+
+
 # ----------------------------------------------------------------------------------------- Fréchet
 
 
@@ -138,24 +156,6 @@ def _squared_distances(queries: jax.Array, points: jax.Array) -> jax.Array:
     cross = jnp.matmul(queries, points.T, precision=HIGHEST)
     d2 = jnp.sum(queries**2, 1)[:, None] + jnp.sum(points**2, 1)[None, :] - 2.0 * cross
     return jnp.maximum(d2, 0.0)
-
-
-def map_chunks(fn, rows, chunk: int):
-    """fn over fixed-size chunks of rows (an array or tuple of arrays [N, ...]) with lax.map.
-
-    Bounded memory and one compiled body. The last chunk is zero-padded and the padding's outputs
-    dropped, so row-wise fns give results that do not depend on the chunk size. Call it inside jit.
-    """
-    n = jax.tree.leaves(rows)[0].shape[0]
-    chunk = min(chunk, n)
-    n_chunks = math.ceil(n / chunk)
-
-    def split(x):
-        x = jnp.pad(x, ((0, n_chunks * chunk - n),) + ((0, 0),) * (x.ndim - 1))
-        return x.reshape(n_chunks, chunk, *x.shape[1:])
-
-    out = jax.lax.map(fn, jax.tree.map(split, rows))
-    return jax.tree.map(lambda x: x.reshape(n_chunks * chunk, *x.shape[2:])[:n], out)
 
 
 @functools.partial(jax.jit, static_argnames=("k", "chunk"))

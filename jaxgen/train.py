@@ -35,6 +35,7 @@ from jaxgen import config as config_lib
 from jaxgen import viz
 from jaxgen.data import Dataset, batch_indices, epoch_order, load_dataset, to_float
 from jaxgen.metric_writer import MetricWriter
+from jaxgen.metrics import map_chunks
 from jaxgen.models import REGISTRY, Family, init_networks
 from jaxgen.optim import make_optimizer
 
@@ -206,27 +207,17 @@ def evaluate_split(
     family: Family, ts: TrainState, images: jax.Array, labels: jax.Array, chunk: int = 500
 ) -> dict:
     """Mean of family.evaluate's per-example metrics over a whole split (one compiled call)."""
-    n = images.shape[0]
-    chunk = min(chunk, n)
-    n_chunks = math.ceil(n / chunk)
-    pad = n_chunks * chunk - n
-    return _evaluate_chunks(family, ts["params"], ts["state"], images, labels, n_chunks, chunk, pad)
+    return _evaluate_chunks(family, ts["params"], ts["state"], images, labels, chunk)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 5, 6, 7))
-def _evaluate_chunks(family, params, state, images, labels, n_chunks, chunk, pad):
-    images = jnp.pad(images, ((0, pad),) + ((0, 0),) * (images.ndim - 1))
-    labels = jnp.pad(labels, (0, pad))
-    mask = (jnp.arange(n_chunks * chunk) < n_chunks * chunk - pad).reshape(n_chunks, chunk)
-
-    def one(args):
-        x, y = args
+@functools.partial(jax.jit, static_argnums=(0, 5))
+def _evaluate_chunks(family, params, state, images, labels, chunk):
+    def one(rows):
+        x, y = rows
         return family.evaluate(params, state, {"image": to_float(x), "label": y})
 
-    per_example = jax.lax.map(
-        one, (images.reshape(n_chunks, chunk, *images.shape[1:]), labels.reshape(n_chunks, chunk))
-    )
-    return {k: jnp.sum(v * mask) / jnp.sum(mask) for k, v in per_example.items()}
+    per_example = map_chunks(one, (images, labels), chunk)
+    return {name: jnp.mean(values) for name, values in per_example.items()}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 4))

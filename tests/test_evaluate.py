@@ -63,6 +63,31 @@ def test_weights_file_is_byte_deterministic_and_round_trips(tmp_path):
     assert first == second == extractor.sha256  # the packaged file is exactly what write_weights writes
 
 
+def test_build_is_deterministic_from_the_seed(tmp_path, idx_dir):
+    """The build command's path end to end on a tiny config: two fresh builds write identical bytes."""
+    config_file = tmp_path / "tiny_extractor.py"
+    config_file.write_text(
+        "from jaxgen.config import base_config\n\n\n"
+        "def get_config():\n"
+        "    c = base_config()\n"
+        "    c.model.name, c.model.width = 'classifier', 4\n"
+        f"    c.data.source, c.data.idx_dir = 'idx', {str(idx_dir)!r}\n"
+        "    c.train.batch_size, c.train.num_steps, c.train.log_every = 8, 3, 1\n"
+        "    return c\n"
+    )
+    infos = [
+        features.main(["--workdir", str(tmp_path / name), "--config", str(config_file), "--output",
+                       str(tmp_path / name / "weights.npz")])
+        for name in ("first", "second")
+    ]  # fmt: skip
+    assert infos == [0, 0]
+    records = [json.loads((tmp_path / n / "weights.json").read_text()) for n in ("first", "second")]
+    assert records[0]["sha256"] == records[1]["sha256"]
+    assert records[0]["width"] == 4 and records[0]["steps"] == 3 and records[0]["feature_dim"] == 2 * 2 * 32
+    extractor = features.load_extractor(tmp_path / "first" / "weights.npz")
+    assert extractor.sha256 == records[0]["sha256"]
+
+
 def test_extractor_rejects_images_it_cannot_read():
     extractor = features.load_extractor()
     with pytest.raises(features.ExtractorError, match=r"needs \[N, 32, 32, 1\]"):
@@ -241,3 +266,28 @@ def test_eval_and_viz_from_the_command_line(tmp_path, idx_dir):
 
     wrong = run("--mode=train", f"--samples={tmp_path / 'x.npz'}")
     assert wrong.returncode == 1 and "--samples is read by --mode=eval only" in wrong.stderr
+
+
+def test_feature_metrics_are_skipped_for_data_the_extractor_cannot_judge():
+    from conftest import synthetic_dataset
+
+    config = tiny_config("gan")
+    config.data.name = "fashion_mnist"
+    report = evaluate_lib.feature_metrics(synthetic_dataset(), None, None, config, jax.random.key(0))
+    assert report == {
+        "feature_metrics": "skipped: the feature extractor is an MNIST classifier (32x32x1 digits)"
+    }
+
+
+def test_two_dimensional_codes_are_plotted_as_they_are_and_wider_ones_embedded():
+    from jaxgen.embed import embedding_panels
+
+    flat = np.random.default_rng(0).normal(size=(60, 2))
+    panels = embedding_panels(flat, seed=0)
+    assert list(panels) == ["codes (2-D latent)"]
+    np.testing.assert_array_equal(panels["codes (2-D latent)"], flat)
+    wide = np.random.default_rng(0).normal(size=(60, 8))
+    panels = embedding_panels(wide, seed=0)
+    assert list(panels) == ["PCA", "t-SNE"] and all(p.shape == (60, 2) for p in panels.values())
+    pca = panels["PCA"]
+    assert np.var(pca[:, 0]) >= np.var(pca[:, 1])  # components in order of explained variance
