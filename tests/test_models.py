@@ -54,6 +54,11 @@ def test_two_jitted_steps(name):
     if family.reconstruct is not None:
         recon = family.reconstruct(ts["params"], ts["state"], jnp.zeros((3, 32, 32, 1)))
         assert recon.shape == (3, 32, 32, 1) and float(recon.min()) >= 0.0 and float(recon.max()) <= 1.0
+    if family.encode is not None:
+        images = jax.random.uniform(jax.random.key(2), (3, 32, 32, 1))
+        codes = family.encode(ts["params"], ts["state"], images)
+        assert codes.ndim == 2 and codes.shape[0] == 3 and np.all(np.isfinite(codes))
+        assert not np.allclose(codes[0], codes[1])  # codes depend on the image
 
 
 def test_wgan_critic_weights_stay_clipped(tmp_path):
