@@ -31,6 +31,10 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.disc_batch_norm = True  # BatchNorm in the discriminator / critic (GAN family)
     c.model.clip_value = 0.01  # WGAN: critic weights are clipped to [-c, c] after every update
     c.model.recon_loss = "mse"  # mse | bce (autoencoders)
+    c.model.hidden = 400  # units of the MLP layers (MLP VAE)
+    c.model.crop = 0  # pixels cut from each border before an MLP model (2: MNIST's 28x28 inside the padding)
+    c.model.binarize = False  # train on dynamically binarised images, x ~ Bernoulli(pixel) (VAE)
+    c.model.iwae_k = 1  # VAE objective: 1 = ELBO, k > 1 = importance-weighted bound with k samples
     c.model.compute_dtype = "float32"  # float32 | bfloat16: conv operands only (sums, params stay float32)
     c.model.conv_impl = "auto"  # auto | xla | cpu: how convs are lowered (auto: cpu on CPU; jaxgen/layers.py)
 
@@ -91,6 +95,8 @@ _POSITIVE = (
     "model.latent_dim",
     "model.width",
     "model.n_critic",
+    "model.hidden",
+    "model.iwae_k",
     "data.image_size",
     "train.batch_size",
     "train.num_steps",
@@ -140,6 +146,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
             raise ConfigError(f"{field}={_get(config, field)!r} must be positive")
     if config.optim.lr <= 0:
         raise ConfigError(f"optim.lr={config.optim.lr} must be positive")
+    if config.model.crop < 0 or 2 * config.model.crop >= config.data.image_size:
+        raise ConfigError(
+            f"model.crop={config.model.crop} must be >= 0 and leave pixels of a "
+            f"{config.data.image_size}x{config.data.image_size} image"
+        )
     if config.data.val_size < 0:
         raise ConfigError(f"data.val_size={config.data.val_size} must be >= 0")
     if config.train.steps_per_call < 0:

@@ -56,3 +56,21 @@ def reconstruction_loss(output: jax.Array, target: jax.Array, kind: str) -> jax.
     else:
         raise ValueError(f"unknown reconstruction loss {kind!r}")
     return err.reshape(err.shape[0], -1).mean(axis=1)
+
+
+# ----------------------------------------------------------------------------------------- VAE pieces
+
+
+def gaussian_kl_to_standard(mean: jax.Array, logvar: jax.Array) -> jax.Array:
+    """KL(N(mean, exp(logvar)) || N(0, I)) per example [B], analytic (Kingma & Welling 2013, app. B)."""
+    return 0.5 * _per_example(jnp.square(mean) + jnp.exp(logvar) - 1.0 - logvar)
+
+
+def diagonal_gaussian_log_density(z: jax.Array, mean: jax.Array, logvar: jax.Array) -> jax.Array:
+    """log N(z; mean, diag(exp(logvar))), summed over the last axis (broadcasts over leading axes)."""
+    return -0.5 * jnp.sum(jnp.log(2.0 * jnp.pi) + logvar + jnp.square(z - mean) * jnp.exp(-logvar), axis=-1)
+
+
+def bernoulli_log_likelihood(logits: jax.Array, x: jax.Array) -> jax.Array:
+    """log p(x) of binary x under independent Bernoulli(sigmoid(logits)), summed over the last axis."""
+    return jnp.sum(x * jax.nn.log_sigmoid(logits) + (1.0 - x) * jax.nn.log_sigmoid(-logits), axis=-1)

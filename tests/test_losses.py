@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -49,3 +50,34 @@ def test_reconstruction_and_cross_entropy():
     np.testing.assert_allclose(losses.reconstruction_loss(logits, target, "bce"), [math.log(2)], rtol=1e-6)
     ce = losses.softmax_cross_entropy(jnp.array([[0.0, 0.0], [math.log(3), 0.0]]), jnp.array([0, 0]))
     np.testing.assert_allclose(ce, [math.log(2), math.log(4 / 3)], rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------- VAE pieces
+
+
+def test_gaussian_kl_to_standard_by_hand_and_by_monte_carlo():
+    mean, logvar = jnp.asarray([[0.0, 0.0], [1.0, -0.5]]), jnp.asarray([[0.0, 0.0], [np.log(0.25), 0.3]])
+    kl = np.asarray(losses.gaussian_kl_to_standard(mean, logvar))
+    assert kl[0] == pytest.approx(0.0, abs=1e-7)  # q = p
+    by_hand = 0.5 * (1.0 + 0.25 - 1 - np.log(0.25)) + 0.5 * (0.25 + np.exp(0.3) - 1 - 0.3)
+    assert kl[1] == pytest.approx(by_hand, rel=1e-6)
+    z = mean[1] + jnp.exp(0.5 * logvar[1]) * jax.random.normal(jax.random.key(0), (200_000, 2))
+    log_q = losses.diagonal_gaussian_log_density(z, mean[1], logvar[1])
+    log_p = losses.diagonal_gaussian_log_density(z, 0.0, jnp.zeros(2))
+    assert float(jnp.mean(log_q - log_p)) == pytest.approx(by_hand, abs=0.01)
+
+
+def test_diagonal_gaussian_log_density_matches_scipy():
+    import scipy.stats
+
+    z, mean, logvar = np.array([0.3, -1.2, 2.0]), np.array([0.1, 0.0, 1.5]), np.array([0.0, -1.0, 0.7])
+    expected = scipy.stats.norm.logpdf(z, mean, np.exp(0.5 * logvar)).sum()
+    got = losses.diagonal_gaussian_log_density(jnp.asarray(z), jnp.asarray(mean), jnp.asarray(logvar))
+    assert float(got) == pytest.approx(expected, rel=1e-6)
+
+
+def test_bernoulli_log_likelihood_by_hand():
+    logits, x = jnp.asarray([[0.0, 2.0, -1.0]]), jnp.asarray([[1.0, 0.0, 0.0]])
+    p = 1 / (1 + np.exp(-np.array([0.0, 2.0, -1.0])))
+    expected = np.log(p[0]) + np.log(1 - p[1]) + np.log(1 - p[2])
+    assert float(losses.bernoulli_log_likelihood(logits, x)[0]) == pytest.approx(expected, rel=1e-6)

@@ -5,7 +5,7 @@ A factory is `make(model_config, optimizer, image_shape) -> Family` (see jaxgen/
 
 from __future__ import annotations
 
-from jaxgen.models import autoencoder, classifier, gan
+from jaxgen.models import autoencoder, classifier, gan, vae
 from jaxgen.models.family import Family, Update, apply_net, init_networks
 
 REGISTRY = {
@@ -13,6 +13,7 @@ REGISTRY = {
     "ae": autoencoder.make,
     "gan": gan.make_gan,
     "wgan": gan.make_wgan,
+    "vae": vae.make,
 }
 
 __all__ = ["REGISTRY", "Family", "Update", "apply_net", "init_networks"]
