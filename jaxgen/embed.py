@@ -2,7 +2,7 @@
 
 - PCA and t-SNE of MNIST test images (pixels), coloured by digit;
 - the same for the model's codes when its family can encode (2-D codes are plotted directly: the
-  seeds' manifold scatter);
+  seeds' latent scatter), and for 2-D codes the decoded manifold over a grid of codes;
 - train vs test accuracy per epoch when the run logged accuracies (the classifier).
 t-SNE is scikit-learn's (Barnes-Hut), after a 50-component PCA as its documentation advises.
 """
@@ -45,6 +45,27 @@ def embedding_panels(points: np.ndarray, seed: int) -> dict[str, np.ndarray]:
     if points.shape[1] == 2:
         return {"codes (2-D latent)": points}
     return {"PCA": pca_2d(points), "t-SNE": tsne_2d(points, seed)}
+
+
+def manifold_codes(code_space: str, codes: np.ndarray, n: int = 20) -> np.ndarray:
+    """An n x n grid of 2-D codes [n * n, 2], row-major from the top-left (high y, low x).
+
+    'gaussian': Gaussian quantiles 0.05..0.95 (a N(0, I) prior, as the VAE paper's manifold figure);
+    'unit_box': (0, 1) for sigmoid-bounded codes; 'data': the 1st-99th percentile box of the given codes.
+    """
+    if code_space == "gaussian":
+        from scipy.stats import norm
+
+        axes = [norm.ppf(np.linspace(0.05, 0.95, n))] * 2
+    elif code_space == "unit_box":
+        axes = [np.linspace(0.025, 0.975, n)] * 2
+    elif code_space == "data":
+        low, high = np.percentile(codes, [1, 99], axis=0)
+        axes = [np.linspace(low[i], high[i], n) for i in range(2)]
+    else:
+        raise ValueError(f"unknown code space {code_space!r}")
+    ys, xs = np.meshgrid(axes[1][::-1], axes[0], indexing="ij")
+    return np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
 
 
 def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list[Path]:
@@ -93,6 +114,10 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
                 f"{config.model.name} codes (dim {codes.shape[1]}), step {int(ts['step'])}",
             )
         )
+        if family.decode is not None and codes.shape[1] == 2:
+            grid = manifold_codes(family.code_space, codes)
+            decoded = np.asarray(jax.jit(family.decode)(ts["params"], ts["state"], jnp.asarray(grid)))
+            written.append(viz.save_grid(figures / "manifold.png", decoded, columns=int(np.sqrt(len(grid)))))
     metrics_file = workdir / "metrics.jsonl"
     if metrics_file.exists():
         steps_per_epoch = dataset.train_images.shape[0] // config.train.batch_size

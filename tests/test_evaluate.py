@@ -291,3 +291,31 @@ def test_two_dimensional_codes_are_plotted_as_they_are_and_wider_ones_embedded()
     assert list(panels) == ["PCA", "t-SNE"] and all(p.shape == (60, 2) for p in panels.values())
     pca = panels["PCA"]
     assert np.var(pca[:, 0]) >= np.var(pca[:, 1])  # components in order of explained variance
+
+
+def test_manifold_grid_covers_the_code_space_row_major_from_the_top_left():
+    from scipy.stats import norm
+
+    from jaxgen.embed import manifold_codes
+
+    grid = manifold_codes("gaussian", np.zeros((1, 2)), n=5)
+    assert grid.shape == (25, 2)
+    np.testing.assert_allclose(grid[:5, 0], norm.ppf(np.linspace(0.05, 0.95, 5)), rtol=1e-6)  # x along a row
+    assert np.all(grid[:5, 1] == grid[0, 1]) and grid[0, 1] > grid[-1, 1]  # the first row is the top
+    box = manifold_codes("unit_box", np.zeros((1, 2)), n=4)
+    assert 0.0 < box.min() and box.max() < 1.0
+    codes = np.random.default_rng(0).normal(size=(500, 2)) * [1.0, 10.0]
+    data = manifold_codes("data", codes, n=3)
+    np.testing.assert_allclose(data[:, 1].max(), np.percentile(codes[:, 1], 99), rtol=1e-6)
+    with pytest.raises(ValueError, match="unknown code space"):
+        manifold_codes("sphere", codes)
+
+
+def test_viz_of_a_two_dimensional_vae_draws_its_manifold(tmp_path, idx_dir):
+    from jaxgen.embed import draw_figures
+
+    config = small_eval(tiny_config("vae"), idx_dir)
+    config.model.latent_dim, config.model.hidden, config.model.crop = 2, 16, 2
+    train_lib.train(config, tmp_path, dataset=load_dataset(config.data))
+    written = {p.name for p in draw_figures(config, tmp_path)}
+    assert written == {"pixels_pca_tsne.png", "codes.png", "manifold.png"}

@@ -58,16 +58,17 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         err = losses.reconstruction_loss(output, batch["image"], kind).mean()
         return err, ({f"recon_{kind}": err}, state)
 
+    def decode_images(params, state, z):
+        output, _ = decode(params, state, z, train=False)
+        return jax.nn.sigmoid(output) if kind == "bce" else output
+
     def reconstruct(params, state, images):
         codes, _ = apply_net(enc, "enc", params, state, images, train=False)
-        output, _ = decode(params, state, codes, train=False)
-        return jax.nn.sigmoid(output) if kind == "bce" else output
+        return decode_images(params, state, codes)
 
     def sample(params, state, key, n):
         # A plain AE has no prior; decoding N(0, I) codes is the seeds' "random samples" picture.
-        z = jax.random.normal(key, (n, model.latent_dim))
-        output, _ = decode(params, state, z, train=False)
-        return {"images": jax.nn.sigmoid(output) if kind == "bce" else output}
+        return {"images": decode_images(params, state, jax.random.normal(key, (n, model.latent_dim)))}
 
     def evaluate(params, state, batch):
         codes, _ = apply_net(enc, "enc", params, state, batch["image"], train=False)
@@ -95,4 +96,5 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         reconstruct=reconstruct,
         evaluate=evaluate,
         encode=encode,
+        decode=decode_images,
     )

@@ -57,6 +57,11 @@ class Family:
     conditional: bool = False  # samples come with labels
     # (params, state, images in [0, 1]) -> codes [B, D]: latent probes, scatter / t-SNE pictures
     encode: Callable[[Params, State, jax.Array], jax.Array] | None = None
+    # (params, state, codes [B, D]) -> images [B, H, W, C] in [0, 1]: the decoded-manifold picture
+    decode: Callable[[Params, State, jax.Array], jax.Array] | None = None
+    # where codes live, for the manifold grid: "gaussian" (a N(0, I) prior: grid at Gaussian quantiles),
+    # "unit_box" (sigmoid-bounded codes: grid over (0, 1)) or "data" (grid over the test codes' range)
+    code_space: str = "data"
     # (params, state, binary images, key, k) -> log p(x, z_i) - log q(z_i | x) [B, k], z_i ~ q(z | x):
     # importance weights of a likelihood model, for the ELBO and the IWAE bound (jaxgen.metrics)
     log_weights: Callable[[Params, State, jax.Array, jax.Array, int], jax.Array] | None = None

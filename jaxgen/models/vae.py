@@ -126,5 +126,7 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         reconstruct=reconstruct,
         evaluate=evaluate,
         encode=encode,
+        decode=decode_mean,
+        code_space="gaussian",
         log_weights=log_weights,
     )
