@@ -31,6 +31,10 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.disc_batch_norm = True  # BatchNorm in the discriminator / critic (GAN family)
     c.model.clip_value = 0.01  # WGAN: critic weights are clipped to [-c, c] after every update
     c.model.recon_loss = "mse"  # mse | bce (autoencoders)
+    c.model.code_activation = "none"  # none | sigmoid: codes bounded to (0, 1) (autoencoders)
+    c.model.code_l2 = 0.0  # weight of the mean squared code in the loss (the seeds' L2 latent penalty: 0.2)
+    c.model.code_l1 = 0.0  # weight of the mean absolute code in the loss (sparse autoencoder)
+    c.model.input_dropout = 0.0  # denoising AE: each input pixel zeroed with this probability; clean target
     c.model.hidden = 400  # units of the MLP layers (MLP VAE)
     c.model.crop = 0  # pixels cut from each border before an MLP model (2: MNIST's 28x28 inside the padding)
     c.model.binarize = False  # train on dynamically binarised images, x ~ Bernoulli(pixel) (VAE)
@@ -85,6 +89,7 @@ _CHOICES = {
     "data.source": ("auto", "cache", "idx", "mirror", "tfds"),
     "model.gan_loss": ("non_saturating", "minimax"),
     "model.recon_loss": ("mse", "bce"),
+    "model.code_activation": ("none", "sigmoid"),
     "model.conv_impl": ("auto", "xla", "cpu"),
     "model.compute_dtype": ("float32", "bfloat16"),
     "optim.name": ("adam", "rmsprop", "sgd"),
@@ -151,6 +156,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"model.crop={config.model.crop} must be >= 0 and leave pixels of a "
             f"{config.data.image_size}x{config.data.image_size} image"
         )
+    for field in ("model.code_l2", "model.code_l1"):
+        if _get(config, field) < 0:
+            raise ConfigError(f"{field}={_get(config, field)} must be >= 0")
+    if not 0.0 <= config.model.input_dropout < 1.0:
+        raise ConfigError(f"model.input_dropout={config.model.input_dropout} must be in [0, 1)")
     if config.data.val_size < 0:
         raise ConfigError(f"data.val_size={config.data.val_size} must be >= 0")
     if config.train.steps_per_call < 0:

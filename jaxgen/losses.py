@@ -74,3 +74,21 @@ def diagonal_gaussian_log_density(z: jax.Array, mean: jax.Array, logvar: jax.Arr
 def bernoulli_log_likelihood(logits: jax.Array, x: jax.Array) -> jax.Array:
     """log p(x) of binary x under independent Bernoulli(sigmoid(logits)), summed over the last axis."""
     return jnp.sum(x * jax.nn.log_sigmoid(logits) + (1.0 - x) * jax.nn.log_sigmoid(-logits), axis=-1)
+
+
+# ----------------------------------------------------------------------------------------- AE variants
+
+
+def pixel_dropout(key: jax.Array, images: jax.Array, rate: float) -> jax.Array:
+    """Masking noise of the denoising AE (Vincent et al. 2008): each pixel set to 0 with probability rate."""
+    return jnp.where(jax.random.bernoulli(key, rate, images.shape), 0.0, images)
+
+
+def l2_code_penalty(codes: jax.Array) -> jax.Array:
+    """Mean squared code value per example [B] (the seeds' L2 latent penalty, before its weight)."""
+    return jnp.mean(jnp.square(codes), axis=-1)
+
+
+def l1_code_penalty(codes: jax.Array) -> jax.Array:
+    """Mean absolute code value per example [B] (the sparse AE's L1 penalty, before its weight)."""
+    return jnp.mean(jnp.abs(codes), axis=-1)

@@ -81,3 +81,16 @@ def test_bernoulli_log_likelihood_by_hand():
     p = 1 / (1 + np.exp(-np.array([0.0, 2.0, -1.0])))
     expected = np.log(p[0]) + np.log(1 - p[1]) + np.log(1 - p[2])
     assert float(losses.bernoulli_log_likelihood(logits, x)[0]) == pytest.approx(expected, rel=1e-6)
+
+
+def test_pixel_dropout_zeroes_about_rate_of_the_pixels_and_keeps_the_rest():
+    images = jnp.full((50, 32, 32, 1), 0.7)
+    masked = np.asarray(losses.pixel_dropout(jax.random.key(0), images, 0.3))
+    assert set(np.unique(masked).tolist()) == {0.0, np.float32(0.7)}
+    assert np.mean(masked == 0.0) == pytest.approx(0.3, abs=0.01)
+
+
+def test_code_penalties_by_hand():
+    codes = jnp.asarray([[1.0, -2.0, 0.0, 3.0]])
+    assert float(losses.l2_code_penalty(codes)[0]) == pytest.approx((1 + 4 + 0 + 9) / 4)
+    assert float(losses.l1_code_penalty(codes)[0]) == pytest.approx((1 + 2 + 0 + 3) / 4)

@@ -1,4 +1,9 @@
-"""Autoencoders. Foundation: the seeds' DCGAN-style conv autoencoder (latent 100, or 2 for the manifold)."""
+"""Autoencoders: the seeds' DCGAN-style conv autoencoder (latent 100, or 2 for the manifold).
+
+Variants are config fields, not copies: sigmoid-bounded codes (`model.code_activation`), an L2 or L1
+penalty on the codes (`model.code_l2`, `model.code_l1`: the sparse AE), masking noise on the input with a
+clean target (`model.input_dropout`: the denoising AE).
+"""
 
 from __future__ import annotations
 
@@ -20,10 +25,12 @@ class ConvEncoder(nn.Module):
     latent_dim: int
     widths: Sequence[int]
     conv: layers.ConvOptions = layers.ConvOptions()
+    code_activation: str = "none"  # none | sigmoid (codes in (0, 1))
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        return nn.Dense(self.latent_dim)(layers.DownStack(self.widths, conv=self.conv)(x, train))
+        codes = nn.Dense(self.latent_dim)(layers.DownStack(self.widths, conv=self.conv)(x, train))
+        return jax.nn.sigmoid(codes) if self.code_activation == "sigmoid" else codes
 
 
 class ConvDecoder(nn.Module):
@@ -42,7 +49,7 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
     """Conv autoencoder family: networks 'enc' and 'dec', one reconstruction update over both."""
     size, _, channels = image_shape
     conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
-    enc = ConvEncoder(model.latent_dim, layers.down_widths(model.width), conv=conv)
+    enc = ConvEncoder(model.latent_dim, layers.down_widths(model.width), conv, model.code_activation)
     dec = ConvDecoder(layers.up_widths(model.width, size), channels, conv=conv)
     kind = model.recon_loss
 
@@ -51,12 +58,23 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         return (logits if kind == "bce" else jax.nn.sigmoid(logits)), state
 
     def loss(params, state, batch, key):
-        """Reconstruction error of batch['image'] [B, S, S, C], per pixel ('mse' or 'bce' on logits)."""
-        del key
-        codes, state = apply_net(enc, "enc", params, state, batch["image"], train=True)
+        """Per-pixel reconstruction error of the clean batch['image'] [B, S, S, C] ('mse', or 'bce' on
+        logits) from a possibly masked input, plus the weighted code penalties."""
+        clean = batch["image"]
+        inputs = losses.pixel_dropout(key, clean, model.input_dropout) if model.input_dropout else clean
+        codes, state = apply_net(enc, "enc", params, state, inputs, train=True)
         output, state = decode(params, state, codes, train=True)
-        err = losses.reconstruction_loss(output, batch["image"], kind).mean()
-        return err, ({f"recon_{kind}": err}, state)
+        err = losses.reconstruction_loss(output, clean, kind).mean()
+        metrics = {f"recon_{kind}": err}
+        total = err
+        for weight, name, penalty in (
+            (model.code_l2, "code_l2", losses.l2_code_penalty),
+            (model.code_l1, "code_l1", losses.l1_code_penalty),
+        ):
+            if weight:
+                metrics[name] = penalty(codes).mean()
+                total = total + weight * metrics[name]
+        return total, (metrics, state)
 
     def decode_images(params, state, z):
         output, _ = decode(params, state, z, train=False)
@@ -97,4 +115,5 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         evaluate=evaluate,
         encode=encode,
         decode=decode_images,
+        code_space="unit_box" if model.code_activation == "sigmoid" else "data",
     )
