@@ -170,9 +170,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"data.source={config.data.source!r} only serves MNIST; "
             f"data.name={config.data.name!r} needs data.source='tfds' or 'auto'"
         )
-    if config.eval.iwae_k % config.eval.iwae_chunk:
+    if config.eval.iwae_k % min(config.eval.iwae_chunk, config.eval.iwae_k):
         raise ConfigError(
-            f"eval.iwae_k={config.eval.iwae_k} must be a multiple of eval.iwae_chunk={config.eval.iwae_chunk}"
+            f"eval.iwae_k={config.eval.iwae_k} must be at most, or a multiple of, "
+            f"eval.iwae_chunk={config.eval.iwae_chunk}"
         )
     if config.eval.kid_subset_size < 2:
         raise ConfigError("eval.kid_subset_size must be at least 2 (the unbiased MMD^2 leaves out diagonals)")

@@ -49,6 +49,10 @@ def test_config_files_cover_the_foundation_models():
         ("train.batch_size", 0, "train.batch_size=0 must be positive"),
         ("data.source", "idx", "data.source='idx' needs data.idx_dir"),
         ("model.conv_impl", "cudnn", "model.conv_impl='cudnn' is invalid"),
+        ("eval.iwae_k", 700, "eval.iwae_k=700 must be at most, or a multiple of, eval.iwae_chunk=500"),
+        ("model.input_dropout", 1.0, r"model.input_dropout=1.0 must be in \[0, 1\)"),
+        ("model.crop", 16, "model.crop=16 must be >= 0 and leave pixels"),
+        ("model.code_activation", "tanh", "model.code_activation='tanh' is invalid"),
     ],
 )
 def test_validate_names_the_field(field, value, match):
