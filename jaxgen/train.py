@@ -441,8 +441,12 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: Path, dataset: Dat
         )
 
     def save(step: int) -> None:
+        """Flush metrics and checkpoint step; a step already saved is not saved again (a stop signal
+        can land just after a periodic save, and the loop's end may follow one)."""
         nonlocal last_checkpoint
         flush(step)
+        if last_checkpoint == step:
+            return
         manager.save(step, args=ocp.args.StandardSave(ts), force=True)
         manager.wait_until_finished()
         last_checkpoint = step
@@ -487,11 +491,9 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: Path, dataset: Dat
                 if _crossed(before, step, config.train.eval_every) and step < num_steps:
                     evaluate(step, f"{step:07d}")
                 if stop.signum is not None:
-                    if last_checkpoint != step:  # the signal may land just after a periodic save
-                        save(step)
+                    save(step)
                     raise TrainingInterrupted(stop.signum, step)
-            if last_checkpoint != step:
-                save(step)
+            save(step)
         final = evaluate(step, "final")
         (workdir / "final_metrics.json").write_text(json.dumps({"step": step, **final}, indent=2) + "\n")
     finally:

@@ -7,6 +7,7 @@ import os
 import struct
 from pathlib import Path
 
+import flax.linen as nn
 import numpy as np
 import pytest
 
@@ -63,6 +64,16 @@ def synthetic_dataset(n_train: int = 96, n_test: int = 32) -> Dataset:
         pad_to(a["test_images"], 32), a["test_labels"].astype(np.int32),
         empty, np.zeros((0,), np.int32), "synthetic",
     )  # fmt: skip
+
+
+class ScalarParam(nn.Module):
+    """One trainable scalar 'w' (initialised to `initial`), whatever the input: for toy families in tests."""
+
+    initial: float = 0.0
+
+    @nn.compact
+    def __call__(self, x, train=True):
+        return self.param("w", nn.initializers.constant(self.initial), ())
 
 
 def tiny_config(model_name: str, **train):

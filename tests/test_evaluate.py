@@ -8,12 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import REPO, synthetic_arrays, tiny_config
+from conftest import REPO, ScalarParam, synthetic_arrays, tiny_config
 
 from jaxgen import evaluate as evaluate_lib
 from jaxgen import features, metrics
@@ -186,15 +185,9 @@ def test_a_samples_file_is_scored_with_its_labels(tmp_path, idx_dir):
         evaluate_lib.evaluate(config, tmp_path, tmp_path / "bad.npz")
 
 
-class _Bias(nn.Module):
-    @nn.compact
-    def __call__(self, x, train=True):
-        return self.param("b", nn.initializers.zeros, ())
-
-
 def _bernoulli_family(model, optimizer, image_shape):
     """Toy likelihood model: z ~ N(0, 1), every pixel ~ Bernoulli(sigmoid(z + b)), proposal = prior."""
-    net = _Bias()
+    net = ScalarParam(0.0)
 
     def loss(params, state, batch, key):
         b, state = apply_net(net, "net", params, state, batch["image"], train=True)

@@ -11,13 +11,12 @@ import textwrap
 import time
 from pathlib import Path
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
-from conftest import REPO, synthetic_dataset, tiny_config
+from conftest import REPO, ScalarParam, synthetic_dataset, tiny_config
 
 from jaxgen import train as train_lib
 from jaxgen.models import REGISTRY, Family, Update, apply_net
@@ -111,15 +110,9 @@ def test_signal_during_a_periodic_save_stops_cleanly_without_saving_twice(tmp_pa
 # ----------------------------------------------------------------------------------------- NaN guard
 
 
-class _Scalar(nn.Module):
-    @nn.compact
-    def __call__(self, x, train=True):
-        return self.param("w", nn.initializers.ones, ())
-
-
 def _sqrt_family(model, optimizer, image_shape):
     """loss = sqrt(w), w = 1, SGD lr 1: w goes 1 -> 0.5 -> -0.21, so step 3's loss is NaN."""
-    net = _Scalar()
+    net = ScalarParam(1.0)
 
     def loss(params, state, batch, key):
         w, state = apply_net(net, "net", params, state, batch["image"], train=True)
