@@ -11,6 +11,7 @@ from jaxgen.config import base_config
 def get_config():
     config = base_config()
     config.model.name = "vae"
+    config.model.arch = "mlp"
     config.model.latent_dim = 2
     config.model.hidden = 400
     config.model.crop = 2  # the 28x28 digits inside jaxgen's 32x32 padding: 784 modelled pixels

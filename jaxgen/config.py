@@ -25,6 +25,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.model = ml_collections.ConfigDict()
     c.model.name = ""  # a name in jaxgen.models.REGISTRY
     c.model.latent_dim = 100  # size of the noise / code vector
+    c.model.arch = "conv"  # network shape of encoder/decoder families (autoencoders, VAE; see each family)
     c.model.width = 64  # channels of the first conv layer; later layers double it
     c.model.gan_loss = "non_saturating"  # non_saturating | minimax (GAN family)
     c.model.n_critic = 1  # discriminator updates per generator update
@@ -35,10 +36,15 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.code_l2 = 0.0  # weight of the mean squared code in the loss (the seeds' L2 latent penalty: 0.2)
     c.model.code_l1 = 0.0  # weight of the mean absolute code in the loss (sparse autoencoder)
     c.model.input_dropout = 0.0  # denoising AE: each input pixel zeroed with this probability; clean target
-    c.model.hidden = 400  # units of the MLP layers (MLP VAE)
+    c.model.contractive = 0.0  # weight of the encoder Jacobian's squared Frobenius norm (contractive AE)
+    c.model.hidden = 400  # units of each hidden layer of MLP networks
+    c.model.depth = 1  # hidden layers of MLP networks (before the output layer)
     c.model.crop = 0  # pixels cut from each border before an MLP model (2: MNIST's 28x28 inside the padding)
     c.model.binarize = False  # train on dynamically binarised images, x ~ Bernoulli(pixel) (VAE)
     c.model.iwae_k = 1  # VAE objective: 1 = ELBO, k > 1 = importance-weighted bound with k samples
+    c.model.decoder_dist = "bernoulli"  # VAE likelihood: bernoulli | gaussian (learned shared scale)
+    c.model.feature_weight = 1.0  # VAE-GAN: weight of the feature-space reconstruction in the decoder loss
+    c.model.kl_weight = 1.0  # weight of the KL term in the VAE loss (1 = the ELBO; beta-VAE otherwise)
     c.model.compute_dtype = "float32"  # float32 | bfloat16: conv operands only (sums, params stay float32)
     c.model.conv_impl = "auto"  # auto | xla | cpu: how convs are lowered (auto: cpu on CPU; jaxgen/layers.py)
 
@@ -90,6 +96,7 @@ _CHOICES = {
     "model.gan_loss": ("non_saturating", "minimax"),
     "model.recon_loss": ("mse", "bce"),
     "model.code_activation": ("none", "sigmoid"),
+    "model.decoder_dist": ("bernoulli", "gaussian"),
     "model.conv_impl": ("auto", "xla", "cpu"),
     "model.compute_dtype": ("float32", "bfloat16"),
     "optim.name": ("adam", "rmsprop", "sgd"),
@@ -101,6 +108,7 @@ _POSITIVE = (
     "model.width",
     "model.n_critic",
     "model.hidden",
+    "model.depth",
     "model.iwae_k",
     "data.image_size",
     "train.batch_size",
@@ -122,6 +130,13 @@ _POSITIVE = (
     "eval.chunk",
     "eval.embed_points",
 )
+
+
+# model.arch values each family builds (families not listed ignore the field)
+_ARCHS = {
+    "ae": ("conv", "mlp", "fully_conv", "conv_linear", "linear"),
+    "vae": ("mlp", "conv"),
+}
 
 
 class ConfigError(ValueError):
@@ -156,7 +171,25 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"model.crop={config.model.crop} must be >= 0 and leave pixels of a "
             f"{config.data.image_size}x{config.data.image_size} image"
         )
-    for field in ("model.code_l2", "model.code_l1"):
+    archs = _ARCHS.get(config.model.name)
+    if archs is not None and config.model.arch not in archs:
+        raise ConfigError(
+            f"model.arch={config.model.arch!r} is not an architecture of model {config.model.name!r}; "
+            f"choose one of {list(archs)}"
+        )
+    if config.model.name == "ae":
+        from jaxgen.models.autoencoder import config_problem
+
+        problem = config_problem(config.model, config.data.image_size)
+        if problem:
+            raise ConfigError(problem)
+    for field in (
+        "model.code_l2",
+        "model.code_l1",
+        "model.contractive",
+        "model.kl_weight",
+        "model.feature_weight",
+    ):
         if _get(config, field) < 0:
             raise ConfigError(f"{field}={_get(config, field)} must be >= 0")
     if not 0.0 <= config.model.input_dropout < 1.0:

@@ -3,6 +3,9 @@
 - PCA and t-SNE of MNIST test images (pixels), coloured by digit;
 - the same for the model's codes when its family can encode (2-D codes are plotted directly: the
   seeds' latent scatter), and for 2-D codes the decoded manifold over a grid of codes;
+- for families that encode and decode: an interpolation GIF (and strip) between pairs of test images;
+- the denoising figure (clean / corrupted / restored) for denoising models, and weight matrices worth
+  seeing (the linear AE's W2.W1 against the identity);
 - train vs test accuracy per epoch when the run logged accuracies (the classifier).
 t-SNE is scikit-learn's (Barnes-Hut), after a 50-component PCA as its documentation advises.
 """
@@ -68,6 +71,18 @@ def manifold_codes(code_space: str, codes: np.ndarray, n: int = 20) -> np.ndarra
     return np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
 
 
+def interpolation_frames(family, params, state, start: jax.Array, end: jax.Array, steps: int) -> np.ndarray:
+    """Decoded straight lines between the codes of start and end images [N, S, S, C] -> [steps, N, S, S, C].
+
+    Frame 0 decodes start's codes and the last frame end's (the reconstructions, not the inputs).
+    """
+    codes_a, codes_b = family.encode(params, state, start), family.encode(params, state, end)
+    t = jnp.linspace(0.0, 1.0, steps)[:, None, None]
+    path = (1.0 - t) * codes_a[None] + t * codes_b[None]  # [steps, N, D]
+    decoded = family.decode(params, state, path.reshape(-1, path.shape[-1]))
+    return np.asarray(decoded).reshape(steps, *start.shape)
+
+
 def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list[Path]:
     """Write the pictures that apply to workdir into workdir/figures; return their paths."""
     from jaxgen.evaluate import encode_images
@@ -118,6 +133,8 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
             grid = manifold_codes(family.code_space, codes)
             decoded = np.asarray(jax.jit(family.decode)(ts["params"], ts["state"], jnp.asarray(grid)))
             written.append(viz.save_grid(figures / "manifold.png", decoded, columns=int(np.sqrt(len(grid)))))
+    if family is not None:
+        written += model_pictures(family, ts, images, figures, config.eval.seed)
     metrics_file = workdir / "metrics.jsonl"
     if metrics_file.exists():
         steps_per_epoch = dataset.train_images.shape[0] // config.train.batch_size
@@ -126,4 +143,41 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
             written.append(viz.save_accuracy_curves(figures / "accuracy_curves.png", train, test))
     for path in written:
         train_lib.log(f"wrote {path}")
+    return written
+
+
+INTERPOLATION_PAIRS = 8
+INTERPOLATION_STEPS = 12
+
+
+def model_pictures(family, ts, images: np.ndarray, figures: Path, seed: int) -> list[Path]:
+    """Interpolation GIF / strip, denoising figure and weight matrices, where the family supports them."""
+    from jaxgen.data import to_float
+
+    params, state = ts["params"], ts["state"]
+    written = []
+    if family.encode is not None and family.decode is not None:
+        pair = jnp.asarray(to_float(images[: 2 * INTERPOLATION_PAIRS]))
+        frames = interpolation_frames(family, params, state, pair[::2], pair[1::2], INTERPOLATION_STEPS)
+        written.append(viz.save_gif(figures / "interpolation.gif", np.concatenate([frames, frames[-2:0:-1]])))
+        # the strip: one row per pair, start image (input) | decoded path | end image (input)
+        strip = np.concatenate([np.asarray(pair[::2])[None], frames, np.asarray(pair[1::2])[None]])
+        strip = np.swapaxes(strip, 0, 1).reshape(-1, *frames.shape[2:])
+        written.append(viz.save_grid(figures / "interpolation.png", strip, columns=INTERPOLATION_STEPS + 2))
+    if family.corrupt is not None and family.reconstruct is not None:
+        clean = jnp.asarray(to_float(images[:10]))
+        corrupted = family.corrupt(jax.random.key(seed), clean)
+        restored = family.reconstruct(params, state, corrupted)
+        written.append(
+            viz.save_rows(
+                figures / "denoising.png",
+                {"clean": clean, "corrupted (input)": corrupted, "restored": restored},
+            )
+        )
+    if family.matrices is not None:
+        for title, matrix in family.matrices(params).items():
+            side = int(round(np.sqrt(len(matrix))))
+            written.append(
+                viz.save_matrix_vs_identity(figures / "matrices.png", title, np.asarray(matrix), side)
+            )
     return written

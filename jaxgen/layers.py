@@ -263,3 +263,30 @@ def up_widths(width: int, image_size: int) -> tuple[int, ...]:
     if n < 1 or 4 * 2**n != image_size:
         raise ValueError(f"image_size={image_size} is not 4 * 2^n with n >= 1")
     return tuple(width * 2 ** (n - 1 - i) for i in range(n))
+
+
+class MLP(nn.Module):
+    """`depth` Dense + ReLU layers of `hidden` units, then a linear Dense ([..., D] -> [..., out])."""
+
+    hidden: int
+    depth: int
+    out: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        for _ in range(self.depth):
+            x = nn.relu(nn.Dense(self.hidden)(x))
+        return nn.Dense(self.out)(x)
+
+
+def crop_flat(images: jax.Array, crop: int) -> jax.Array:
+    """[B, S, S, C] -> [B, (S - 2 crop)^2 C]: the pixels inside a `crop`-wide border, flattened."""
+    size = images.shape[1]
+    return images[:, crop : size - crop, crop : size - crop, :].reshape(images.shape[0], -1)
+
+
+def uncrop_flat(pixels: jax.Array, crop: int, size: int, channels: int) -> jax.Array:
+    """Inverse of crop_flat: [B, D] -> [B, S, S, C] with a zero border."""
+    side = size - 2 * crop
+    image = pixels.reshape(-1, side, side, channels)
+    return jnp.pad(image, ((0, 0), (crop, crop), (crop, crop), (0, 0)))

@@ -158,6 +158,12 @@ def _squared_distances(queries: jax.Array, points: jax.Array) -> jax.Array:
     return jnp.maximum(d2, 0.0)
 
 
+def near_zero_fraction(codes: jax.Array, relative: float = 0.01) -> float:
+    """Fraction of code entries [N, D] whose magnitude is below `relative` x the largest one (sparsity)."""
+    magnitude = jnp.abs(codes)
+    return float(jnp.mean(magnitude < relative * jnp.max(magnitude)))
+
+
 @functools.partial(jax.jit, static_argnames=("k", "chunk"))
 def knn_radii(points: jax.Array, k: int = 3, chunk: int = 1000) -> jax.Array:
     """Distance from each point [N, F] to its k-th nearest other point [N]."""

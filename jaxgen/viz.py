@@ -141,3 +141,60 @@ def save_accuracy_curves(path: str | Path, train: dict[int, float], test: dict[i
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def save_gif(
+    path: str | Path, frames: np.ndarray, columns: int | None = None, ms_per_frame: int = 120
+) -> Path:
+    """Looped animated GIF of image grids: frames [T, N, H, W, C] in [0, 1], one grid per frame."""
+    from PIL import Image
+
+    grids = [np.round(255 * image_grid(frame, columns)[..., 0]).astype(np.uint8) for frame in frames]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pictures = [
+        Image.fromarray(g, mode="L").resize((3 * g.shape[1], 3 * g.shape[0]), Image.NEAREST) for g in grids
+    ]
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=ms_per_frame, loop=0)
+    return path
+
+
+def save_rows(path: str | Path, rows: dict[str, np.ndarray]) -> Path:
+    """Labelled rows of images {row title: [N, H, W, C] in [0, 1]} (the denoising figure: clean / corrupted /
+    restored)."""
+    fig, axes = plt.subplots(
+        len(rows), 1, figsize=(1.0 * max(len(r) for r in rows.values()), 1.3 * len(rows))
+    )
+    for ax, (title, images) in zip(np.atleast_1d(axes), rows.items(), strict=True):
+        grid = image_grid(images, columns=len(images))
+        ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0.0, vmax=1.0)
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.axis("off")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def save_matrix_vs_identity(path: str | Path, title: str, matrix: np.ndarray, side: int) -> Path:
+    """A square matrix beside the identity, and its diagonal laid out as a side x side image."""
+    matrix = np.asarray(matrix, np.float64)
+    panels = {title: matrix, "identity": np.eye(len(matrix)), f"diagonal of {title} per pixel": None}
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    for ax, (name, values) in zip(axes, panels.items(), strict=True):
+        if values is None:
+            shown = ax.imshow(np.diag(matrix).reshape(side, side), cmap="viridis")
+        else:
+            shown = ax.imshow(values, cmap="RdBu_r", vmin=-1.0, vmax=1.0)
+        fig.colorbar(shown, ax=ax, fraction=0.046)
+        ax.set_title(name)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import os
 import struct
 from pathlib import Path
@@ -15,6 +16,22 @@ from jaxgen.config import base_config
 from jaxgen.data import Dataset, pad_to
 
 REPO = Path(__file__).resolve().parents[1]
+CONFIG_FILES = sorted((REPO / "configs").glob("*.py"))
+
+
+def load_module(path: Path):
+    """Import a config file by path (configs/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_config_file(path: Path):
+    """get_config() of a configs/*.py file."""
+    return load_module(path).get_config()
+
+
 # One compilation cache for the whole session (and its subprocesses): the same tiny programs recur.
 os.environ.setdefault(
     "JAXGEN_CACHE_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "jaxgen-test-xla-cache")

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import CONFIG_FILES, REPO, load_config_file, load_module
 
 from jaxgen import config as config_lib
 from jaxgen.main import check_overrides
 from jaxgen.models import REGISTRY
 
-CONFIG_FILES = sorted((REPO / "configs").glob("*.py"))
-
-
-def load_module(path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def load(path):
-    return load_module(path).get_config()
+load = load_config_file
 
 
 @pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: p.name)
@@ -53,6 +41,9 @@ def test_config_files_cover_the_foundation_models():
         ("model.input_dropout", 1.0, r"model.input_dropout=1.0 must be in \[0, 1\)"),
         ("model.crop", 16, "model.crop=16 must be >= 0 and leave pixels"),
         ("model.code_activation", "tanh", "model.code_activation='tanh' is invalid"),
+        ("model.depth", 0, "model.depth=0 must be positive"),
+        ("model.decoder_dist", "laplace", "model.decoder_dist='laplace' is invalid"),
+        ("model.kl_weight", -1.0, "model.kl_weight=-1.0 must be >= 0"),
     ],
 )
 def test_validate_names_the_field(field, value, match):
@@ -60,6 +51,27 @@ def test_validate_names_the_field(field, value, match):
     section, name = field.split(".")
     setattr(getattr(config, section), name, value)
     with pytest.raises(config_lib.ConfigError, match=match.replace("(", r"\(")):
+        config_lib.validate(config)
+
+
+@pytest.mark.parametrize(
+    "config_file,fields,match",
+    [
+        ("vae.py", {"arch": "fully_conv"}, "model.arch='fully_conv' is not an architecture of model 'vae'"),
+        (
+            "ae_mlp.py",
+            {"recon_loss": "bce", "arch": "linear"},
+            "model.arch='linear' has no output activation",
+        ),
+        ("ae.py", {"contractive": 0.1}, "model.contractive needs an encoder without BatchNorm"),
+        ("ae_fully_conv.py", {"latent_dim": 100}, "model.latent_dim=100 must be a multiple of 16"),
+    ],
+)
+def test_validate_rejects_model_field_combinations(config_file, fields, match):
+    config = load(REPO / "configs" / config_file)
+    for name, value in fields.items():
+        setattr(config.model, name, value)
+    with pytest.raises(config_lib.ConfigError, match=match.replace("(", "[(]")):
         config_lib.validate(config)
 
 

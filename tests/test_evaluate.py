@@ -18,6 +18,7 @@ from jaxgen import evaluate as evaluate_lib
 from jaxgen import features, metrics
 from jaxgen import train as train_lib
 from jaxgen.data import load_dataset
+from jaxgen.embed import INTERPOLATION_STEPS
 from jaxgen.models import REGISTRY, Family, Update, apply_net
 
 
@@ -308,7 +309,53 @@ def test_viz_of_a_two_dimensional_vae_draws_its_manifold(tmp_path, idx_dir):
     from jaxgen.embed import draw_figures
 
     config = small_eval(tiny_config("vae"), idx_dir)
-    config.model.latent_dim, config.model.hidden, config.model.crop = 2, 16, 2
+    config.model.arch, config.model.latent_dim, config.model.hidden, config.model.crop = "mlp", 2, 16, 2
     train_lib.train(config, tmp_path, dataset=load_dataset(config.data))
     written = {p.name for p in draw_figures(config, tmp_path)}
-    assert written == {"pixels_pca_tsne.png", "codes.png", "manifold.png"}
+    assert written == {
+        "pixels_pca_tsne.png",
+        "codes.png",
+        "manifold.png",
+        "interpolation.gif",
+        "interpolation.png",
+    }
+    from PIL import Image
+
+    gif = Image.open(tmp_path / "figures" / "interpolation.gif")
+    assert gif.n_frames == 2 * INTERPOLATION_STEPS - 2  # there and back, ends not repeated
+
+
+def test_viz_of_a_denoising_linear_autoencoder_draws_restorations_and_its_matrix(tmp_path, idx_dir):
+    from jaxgen.embed import draw_figures
+
+    config = small_eval(tiny_config("ae"), idx_dir)
+    config.model.arch, config.model.latent_dim, config.model.crop = "linear", 784, 2
+    config.model.input_dropout = 0.3
+    train_lib.train(config, tmp_path, dataset=load_dataset(config.data))
+    written = {p.name for p in draw_figures(config, tmp_path)}
+    assert {"denoising.png", "matrices.png", "interpolation.gif"} <= written
+    assert "manifold.png" not in written  # 784-d codes
+
+
+def test_interpolation_starts_and_ends_at_the_reconstructions():
+    from jaxgen.embed import interpolation_frames
+
+    config = tiny_config("ae")
+    config.model.arch, config.model.hidden, config.model.crop = (
+        "mlp",
+        16,
+        2,
+    )  # init codes vary (DCGAN's ~1e-5)
+    family = train_lib.build_family(config, (32, 32, 1))
+    ts = train_lib.init_state(family, jax.random.key(0))
+    a, b = (jax.random.uniform(jax.random.key(i), (3, 32, 32, 1)) for i in (1, 2))
+    frames = interpolation_frames(family, ts["params"], ts["state"], a, b, steps=5)
+    assert frames.shape == (5, 3, 32, 32, 1)
+    np.testing.assert_allclose(frames[0], family.reconstruct(ts["params"], ts["state"], a), atol=1e-5)
+    np.testing.assert_allclose(frames[-1], family.reconstruct(ts["params"], ts["state"], b), atol=1e-5)
+    middle = family.decode(
+        ts["params"],
+        ts["state"],
+        0.5 * (family.encode(ts["params"], ts["state"], a) + family.encode(ts["params"], ts["state"], b)),
+    )
+    assert not np.allclose(frames[2], frames[0]) and np.allclose(frames[2], middle, atol=1e-5)

@@ -267,3 +267,10 @@ def test_map_chunks_results_do_not_depend_on_the_chunk_size():
     for chunk in (1, 4, 7, 50):
         got = jax.jit(lambda r, c=chunk: metrics.map_chunks(lambda x: x.sum(1) * 2, r, c))(rows)
         np.testing.assert_array_equal(got, whole)
+
+
+def test_near_zero_fraction_counts_entries_below_a_fraction_of_the_largest():
+    codes = jnp.array([[10.0, 0.05, 0.0, -0.2], [0.09, -10.0, 3.0, 0.0]])
+    assert metrics.near_zero_fraction(codes) == pytest.approx(4 / 8)  # |c| < 0.1: 0.05, 0, 0.09, 0
+    assert metrics.near_zero_fraction(codes, relative=0.03) == pytest.approx(5 / 8)  # |c| < 0.3 adds -0.2
+    assert metrics.near_zero_fraction(codes, relative=0.004) == pytest.approx(2 / 8)  # only the zeros

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import synthetic_dataset, tiny_config
+from conftest import CONFIG_FILES, load_config_file, synthetic_dataset, tiny_config
 from jax.sharding import AxisType, NamedSharding
 from jax.sharding import PartitionSpec as P
 
@@ -18,9 +18,28 @@ from jaxgen.models import REGISTRY
 FROZEN_BY_MATH = {("wgan", "disc"): {"['Dense_0']['bias']"}}
 
 
+def shrunk(config):
+    """A config file's model at toy size: same architecture, regularisers and objective, tiny widths."""
+    config.model.width = min(config.model.width, 4)
+    config.model.hidden = min(config.model.hidden, 16)
+    config.model.iwae_k = min(config.model.iwae_k, 2)
+    config.train.batch_size = 8
+    config.train.num_grid_images = 4
+    return config
+
+
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_two_jitted_steps(name):
-    config = tiny_config(name)
+    check_two_jitted_steps(name, tiny_config(name))
+
+
+@pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: p.stem)
+def test_every_config_file_trains_two_jitted_steps_at_toy_size(path):
+    config = shrunk(load_config_file(path))
+    check_two_jitted_steps(config.model.name, config)
+
+
+def check_two_jitted_steps(name, config):
     dataset = synthetic_dataset()
     family = train_lib.build_family(config, dataset.image_shape)
     keys = train_lib.Keys.from_seed(0)

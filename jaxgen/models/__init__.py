@@ -5,7 +5,7 @@ A factory is `make(model_config, optimizer, image_shape) -> Family` (see jaxgen/
 
 from __future__ import annotations
 
-from jaxgen.models import autoencoder, classifier, gan, vae
+from jaxgen.models import autoencoder, classifier, gan, vae, vaegan
 from jaxgen.models.family import Family, Update, apply_net, init_networks
 
 REGISTRY = {
@@ -14,6 +14,7 @@ REGISTRY = {
     "gan": gan.make_gan,
     "wgan": gan.make_wgan,
     "vae": vae.make,
+    "vaegan": vaegan.make,
 }
 
 __all__ = ["REGISTRY", "Family", "Update", "apply_net", "init_networks"]

@@ -1,8 +1,16 @@
-"""Autoencoders: the seeds' DCGAN-style conv autoencoder (latent 100, or 2 for the manifold).
+"""Autoencoders of the seeds: one family, the network shape and the regulariser chosen by config fields.
 
-Variants are config fields, not copies: sigmoid-bounded codes (`model.code_activation`), an L2 or L1
-penalty on the codes (`model.code_l2`, `model.code_l1`: the sparse AE), masking noise on the input with a
-clean target (`model.input_dropout`: the denoising AE).
+`model.arch` picks the encoder/decoder pair:
+- 'conv': the DCGAN down stack + dense code, the DCGAN up stack back (the seeds' vanilla conv AE);
+- 'mlp': MLP on the 784 pixels of the digit (`model.crop`, `model.hidden`, `model.depth`);
+- 'fully_conv': no dense layer at all; the code is a (S/8)x(S/8) map with latent_dim / (S/8)^2 channels;
+- 'conv_linear': two plain convs, a linear n-d bottleneck (no activation) and back (n = latent_dim);
+- 'linear': 784 -> latent -> 784 dense layers with no bias and no activation; its W2.W1 is drawn by viz.
+
+Regularisers: sigmoid-bounded codes (`model.code_activation`), L2 / L1 code penalties (`model.code_l2`;
+`model.code_l1`: the sparse AE), masking noise with a clean target (`model.input_dropout`: the denoising
+AE, Vincent et al. 2008), and the contractive penalty (`model.contractive`: Rifai et al. 2011, "Contractive
+Auto-Encoders", ICML) - the squared Frobenius norm of the encoder's Jacobian, computed exactly by autodiff.
 """
 
 from __future__ import annotations
@@ -18,6 +26,15 @@ import optax
 from jaxgen import layers, losses
 from jaxgen.models.family import Family, Update, apply_net
 
+# Architectures without BatchNorm: one image's code depends on that image only, so the per-example
+# encoder Jacobian of the contractive penalty is defined.
+PER_EXAMPLE_ARCHS = ("mlp", "conv_linear", "linear")
+MEAN_PIXEL_LOGIT = -1.9  # logit(0.13): MNIST's mean pixel intensity inside the 28x28 digit box
+
+
+def _bound(codes: jax.Array, code_activation: str) -> jax.Array:
+    return jax.nn.sigmoid(codes) if code_activation == "sigmoid" else codes
+
 
 class ConvEncoder(nn.Module):
     """[B, S, S, C] -> codes [B, latent_dim] (DCGAN down stack + dense)."""
@@ -30,7 +47,7 @@ class ConvEncoder(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
         codes = nn.Dense(self.latent_dim)(layers.DownStack(self.widths, conv=self.conv)(x, train))
-        return jax.nn.sigmoid(codes) if self.code_activation == "sigmoid" else codes
+        return _bound(codes, self.code_activation)
 
 
 class ConvDecoder(nn.Module):
@@ -45,26 +62,212 @@ class ConvDecoder(nn.Module):
         return layers.UpStack(self.widths, self.out_channels, conv=self.conv)(z, train)
 
 
-def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
-    """Conv autoencoder family: networks 'enc' and 'dec', one reconstruction update over both."""
+class MLPEncoder(nn.Module):
+    """Flat pixels [B, D] -> codes [B, latent_dim]; depth 0 and no bias = the linear AE's W1."""
+
+    latent_dim: int
+    hidden: int
+    depth: int
+    use_bias: bool = True
+    code_activation: str = "none"
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        for _ in range(self.depth):
+            x = nn.relu(nn.Dense(self.hidden)(x))
+        return _bound(nn.Dense(self.latent_dim, use_bias=self.use_bias)(x), self.code_activation)
+
+
+class MLPDecoder(nn.Module):
+    """Codes [B, latent_dim] -> flat pre-activation pixels [B, D].
+
+    The output bias starts at the logit of MNIST's mean pixel, not at 0 (grey): otherwise the first
+    steps push every code the same way to darken the output, and Adam, moving all of a code unit's
+    weights by the same step, saturates sigmoid-bounded codes at 1 within ~150 steps, where they have no
+    gradient and the AE stays at the mean image (measured; experiments/README.md).
+    """
+
+    pixels: int
+    hidden: int
+    depth: int
+    use_bias: bool = True
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        for _ in range(self.depth):
+            z = nn.relu(nn.Dense(self.hidden)(z))
+        dark = nn.initializers.constant(MEAN_PIXEL_LOGIT)
+        return nn.Dense(self.pixels, use_bias=self.use_bias, bias_init=dark)(z)
+
+
+class FullyConvEncoder(nn.Module):
+    """[B, S, S, C] -> code map [B, S/8, S/8, code_channels] flattened: convs only, no dense layer."""
+
+    code_channels: int
+    widths: Sequence[int]
+    conv: layers.ConvOptions = layers.ConvOptions()
+    code_activation: str = "none"
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        for i, width in enumerate(self.widths):
+            x = layers.Conv(width, use_bias=i == 0, conv=self.conv)(x)
+            x = nn.leaky_relu(x if i == 0 else layers.batch_norm(train)(x), 0.2)
+        codes = layers.Conv(self.code_channels, kernel_size=1, stride=1, padding=0, conv=self.conv)(x)
+        return _bound(codes.reshape(x.shape[0], -1), self.code_activation)
+
+
+class FullyConvDecoder(nn.Module):
+    """Flat code map [B, (S/8)^2 c] -> pre-activation images [B, S, S, C]: a 3x3 conv, then up-convs."""
+
+    map_size: int
+    widths: Sequence[int]  # one per transposed conv before the output layer, e.g. (4w, 2w, w)
+    out_channels: int = 1
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        x = z.reshape(z.shape[0], self.map_size, self.map_size, -1)
+        x = layers.Conv(self.widths[0], kernel_size=3, stride=1, padding=1, use_bias=False, conv=self.conv)(x)
+        x = nn.relu(layers.batch_norm(train)(x))
+        for width in self.widths[1:]:
+            x = layers.Conv(width, transpose=True, use_bias=False, conv=self.conv)(x)
+            x = nn.relu(layers.batch_norm(train)(x))
+        return layers.Conv(self.out_channels, transpose=True, conv=self.conv)(x)
+
+
+class ConvLinearEncoder(nn.Module):
+    """[B, S, S, C] -> two k4 s2 convs (ReLU, no BatchNorm) -> linear codes [B, latent_dim]."""
+
+    latent_dim: int
+    widths: Sequence[int]
+    conv: layers.ConvOptions = layers.ConvOptions()
+    code_activation: str = "none"
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        for width in self.widths:
+            x = nn.relu(layers.Conv(width, conv=self.conv)(x))
+        return _bound(nn.Dense(self.latent_dim)(x.reshape(x.shape[0], -1)), self.code_activation)
+
+
+class ConvLinearDecoder(nn.Module):
+    """Codes [B, latent_dim] -> dense to a (S/4)x(S/4) map -> two k4 s2 transposed convs -> [B, S, S, C]."""
+
+    map_size: int
+    widths: Sequence[int]  # (2w, w): channels of the map, then of the middle layer
+    out_channels: int = 1
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        x = nn.relu(nn.Dense(self.map_size**2 * self.widths[0])(z))
+        x = x.reshape(z.shape[0], self.map_size, self.map_size, self.widths[0])
+        x = nn.relu(layers.Conv(self.widths[1], transpose=True, conv=self.conv)(x))
+        return layers.Conv(self.out_channels, transpose=True, conv=self.conv)(x)
+
+
+def networks(model: ml_collections.ConfigDict, image_shape) -> tuple[nn.Module, nn.Module, bool]:
+    """(encoder, decoder, flat): flat networks read and write the cropped pixels [B, D], others images."""
     size, _, channels = image_shape
     conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
-    enc = ConvEncoder(model.latent_dim, layers.down_widths(model.width), conv, model.code_activation)
-    dec = ConvDecoder(layers.up_widths(model.width, size), channels, conv=conv)
-    kind = model.recon_loss
+    pixels = (size - 2 * model.crop) ** 2 * channels
+    w, act = model.width, model.code_activation
+    if model.arch == "conv":
+        return (
+            ConvEncoder(model.latent_dim, layers.down_widths(w), conv, act),
+            ConvDecoder(layers.up_widths(w, size), channels, conv=conv),
+            False,
+        )
+    if model.arch in ("mlp", "linear"):
+        depth, bias = (model.depth, True) if model.arch == "mlp" else (0, False)
+        return (
+            MLPEncoder(model.latent_dim, model.hidden, depth, bias, act),
+            MLPDecoder(pixels, model.hidden, depth, bias),
+            True,
+        )
+    if model.arch == "fully_conv":
+        map_size = size // 8
+        return (
+            FullyConvEncoder(model.latent_dim // map_size**2, (w, 2 * w, 4 * w), conv, act),
+            FullyConvDecoder(map_size, (4 * w, 2 * w, w), channels, conv),
+            False,
+        )
+    if model.arch == "conv_linear":
+        return (
+            ConvLinearEncoder(model.latent_dim, (w, 2 * w), conv, act),
+            ConvLinearDecoder(size // 4, (2 * w, w), channels, conv),
+            False,
+        )
+    raise ValueError(f"unknown autoencoder model.arch={model.arch!r}")
 
-    def decode(params, state, z, train):
-        logits, state = apply_net(dec, "dec", params, state, z, train=train)
-        return (logits if kind == "bce" else jax.nn.sigmoid(logits)), state
+
+def config_problem(model: ml_collections.ConfigDict, image_size: int) -> str | None:
+    """Why these model fields cannot build an autoencoder (a message naming the fields), or None."""
+    if model.arch == "linear" and model.recon_loss != "mse":
+        return "model.arch='linear' has no output activation: use model.recon_loss='mse'"
+    if model.contractive and model.arch not in PER_EXAMPLE_ARCHS:
+        return (
+            f"model.contractive needs an encoder without BatchNorm (model.arch in {PER_EXAMPLE_ARCHS}), "
+            f"not {model.arch!r}: with BatchNorm an image's code depends on the rest of its batch"
+        )
+    map_size = image_size // 8
+    if model.arch == "fully_conv" and (image_size % 8 or model.latent_dim % map_size**2):
+        return (
+            f"model.arch='fully_conv' codes are a {map_size}x{map_size} map: model.latent_dim="
+            f"{model.latent_dim} must be a multiple of {map_size**2} (and the image size of 8)"
+        )
+    return None
+
+
+def contractive_penalty(encode_one, inputs: jax.Array) -> jax.Array:
+    """||J(x)||_F^2 per example [B]: J = d codes / d input of `encode_one` (one input -> [latent]).
+
+    Reverse mode, one vector-Jacobian product per code unit. Not the gradient of the summed code, which
+    measures ||1^T J||^2 and lets the code units' sensitivities cancel.
+    """
+    jacobians = jax.vmap(jax.jacrev(encode_one))(inputs)  # [B, latent, *input_shape]
+    return jnp.sum(jnp.square(jacobians.reshape(inputs.shape[0], -1)), axis=1)
+
+
+def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+    """Autoencoder family: networks 'enc' and 'dec', one reconstruction update over both."""
+    size, _, channels = image_shape
+    problem = config_problem(model, size)
+    if problem:
+        raise ValueError(problem)
+    enc, dec, flat_io = networks(model, image_shape)
+    crop, kind = model.crop, model.recon_loss
+    linear_output = model.arch == "linear"  # the linear AE outputs pixels directly (no sigmoid)
+
+    def enc_input(images):
+        return layers.crop_flat(images, crop) if flat_io else images
+
+    def target(images):
+        """The modelled pixels [B, D]: inside the crop border."""
+        return layers.crop_flat(images, crop)
+
+    def decode_outputs(params, state, codes, train):
+        """Decoder pre-activation outputs over the modelled pixels [B, D]."""
+        out, state = apply_net(dec, "dec", params, state, codes, train=train)
+        return (out if flat_io else layers.crop_flat(out, crop)), state
+
+    def pixels_of(out):
+        return out if linear_output else jax.nn.sigmoid(out)
+
+    def recon_error(out, clean_pixels):
+        """Per-example reconstruction error: 'mse' on pixels, or 'bce' on the output logits."""
+        return losses.reconstruction_loss(out if kind == "bce" else pixels_of(out), clean_pixels, kind)
 
     def loss(params, state, batch, key):
-        """Per-pixel reconstruction error of the clean batch['image'] [B, S, S, C] ('mse', or 'bce' on
-        logits) from a possibly masked input, plus the weighted code penalties."""
+        """Per-pixel reconstruction error of the clean batch['image'] [B, S, S, C] from a possibly masked
+        input, plus the weighted code penalties (L2, L1, contractive)."""
         clean = batch["image"]
-        inputs = losses.pixel_dropout(key, clean, model.input_dropout) if model.input_dropout else clean
+        images = losses.pixel_dropout(key, clean, model.input_dropout) if model.input_dropout else clean
+        inputs = enc_input(images)
         codes, state = apply_net(enc, "enc", params, state, inputs, train=True)
-        output, state = decode(params, state, codes, train=True)
-        err = losses.reconstruction_loss(output, clean, kind).mean()
+        out, state = decode_outputs(params, state, codes, train=True)
+        err = recon_error(out, target(clean)).mean()
         metrics = {f"recon_{kind}": err}
         total = err
         for weight, name, penalty in (
@@ -74,38 +277,53 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
             if weight:
                 metrics[name] = penalty(codes).mean()
                 total = total + weight * metrics[name]
+        if model.contractive:
+
+            def encode_one(x):
+                return apply_net(enc, "enc", params, state, x[None], train=False)[0][0]
+
+            metrics["jacobian_frobenius2"] = contractive_penalty(encode_one, inputs).mean()
+            total = total + model.contractive * metrics["jacobian_frobenius2"]
         return total, (metrics, state)
 
     def decode_images(params, state, z):
-        output, _ = decode(params, state, z, train=False)
-        return jax.nn.sigmoid(output) if kind == "bce" else output
+        out, _ = decode_outputs(params, state, z, train=False)
+        return layers.uncrop_flat(jnp.clip(pixels_of(out), 0.0, 1.0), crop, size, channels)
+
+    def encode(params, state, images):
+        codes, _ = apply_net(enc, "enc", params, state, enc_input(images), train=False)
+        return codes
 
     def reconstruct(params, state, images):
-        codes, _ = apply_net(enc, "enc", params, state, images, train=False)
-        return decode_images(params, state, codes)
+        return decode_images(params, state, encode(params, state, images))
 
     def sample(params, state, key, n):
         # A plain AE has no prior; decoding N(0, I) codes is the seeds' "random samples" picture.
         return {"images": decode_images(params, state, jax.random.normal(key, (n, model.latent_dim)))}
 
     def evaluate(params, state, batch):
-        codes, _ = apply_net(enc, "enc", params, state, batch["image"], train=False)
-        output, _ = decode(params, state, codes, train=False)
-        # BCE needs logits: the bce decoder gives them; a sigmoid decoder's pixels are mapped back.
-        logits = output if kind == "bce" else jax.scipy.special.logit(jnp.clip(output, 1e-6, 1 - 1e-6))
+        out, _ = decode_outputs(params, state, encode(params, state, batch["image"]), train=False)
+        clean = target(batch["image"])
+        pixels = jnp.clip(pixels_of(out), 0.0, 1.0)
+        # BCE needs logits: a bce decoder gives them; a sigmoid (or linear) decoder's pixels are mapped back.
+        logits = out if kind == "bce" else jax.scipy.special.logit(jnp.clip(pixels, 1e-6, 1 - 1e-6))
         return {
-            "mse": losses.reconstruction_loss(jax.nn.sigmoid(logits), batch["image"], "mse"),
-            "bce": losses.reconstruction_loss(logits, batch["image"], "bce"),
+            "mse": losses.reconstruction_loss(pixels, clean, "mse"),
+            "bce": losses.reconstruction_loss(logits, clean, "bce"),
         }
 
-    def encode(params, state, images):
-        codes, _ = apply_net(enc, "enc", params, state, images, train=False)
-        return codes
+    def corrupt(key, images):
+        return losses.pixel_dropout(key, images, model.input_dropout)
+
+    def end_to_end_matrix(params):
+        # x_hat = x W_enc W_dec (row vectors); in the column convention of the seed, W2 . W1 = (W_enc W_dec)^T
+        product = params["enc"]["Dense_0"]["kernel"] @ params["dec"]["Dense_0"]["kernel"]
+        return {"W2·W1": product.T}
 
     return Family(
         networks={"enc": enc, "dec": dec},
         example_inputs={
-            "enc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+            "enc": (jax.ShapeDtypeStruct(enc_input(jnp.zeros((1, *image_shape))).shape, jnp.float32),),
             "dec": (jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32),),
         },
         optimizers={"enc": optimizer, "dec": optimizer},
@@ -116,4 +334,6 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         encode=encode,
         decode=decode_images,
         code_space="unit_box" if model.code_activation == "sigmoid" else "data",
+        corrupt=corrupt if model.input_dropout else None,
+        matrices=end_to_end_matrix if model.arch == "linear" else None,
     )

@@ -65,6 +65,10 @@ class Family:
     # (params, state, binary images, key, k) -> log p(x, z_i) - log q(z_i | x) [B, k], z_i ~ q(z | x):
     # importance weights of a likelihood model, for the ELBO and the IWAE bound (jaxgen.metrics)
     log_weights: Callable[[Params, State, jax.Array, jax.Array, int], jax.Array] | None = None
+    # (key, images in [0, 1]) -> the corrupted inputs a denoising model restores: the denoising picture
+    corrupt: Callable[[jax.Array, jax.Array], jax.Array] | None = None
+    # params -> {title: 2-D array}: weight matrices worth drawing as heatmaps (the linear AE's W2.W1)
+    matrices: Callable[[Params], dict[str, jax.Array]] | None = None
 
 
 def init_networks(family: Family, key: jax.Array) -> tuple[Params, State]:

@@ -1,0 +1,21 @@
+"""Denoising autoencoder (Vincent et al. 2008): each input pixel is zeroed with probability 0.5 and the MLP
+autoencoder of configs/ae_mlp.py reconstructs the clean digit. --mode=viz draws clean / corrupted / restored.
+
+    python -m jaxgen.main --config=configs/ae_denoising.py --workdir=runs/ae_denoising
+    python -m jaxgen.main --config=configs/ae_denoising.py --workdir=runs/ae_denoising --mode=viz
+"""
+
+from jaxgen.config import base_config
+
+
+def get_config():
+    config = base_config()
+    config.model.name = "ae"
+    config.model.arch = "mlp"
+    config.model.latent_dim = 100
+    config.model.hidden = 512
+    config.model.depth = 2
+    config.model.crop = 2
+    config.model.input_dropout = 0.5
+    config.train.num_steps = 10_000
+    return config

@@ -1,0 +1,163 @@
+"""VAE-GAN: Larsen et al. 2015, "Autoencoding beyond pixels using a learned similarity metric"
+(arXiv:1512.09300).
+
+A VAE whose reconstruction error is measured in the discriminator's feature space (layer `l`, here the
+third of the DCGAN down stack) instead of pixels, trained jointly with a GAN whose fakes are both
+reconstructions Dec(Enc(x)) and prior samples Dec(z). Three updates, as in the paper's Algorithm 1:
+- enc: KL + L_llike (the Gaussian log-likelihood of real features under the reconstruction's, as
+  0.5 * squared error summed over features);
+- dec: feature_weight * L_llike + the non-saturating GAN loss of both kinds of fakes;
+- disc: real vs (reconstruction, prior sample) cross-entropy.
+Real and fake images go through the discriminator as one batch, so its BatchNorm normalises both with the
+same statistics and their features are comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgen import layers, losses
+from jaxgen.data import to_signed
+from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models.vae import ConvEncoder, Decoder
+
+
+class FeatureDiscriminator(nn.Module):
+    """Images [B, S, S, C] in [-1, 1] -> (logit [B], features of conv layer `feature_layer` [B, F]).
+
+    The DCGAN down stack (BatchNorm after all but the first conv, LeakyReLU 0.2) and a dense logit.
+    """
+
+    widths: Sequence[int]
+    feature_layer: int = 2  # 0-based: the third conv
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True):
+        features = None
+        for i, width in enumerate(self.widths):
+            x = layers.Conv(width, use_bias=i == 0, conv=self.conv)(x)
+            x = nn.leaky_relu(x if i == 0 else layers.batch_norm(train)(x), 0.2)
+            if i == self.feature_layer:
+                features = x.reshape(x.shape[0], -1)
+        logit = nn.Dense(1, kernel_init=layers.dcgan_init)(x.reshape(x.shape[0], -1))[:, 0]
+        return logit, features
+
+
+def feature_reconstruction_loss(real_features: jax.Array, recon_features: jax.Array) -> jax.Array:
+    """-log N(real; recon, I) up to a constant: 0.5 * squared error summed over features, per example [B]."""
+    return 0.5 * jnp.sum(jnp.square(real_features - recon_features), axis=-1)
+
+
+def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+    """VAE-GAN family: networks 'enc', 'dec', 'disc'; updates enc, dec, disc on one batch each step."""
+    size, _, channels = image_shape
+    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
+    latent = model.latent_dim
+    enc = ConvEncoder(layers.down_widths(model.width), latent, conv)
+    dec = Decoder("conv", model.hidden, model.depth, size * size * channels, 0,
+                  layers.up_widths(model.width, size), channels, conv=conv)  # fmt: skip
+    disc = FeatureDiscriminator(layers.down_widths(model.width), conv=conv)
+
+    def decode(params, state, z, train):
+        """Codes [N, latent] -> images [N, S, S, C] in (0, 1)."""
+        (out, _), state = apply_net(dec, "dec", params, state, z, train=train)
+        return jax.nn.sigmoid(out).reshape(-1, size, size, channels), state
+
+    def forward(params, state, batch, key):
+        """Everything the three losses share: KL, the feature error and the logits of real and fakes."""
+        x = batch["image"]
+        n = x.shape[0]
+        noise_key, prior_key = jax.random.split(key)
+        (mean, logvar), state = apply_net(enc, "enc", params, state, x, train=True)
+        z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(noise_key, mean.shape)
+        recon, state = decode(params, state, z, train=True)
+        prior, state = decode(params, state, jax.random.normal(prior_key, (n, latent)), train=True)
+        together = to_signed(jnp.concatenate([x, recon, prior]))
+        (logits, features), state = apply_net(disc, "disc", params, state, together, train=True)
+        out = {
+            "kl": losses.gaussian_kl_to_standard(mean, logvar),
+            "feature_error": feature_reconstruction_loss(features[:n], features[n : 2 * n]),
+            "real_logits": logits[:n],
+            "recon_logits": logits[n : 2 * n],
+            "prior_logits": logits[2 * n :],
+        }
+        return out, state
+
+    def enc_loss(params, state, batch, key):
+        """KL(q(z|x) || p(z)) * kl_weight + L_llike, averaged over the batch (batch['image'] [B, S, S, C])."""
+        f, state = forward(params, state, batch, key)
+        loss = (model.kl_weight * f["kl"] + f["feature_error"]).mean()
+        return loss, ({"loss": loss, "kl": f["kl"].mean(), "feature_error": f["feature_error"].mean()}, state)
+
+    def dec_loss(params, state, batch, key):
+        """feature_weight * L_llike + non-saturating GAN loss of reconstructions and prior samples."""
+        f, state = forward(params, state, batch, key)
+        gan = losses.gan_generator_loss(f["recon_logits"]) + losses.gan_generator_loss(f["prior_logits"])
+        loss = (model.feature_weight * f["feature_error"] + gan).mean()
+        return loss, ({"loss": loss, "gan": gan.mean()}, state)
+
+    def disc_loss(params, state, batch, key):
+        """-log D(x) - log(1 - D(x_recon)) - log(1 - D(x_prior)), averaged over the batch."""
+        f, state = forward(params, state, batch, key)
+        loss = (
+            losses.gan_discriminator_loss(f["real_logits"], f["recon_logits"])
+            + jax.nn.softplus(f["prior_logits"])
+        ).mean()
+        metrics = {
+            "loss": loss,
+            "real_prob": jax.nn.sigmoid(f["real_logits"]).mean(),
+            "prior_prob": jax.nn.sigmoid(f["prior_logits"]).mean(),
+        }
+        return loss, (metrics, state)
+
+    def encode(params, state, images):
+        (mean, _), _ = apply_net(enc, "enc", params, state, images, train=False)
+        return mean
+
+    def decode_images(params, state, z):
+        return decode(params, state, z, train=False)[0]
+
+    def reconstruct(params, state, images):
+        return decode_images(params, state, encode(params, state, images))
+
+    def sample(params, state, key, n):
+        return {"images": decode_images(params, state, jax.random.normal(key, (n, latent)))}
+
+    def evaluate(params, state, batch):
+        """Per-pixel MSE / BCE of the reconstruction over the pixels inside `model.crop` (the digit)."""
+        recon = layers.crop_flat(
+            jnp.clip(reconstruct(params, state, batch["image"]), 1e-6, 1 - 1e-6), model.crop
+        )
+        target = layers.crop_flat(batch["image"], model.crop)
+        return {
+            "mse": losses.reconstruction_loss(recon, target, "mse"),
+            "bce": losses.reconstruction_loss(jax.scipy.special.logit(recon), target, "bce"),
+        }
+
+    return Family(
+        networks={"enc": enc, "dec": dec, "disc": disc},
+        example_inputs={
+            "enc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+            "dec": (jax.ShapeDtypeStruct((1, latent), jnp.float32),),
+            "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+        },
+        optimizers={"enc": optimizer, "dec": optimizer, "disc": optimizer},
+        updates=(
+            Update("enc", ("enc",), enc_loss),
+            Update("dec", ("dec",), dec_loss),
+            Update("disc", ("disc",), disc_loss),
+        ),
+        sample=sample,
+        reconstruct=reconstruct,
+        evaluate=evaluate,
+        encode=encode,
+        decode=decode_images,
+        code_space="gaussian",
+    )
