@@ -5,6 +5,8 @@ Logit-based forms use `log_sigmoid` / `softplus` for numerical stability, as opt
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -42,6 +44,69 @@ def wasserstein_critic_loss(real_scores: jax.Array, fake_scores: jax.Array) -> j
 def wasserstein_generator_loss(fake_scores: jax.Array) -> jax.Array:
     """Generator side: -f(G(z))."""
     return _per_example(-fake_scores)
+
+
+def least_squares_discriminator_loss(
+    real_scores: jax.Array, fake_scores: jax.Array, a: float = 0.0, b: float = 1.0
+) -> jax.Array:
+    """LSGAN: 0.5 (D(x) - b)^2 + 0.5 (D(G(z)) - a)^2 (Mao et al. 2017, arXiv:1611.04076, eq. 2)."""
+    return 0.5 * _per_example(jnp.square(real_scores - b) + jnp.square(fake_scores - a))
+
+
+def least_squares_generator_loss(fake_scores: jax.Array, c: float = 1.0) -> jax.Array:
+    """LSGAN generator: 0.5 (D(G(z)) - c)^2."""
+    return 0.5 * _per_example(jnp.square(fake_scores - c))
+
+
+def gradient_penalty(
+    critic: Callable[[jax.Array], jax.Array], real: jax.Array, fake: jax.Array, key: jax.Array
+) -> jax.Array:
+    """WGAN-GP: (||grad_x f(x_hat)||_2 - 1)^2 per example [B] (Gulrajani et al. 2017, arXiv:1704.00028).
+
+    x_hat = eps x + (1 - eps) G(z) with one eps ~ U(0, 1) per example (not per pixel), and the norm is
+    taken per example over all its pixels (not over the batch). `critic` maps images [B, ...] to scores
+    [B] and must treat examples independently (no BatchNorm), so that the gradient of the summed scores
+    with respect to x_hat holds each example's own gradient.
+    """
+    eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1), real.dtype)
+    mixed = eps * real + (1.0 - eps) * fake
+    grads = jax.grad(lambda x: jnp.sum(critic(x)))(mixed)
+    norms = jnp.sqrt(_per_example(jnp.square(grads)) + 1e-12)
+    return jnp.square(norms - 1.0)
+
+
+def began_k_update(k: jax.Array, real_loss: jax.Array, fake_loss: jax.Array, gamma: float, lambda_k: float):
+    """BEGAN's equilibrium control: k <- clip(k + lambda_k (gamma L(x) - L(G(z))), 0, 1), and the
+    convergence measure M = L(x) + |gamma L(x) - L(G(z))| (Berthelot et al. 2017, arXiv:1703.10717).
+
+    L are the batch-mean autoencoder losses of the discriminator; returns (new k, M).
+    """
+    balance = gamma * real_loss - fake_loss
+    return jnp.clip(k + lambda_k * balance, 0.0, 1.0), real_loss + jnp.abs(balance)
+
+
+def ebgan_discriminator_loss(real_energy: jax.Array, fake_energy: jax.Array, margin: float) -> jax.Array:
+    """EBGAN: D(x) + max(0, m - D(G(z))) on energies [B] (Zhao et al. 2016, arXiv:1609.03126, eq. 1)."""
+    return real_energy + jax.nn.relu(margin - fake_energy)
+
+
+def pulling_away_term(codes: jax.Array) -> jax.Array:
+    """EBGAN's repelling regulariser on a batch of codes [B, D] (a scalar):
+    1 / (B (B - 1)) sum_{i != j} cos(s_i, s_j)^2."""
+    unit = codes / (jnp.linalg.norm(codes, axis=-1, keepdims=True) + 1e-12)
+    cosine = unit @ unit.T
+    n = codes.shape[0]
+    return (jnp.sum(jnp.square(cosine)) - jnp.sum(jnp.square(jnp.diag(cosine)))) / (n * (n - 1))
+
+
+def info_gan_mutual_information_loss(
+    category_logits: jax.Array, categories: jax.Array, continuous_mean: jax.Array, continuous: jax.Array
+) -> jax.Array:
+    """-(lower bound of I(c; G(z, c))) up to the constant H(c), per example [B] (Chen et al. 2016,
+    arXiv:1606.03657): cross-entropy of the sampled category under Q plus the Gaussian negative
+    log-likelihood (unit variance) of the continuous codes [B, C] under Q's means."""
+    nll_continuous = 0.5 * jnp.sum(jnp.square(continuous - continuous_mean) + jnp.log(2.0 * jnp.pi), axis=-1)
+    return softmax_cross_entropy(category_logits, categories) + nll_continuous
 
 
 def reconstruction_loss(output: jax.Array, target: jax.Array, kind: str) -> jax.Array:
