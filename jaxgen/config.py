@@ -31,6 +31,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.n_critic = 1  # discriminator updates per generator update
     c.model.disc_batch_norm = True  # BatchNorm in the discriminator / critic (GAN family)
     c.model.clip_value = 0.01  # WGAN: critic weights are clipped to [-c, c] after every update
+    c.model.gp_weight = 10.0  # WGAN-GP: weight lambda of the gradient penalty
     c.model.recon_loss = "mse"  # mse | bce (autoencoders)
     c.model.code_activation = "none"  # none | sigmoid: codes bounded to (0, 1) (autoencoders)
     c.model.code_l2 = 0.0  # weight of the mean squared code in the loss (the seeds' L2 latent penalty: 0.2)
@@ -189,6 +190,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
         "model.contractive",
         "model.kl_weight",
         "model.feature_weight",
+        "model.gp_weight",
     ):
         if _get(config, field) < 0:
             raise ConfigError(f"{field}={_get(config, field)} must be >= 0")

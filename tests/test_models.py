@@ -15,7 +15,7 @@ from jaxgen.data import epoch_order
 from jaxgen.models import REGISTRY
 
 # The critic's output bias cancels in f(G(z)) - f(x): its gradient is exactly zero, so it must not move.
-FROZEN_BY_MATH = {("wgan", "disc"): {"['Dense_0']['bias']"}}
+FROZEN_BY_MATH = {("wgan", "disc"): {"['Dense_0']['bias']"}, ("wgan_gp", "disc"): {"['Dense_0']['bias']"}}
 
 
 def shrunk(config):
@@ -100,3 +100,33 @@ def test_bfloat16_compute_trains_with_float32_state(tmp_path):
     assert all(x.dtype in (jnp.float32, jnp.int32) for x in leaves)
     records = (tmp_path / "metrics.jsonl").read_text().splitlines()
     assert len(records) == 2 and "nan" not in records[-1].lower()
+
+
+def test_wgan_gp_critic_has_no_batch_norm_and_its_loss_adds_the_weighted_penalty():
+    from jaxgen import losses
+    from jaxgen.data import to_signed
+    from jaxgen.models import apply_net
+
+    config = tiny_config("wgan_gp")
+    assert config.model.disc_batch_norm  # asked for BatchNorm: the family still builds the critic without
+    family = train_lib.build_family(config, (32, 32, 1))
+    ts = train_lib.init_state(family, jax.random.key(0))
+    params, state = ts["params"], ts["state"]
+    assert state["disc"] == {}  # no batch_stats collection
+    batch = {"image": jax.random.uniform(jax.random.key(1), (4, 32, 32, 1))}
+    key = jax.random.key(2)
+    loss, (metrics, _) = family.updates[0].loss(params, state, batch, key)
+    gen_key, penalty_key = jax.random.split(key)
+    fake, _ = apply_net(
+        family.networks["gen"], "gen", params, state, jax.random.normal(gen_key, (4, 8)), train=True
+    )
+    real = to_signed(batch["image"])
+
+    def critic(x):
+        return apply_net(family.networks["disc"], "disc", params, state, x, train=True)[0]
+
+    expected = losses.wasserstein_critic_loss(critic(real), critic(fake)) + 10.0 * losses.gradient_penalty(
+        critic, real, fake, penalty_key
+    )
+    assert float(loss) == pytest.approx(float(expected.mean()), rel=1e-5)
+    assert float(metrics["gradient_penalty"]) > 0.0

@@ -13,6 +13,8 @@ REGISTRY = {
     "ae": autoencoder.make,
     "gan": gan.make_gan,
     "wgan": gan.make_wgan,
+    "wgan_gp": gan.make_wgan_gp,
+    "lsgan": gan.make_lsgan,
     "vae": vae.make,
     "vaegan": vaegan.make,
 }

@@ -2,6 +2,10 @@
 
 - GAN / DCGAN: Goodfellow et al. 2014 (arXiv:1406.2661); Radford et al. 2015 (arXiv:1511.06434).
 - WGAN with weight clipping: Arjovsky et al. 2017 (arXiv:1701.07875) - RMSProp, n_critic = 5, c = 0.01.
+- WGAN-GP: Gulrajani et al. 2017 (arXiv:1704.00028) - the gradient penalty (losses.gradient_penalty, one
+  interpolation coefficient per example), lambda = model.gp_weight, and a critic without BatchNorm (always:
+  the penalty is per example, so the critic must treat examples independently).
+- LSGAN: Mao et al. 2017 (arXiv:1611.04076) - least-squares losses with a = 0, b = 1, c = 1.
 
 Generators end in tanh ([-1, 1]); real images are mapped to [-1, 1] with `data.to_signed`.
 """
@@ -53,12 +57,15 @@ def _adversarial_family(
     gen_optimizer: optax.GradientTransformation,
     disc_objective: Callable[[jax.Array, jax.Array], jax.Array],
     gen_objective: Callable[[jax.Array], jax.Array],
+    gradient_penalty_weight: float = 0.0,
 ) -> Family:
-    """A generator/discriminator pair trained by alternating updates with the given per-example objectives."""
+    """A generator/discriminator pair trained by alternating updates with the given per-example objectives;
+    a positive gradient_penalty_weight adds the WGAN-GP penalty to the critic's (and drops its BatchNorm)."""
     size, _, channels = image_shape
     conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
     gen = Generator(layers.up_widths(model.width, size), channels, conv=conv)
-    disc = Discriminator(layers.down_widths(model.width), model.disc_batch_norm, conv=conv)
+    batch_norm = model.disc_batch_norm and not gradient_penalty_weight
+    disc = Discriminator(layers.down_widths(model.width), batch_norm, conv=conv)
     latent = model.latent_dim
 
     def generate(params, state, key, n, train):
@@ -67,12 +74,24 @@ def _adversarial_family(
 
     def disc_loss(params, state, batch, key):
         """disc_objective(D(x), D(G(z))) averaged over the batch; x = batch['image'] [B, S, S, C]."""
-        fake, state = generate(params, state, key, batch["image"].shape[0], train=True)
-        real_scores, state = apply_net(disc, "disc", params, state, to_signed(batch["image"]), train=True)
-        fake_scores, state = apply_net(disc, "disc", params, state, jax.lax.stop_gradient(fake), train=True)
-        loss = disc_objective(real_scores, fake_scores).mean()
-        metrics = {"loss": loss, "real_score": real_scores.mean(), "fake_score": fake_scores.mean()}
-        return loss, (metrics, state)
+        gen_key, penalty_key = jax.random.split(key)
+        fake, state = generate(params, state, gen_key, batch["image"].shape[0], train=True)
+        fake = jax.lax.stop_gradient(fake)
+        real = to_signed(batch["image"])
+        real_scores, state = apply_net(disc, "disc", params, state, real, train=True)
+        fake_scores, state = apply_net(disc, "disc", params, state, fake, train=True)
+        objective = disc_objective(real_scores, fake_scores)
+        metrics = {"real_score": real_scores.mean(), "fake_score": fake_scores.mean()}
+        if gradient_penalty_weight:
+
+            def critic(images):
+                return apply_net(disc, "disc", params, state, images, train=True)[0]
+
+            penalty = losses.gradient_penalty(critic, real, fake, penalty_key)
+            metrics["gradient_penalty"] = penalty.mean()
+            objective = objective + gradient_penalty_weight * penalty
+        loss = objective.mean()
+        return loss, ({"loss": loss, **metrics}, state)
 
     def gen_loss(params, state, batch, key):
         """gen_objective(D(G(z))) averaged over a batch of the same size as the real batch."""
@@ -125,4 +144,33 @@ def make_wgan(
         optimizer,
         losses.wasserstein_critic_loss,
         losses.wasserstein_generator_loss,
+    )
+
+
+def make_wgan_gp(
+    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
+) -> Family:
+    """WGAN-GP: Wasserstein losses + model.gp_weight x the per-example gradient penalty; no BatchNorm."""
+    return _adversarial_family(
+        model,
+        image_shape,
+        optimizer,
+        optimizer,
+        losses.wasserstein_critic_loss,
+        losses.wasserstein_generator_loss,
+        gradient_penalty_weight=model.gp_weight,
+    )
+
+
+def make_lsgan(
+    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
+) -> Family:
+    """LSGAN with the paper's 0-1 coding (a = 0, b = 1, c = 1) on the discriminator's raw scores."""
+    return _adversarial_family(
+        model,
+        image_shape,
+        optimizer,
+        optimizer,
+        losses.least_squares_discriminator_loss,
+        losses.least_squares_generator_loss,
     )

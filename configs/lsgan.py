@@ -1,0 +1,13 @@
+"""LSGAN (Mao et al. 2017, arXiv:1611.04076): least-squares discriminator and generator losses with the 0-1
+coding a = 0, b = 1, c = 1, on the DCGAN networks; Adam 2e-4, betas (0.5, 0.999), batch 64.
+    python -m jaxgen.main --config=configs/lsgan.py --workdir=runs/lsgan
+"""
+
+from jaxgen.config import base_config
+
+
+def get_config():
+    config = base_config()
+    config.model.name = "lsgan"
+    config.train.num_steps = 5000
+    return config
