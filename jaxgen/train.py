@@ -213,10 +213,13 @@ def evaluate_split(
 @functools.partial(jax.jit, static_argnums=(0, 5))
 def _evaluate_chunks(family, params, state, images, labels, chunk):
     def one(rows):
-        x, y = rows
-        return family.evaluate(params, state, {"image": to_float(x), "label": y})
+        x, y, index = rows
+        return family.evaluate(params, state, {"image": to_float(x), "label": y, "index": index})
 
-    per_example = map_chunks(one, (images, labels), chunk)
+    # "index" (the image's position in the split) lets a family draw per-image noise that does not depend
+    # on the chunking (the denoising AE's test corruption)
+    indices = jnp.arange(images.shape[0], dtype=jnp.int32)
+    per_example = map_chunks(one, (images, labels, indices), chunk)
     return {name: jnp.mean(values) for name, values in per_example.items()}
 
 

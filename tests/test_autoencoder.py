@@ -183,3 +183,19 @@ def test_sigmoid_codes_of_an_mlp_ae_do_not_saturate_in_the_first_steps(dark_star
     codes = np.asarray(family.encode(params, state, images))
     saturated = np.mean((codes > 0.99) | (codes < 0.01))
     assert (saturated < 0.5) == dark_start, saturated
+
+
+def test_denoising_test_score_restores_corrupted_images_independently_of_the_chunking():
+    from jaxgen import train as train_lib
+
+    family, params, state = family_and_params(arch="mlp", hidden=16, crop=2, input_dropout=0.5)
+    ts = {"params": params, "state": state}
+    images = (jax.random.uniform(jax.random.key(3), (8, 32, 32, 1)) * 255).astype(jnp.uint8)
+    labels = jnp.zeros(8, jnp.int32)
+    by_2 = train_lib.evaluate_split(family, ts, images, labels, chunk=2)
+    by_8 = train_lib.evaluate_split(family, ts, images, labels, chunk=8)
+    assert set(by_2) == {"mse", "bce", "denoise_mse"}
+    assert float(by_2["denoise_mse"]) == pytest.approx(float(by_8["denoise_mse"]), rel=1e-6)
+    assert float(by_2["denoise_mse"]) != pytest.approx(float(by_2["mse"]), rel=1e-3)
+    plain = family_and_params(arch="mlp", hidden=16, crop=2)[0]
+    assert "denoise_mse" not in train_lib.evaluate_split(plain, ts, images, labels, chunk=8)

@@ -29,6 +29,7 @@ from jaxgen.models.family import Family, Update, apply_net
 # Architectures without BatchNorm: one image's code depends on that image only, so the per-example
 # encoder Jacobian of the contractive penalty is defined.
 PER_EXAMPLE_ARCHS = ("mlp", "conv_linear", "linear")
+TEST_NOISE_SEED = 0  # the denoising AE's test masks: fold_in(key(TEST_NOISE_SEED), image index)
 MEAN_PIXEL_LOGIT = -1.9  # logit(0.13): MNIST's mean pixel intensity inside the 28x28 digit box
 
 
@@ -307,10 +308,17 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         pixels = jnp.clip(pixels_of(out), 0.0, 1.0)
         # BCE needs logits: a bce decoder gives them; a sigmoid (or linear) decoder's pixels are mapped back.
         logits = out if kind == "bce" else jax.scipy.special.logit(jnp.clip(pixels, 1e-6, 1 - 1e-6))
-        return {
+        scores = {
             "mse": losses.reconstruction_loss(pixels, clean, "mse"),
             "bce": losses.reconstruction_loss(logits, clean, "bce"),
         }
+        if model.input_dropout:
+            # the denoising task itself: corrupted test images (one mask per image index) -> clean ones
+            keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.key(TEST_NOISE_SEED), i))(batch["index"])
+            masked = jax.vmap(lambda k, x: corrupt(k, x[None])[0])(keys, batch["image"])
+            restored = target(reconstruct(params, state, masked))
+            scores["denoise_mse"] = losses.reconstruction_loss(restored, clean, "mse")
+        return scores
 
     def corrupt(key, images):
         return losses.pixel_dropout(key, images, model.input_dropout)

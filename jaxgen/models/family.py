@@ -52,7 +52,8 @@ class Family:
     sample: Callable[[Params, State, jax.Array, int], dict[str, jax.Array]] | None = None
     # (params, state, images in [0, 1]) -> reconstructions in [0, 1]
     reconstruct: Callable[[Params, State, jax.Array], jax.Array] | None = None
-    # (params, state, batch) -> {metric: per-example values [B]}; averaged over the test set
+    # (params, state, batch) -> {metric: per-example values [B]}; averaged over the test set. The batch also
+    # holds "index" int32 [B], each image's position in the split (for per-image noise keys)
     evaluate: Callable[[Params, State, Batch], Metrics] | None = None
     conditional: bool = False  # samples come with labels
     # (params, state, images in [0, 1]) -> codes [B, D]: latent probes, scatter / t-SNE pictures
