@@ -252,7 +252,9 @@ def format_table(report: dict) -> str:
     """A short plain-text table of the report: model metrics, then samples beside the real floor."""
     lines = [f"evaluation of {report['source']}"]
     for name, value in report.get("model", {}).items():
-        lines.append(f"  {name:<32} {value:>12.5g}")
+        lines.append(
+            f"  {name:<32} {value:>12.5g}" if isinstance(value, (int, float)) else f"  {name:<32} {value}"
+        )
     if "real_floor" in report:
         samples = report.get("samples", {})
         lines.append(f"  {'':<32} {'samples':>12} {'real floor':>12}")

@@ -215,6 +215,7 @@ def test_likelihood_bounds_of_a_family_with_importance_weights(tmp_path, idx_dir
     monkeypatch.setitem(REGISTRY, "bernoulli_test", _bernoulli_family)
     config = small_eval(tiny_config("bernoulli_test"), idx_dir)
     config.eval.iwae_k, config.eval.iwae_chunk = 64, 16
+    config.model.binarize = True  # a Bernoulli model: its bounds are scored on binarised images
     train_lib.train(config, tmp_path, dataset=load_dataset(config.data))
     model = evaluate_lib.evaluate(config, tmp_path)["model"]
     assert model["likelihood_images"] == 32 and model["iwae_k"] == 64
