@@ -9,10 +9,10 @@ cd "$(dirname "$0")/.."
 declare -A STEPS=(
   [ae_mlp]=5000 [ae_mlp_2d]=5000 [ae_linear]=5000 [ae_denoising]=5000 [ae_sparse]=5000
   [ae_contractive]=3000 [ae_conv_linear]=3000 [ae_fully_conv]=3000 [ae]=1500 [ae_2d]=1500 [ae_l2]=1500
-  [vae]=4680 [vae_gaussian]=4680 [vae_conv]=4680 [vaegan]=2000
+  [vae]=4680 [vae_gaussian]=4680 [vae_conv]=4680 [vaegan]=1500
 )
 ORDER="ae_mlp ae_mlp_2d ae_linear ae_denoising ae_sparse ae_contractive ae_conv_linear vae vae_gaussian
-  vae_conv ae_fully_conv ae ae_2d ae_l2 vaegan"
+  vae_conv vaegan ae_2d ae_fully_conv ae ae_l2"
 mkdir -p experiments/results/eval
 for name in ${@:-$ORDER}; do
   workdir="runs/$name"
