@@ -32,6 +32,8 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.disc_batch_norm = True  # BatchNorm in the discriminator / critic (GAN family)
     c.model.clip_value = 0.01  # WGAN: critic weights are clipped to [-c, c] after every update
     c.model.gp_weight = 10.0  # WGAN-GP: weight lambda of the gradient penalty
+    c.model.info_continuous = 2  # InfoGAN: continuous codes, uniform on (-1, 1), besides the 10-way category
+    c.model.info_weight = 1.0  # InfoGAN: weight lambda of the mutual-information loss
     c.model.recon_loss = "mse"  # mse | bce (autoencoders)
     c.model.code_activation = "none"  # none | sigmoid: codes bounded to (0, 1) (autoencoders)
     c.model.code_l2 = 0.0  # weight of the mean squared code in the loss (the seeds' L2 latent penalty: 0.2)
@@ -191,6 +193,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
         "model.kl_weight",
         "model.feature_weight",
         "model.gp_weight",
+        "model.info_weight",
+        "model.info_continuous",
     ):
         if _get(config, field) < 0:
             raise ConfigError(f"{field}={_get(config, field)} must be >= 0")

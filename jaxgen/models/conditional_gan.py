@@ -1,0 +1,277 @@
+"""GANs with codes the user can set, on the DCGAN networks:
+
+- conditional GAN: Mirza & Osindero 2014 (arXiv:1411.1784) - the one-hot label is appended to the
+  generator's noise and given to the discriminator as 10 constant image planes;
+- ACGAN: Odena et al. 2017 (arXiv:1610.09585) - the discriminator also classifies the digit; both networks
+  minimise the class cross-entropy (on real images for D, on generated ones for both);
+- InfoGAN: Chen et al. 2016 (arXiv:1606.03657) - a 10-way categorical and `model.info_continuous`
+  uniform(-1, 1) codes appended to the noise; a Q head on the discriminator's body predicts them, and the
+  mutual-information loss (losses.info_gan_mutual_information_loss) trains the generator and Q only.
+
+Images are mapped to [-1, 1] for the networks, as the plain GAN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgen import layers, losses
+from jaxgen.data import from_signed, to_signed
+from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models.gan import Generator
+
+NUM_CLASSES = 10
+
+
+class LabelDiscriminator(nn.Module):
+    """(images [B, S, S, C], one-hot labels [B, K]) -> logit [B]: labels enter as K constant planes."""
+
+    widths: Sequence[int]
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, onehot: jax.Array, train: bool = True) -> jax.Array:
+        planes = jnp.broadcast_to(onehot[:, None, None, :], (*x.shape[:3], onehot.shape[-1]))
+        h = layers.DownStack(self.widths, conv=self.conv)(jnp.concatenate([x, planes], axis=-1), train)
+        return nn.Dense(1, kernel_init=layers.dcgan_init)(h)[:, 0]
+
+
+class HeadedDiscriminator(nn.Module):
+    """images [B, S, S, C] -> (real/fake logit [B], extra head [B, extra], body features [B, F]).
+
+    ACGAN's extra head is the class logits; InfoGAN's Q head is a separate network on the body features,
+    so the body is returned as well.
+    """
+
+    widths: Sequence[int]
+    extra: int = 0
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True):
+        h = layers.DownStack(self.widths, conv=self.conv)(x, train)
+        logit = nn.Dense(1, kernel_init=layers.dcgan_init)(h)[:, 0]
+        extra = nn.Dense(self.extra)(h) if self.extra else jnp.zeros((x.shape[0], 0), x.dtype)
+        return logit, extra, h
+
+
+class QHead(nn.Module):
+    """InfoGAN's Q: discriminator body features [B, F] -> (category logits [B, 10], means [B, C])."""
+
+    continuous: int
+    hidden: int = 128
+
+    @nn.compact
+    def __call__(self, h: jax.Array, train: bool = True):
+        h = nn.leaky_relu(layers.batch_norm(train)(nn.Dense(self.hidden, use_bias=False)(h)), 0.2)
+        out = nn.Dense(NUM_CLASSES + self.continuous)(h)
+        return out[:, :NUM_CLASSES], out[:, NUM_CLASSES:]
+
+
+def _networks(model: ml_collections.ConfigDict, image_shape, code_size: int):
+    size, _, channels = image_shape
+    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
+    gen = Generator(layers.up_widths(model.width, size), channels, conv=conv)
+    return gen, conv, (jax.ShapeDtypeStruct((1, model.latent_dim + code_size), jnp.float32),)
+
+
+def _balanced_labels(key: jax.Array, n: int) -> jax.Array:
+    """n labels, each digit equally often (up to one), in random order."""
+    return jax.random.permutation(key, jnp.arange(n) % NUM_CLASSES)
+
+
+def make_cgan(
+    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
+) -> Family:
+    """Conditional GAN: G(z, y) and D(x, y) with the non-saturating loss."""
+    gen, conv, gen_input = _networks(model, image_shape, NUM_CLASSES)
+    disc = LabelDiscriminator(layers.down_widths(model.width), conv)
+
+    def generate(params, state, key, labels, train):
+        z = jax.random.normal(key, (labels.shape[0], model.latent_dim))
+        onehot = jax.nn.one_hot(labels, NUM_CLASSES)
+        return apply_net(gen, "gen", params, state, jnp.concatenate([z, onehot], -1), train=train)
+
+    def disc_loss(params, state, batch, key):
+        """-log D(x, y) - log(1 - D(G(z, y'), y')), y' the real batch's labels shuffled."""
+        noise_key, label_key = jax.random.split(key)
+        fake_labels = jax.random.permutation(label_key, batch["label"])
+        fake, state = generate(params, state, noise_key, fake_labels, train=True)
+        real_onehot, fake_onehot = (jax.nn.one_hot(y, NUM_CLASSES) for y in (batch["label"], fake_labels))
+        real_logits, state = apply_net(
+            disc, "disc", params, state, to_signed(batch["image"]), real_onehot, train=True
+        )
+        fake_logits, state = apply_net(
+            disc, "disc", params, state, jax.lax.stop_gradient(fake), fake_onehot, train=True
+        )
+        loss = losses.gan_discriminator_loss(real_logits, fake_logits).mean()
+        return loss, ({"loss": loss}, state)
+
+    def gen_loss(params, state, batch, key):
+        noise_key, label_key = jax.random.split(key)
+        labels = _balanced_labels(label_key, batch["image"].shape[0])
+        fake, state = generate(params, state, noise_key, labels, train=True)
+        logits, state = apply_net(
+            disc, "disc", params, state, fake, jax.nn.one_hot(labels, NUM_CLASSES), train=True
+        )
+        loss = losses.gan_generator_loss(logits, model.gan_loss).mean()
+        return loss, ({"loss": loss}, state)
+
+    def sample(params, state, key, n):
+        label_key, noise_key = jax.random.split(key)
+        labels = _balanced_labels(label_key, n)
+        images, _ = generate(params, state, noise_key, labels, train=False)
+        return {"images": from_signed(images), "labels": labels}
+
+    return Family(
+        networks={"gen": gen, "disc": disc},
+        example_inputs={
+            "gen": gen_input,
+            "disc": (
+                jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),
+                jax.ShapeDtypeStruct((1, NUM_CLASSES), jnp.float32),
+            ),
+        },
+        optimizers={"gen": optimizer, "disc": optimizer},
+        updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
+        sample=sample,
+        conditional=True,
+    )
+
+
+def make_acgan(
+    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
+) -> Family:
+    """ACGAN: G(z, y); D gives a real/fake logit and class logits; both minimise the class cross-entropy."""
+    gen, conv, gen_input = _networks(model, image_shape, NUM_CLASSES)
+    disc = HeadedDiscriminator(layers.down_widths(model.width), NUM_CLASSES, conv)
+
+    def generate(params, state, key, labels, train):
+        z = jax.random.normal(key, (labels.shape[0], model.latent_dim))
+        onehot = jax.nn.one_hot(labels, NUM_CLASSES)
+        return apply_net(gen, "gen", params, state, jnp.concatenate([z, onehot], -1), train=train)
+
+    def disc_loss(params, state, batch, key):
+        """GAN loss + class cross-entropy of real images (their labels) and fakes (their requested labels)."""
+        noise_key, label_key = jax.random.split(key)
+        fake_labels = _balanced_labels(label_key, batch["image"].shape[0])
+        fake, state = generate(params, state, noise_key, fake_labels, train=True)
+        (real_logit, real_cls, _), state = apply_net(
+            disc, "disc", params, state, to_signed(batch["image"]), train=True
+        )
+        (fake_logit, fake_cls, _), state = apply_net(
+            disc, "disc", params, state, jax.lax.stop_gradient(fake), train=True
+        )
+        adversarial = losses.gan_discriminator_loss(real_logit, fake_logit)
+        classification = losses.softmax_cross_entropy(
+            real_cls, batch["label"]
+        ) + losses.softmax_cross_entropy(fake_cls, fake_labels)
+        loss = (adversarial + classification).mean()
+        accuracy = jnp.mean(jnp.argmax(real_cls, -1) == batch["label"])
+        return loss, ({"loss": loss, "real_class_accuracy": accuracy}, state)
+
+    def gen_loss(params, state, batch, key):
+        noise_key, label_key = jax.random.split(key)
+        labels = _balanced_labels(label_key, batch["image"].shape[0])
+        fake, state = generate(params, state, noise_key, labels, train=True)
+        (logit, cls, _), state = apply_net(disc, "disc", params, state, fake, train=True)
+        loss = (
+            losses.gan_generator_loss(logit, model.gan_loss) + losses.softmax_cross_entropy(cls, labels)
+        ).mean()
+        return loss, ({"loss": loss}, state)
+
+    def sample(params, state, key, n):
+        label_key, noise_key = jax.random.split(key)
+        labels = _balanced_labels(label_key, n)
+        images, _ = generate(params, state, noise_key, labels, train=False)
+        return {"images": from_signed(images), "labels": labels}
+
+    return Family(
+        networks={"gen": gen, "disc": disc},
+        example_inputs={"gen": gen_input, "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),)},
+        optimizers={"gen": optimizer, "disc": optimizer},
+        updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
+        sample=sample,
+        conditional=True,
+    )
+
+
+def make_infogan(
+    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
+) -> Family:
+    """InfoGAN: networks gen, disc (body + D head) and q (Q head on the body); updates: disc on the GAN
+    loss; gen and q on the generator's GAN loss + model.info_weight x the mutual-information loss."""
+    n_cont = model.info_continuous
+    gen, conv, gen_input = _networks(model, image_shape, NUM_CLASSES + n_cont)
+    disc = HeadedDiscriminator(layers.down_widths(model.width), 0, conv)
+    q = QHead(n_cont)
+    body_size = disc_body_features(model, image_shape)
+
+    def draw_codes(key, n):
+        cat_key, cont_key, noise_key = jax.random.split(key, 3)
+        categories = jax.random.randint(cat_key, (n,), 0, NUM_CLASSES)
+        continuous = jax.random.uniform(cont_key, (n, n_cont), minval=-1.0, maxval=1.0)
+        return jax.random.normal(noise_key, (n, model.latent_dim)), categories, continuous
+
+    def generate(params, state, z, categories, continuous, train):
+        codes = jnp.concatenate([z, jax.nn.one_hot(categories, NUM_CLASSES), continuous], -1)
+        return apply_net(gen, "gen", params, state, codes, train=train)
+
+    def disc_loss(params, state, batch, key):
+        fake, state = generate(params, state, *draw_codes(key, batch["image"].shape[0]), train=True)
+        (real_logit, _, _), state = apply_net(
+            disc, "disc", params, state, to_signed(batch["image"]), train=True
+        )
+        (fake_logit, _, _), state = apply_net(
+            disc, "disc", params, state, jax.lax.stop_gradient(fake), train=True
+        )
+        loss = losses.gan_discriminator_loss(real_logit, fake_logit).mean()
+        return loss, ({"loss": loss}, state)
+
+    def gen_q_loss(params, state, batch, key):
+        """Non-saturating GAN loss of G + info_weight x MI loss of (G, Q) on the codes G was given."""
+        z, categories, continuous = draw_codes(key, batch["image"].shape[0])
+        fake, state = generate(params, state, z, categories, continuous, train=True)
+        (logit, _, body), state = apply_net(disc, "disc", params, state, fake, train=True)
+        (cat_logits, cont_mean), state = apply_net(q, "q", params, state, body, train=True)
+        mutual_info = losses.info_gan_mutual_information_loss(cat_logits, categories, cont_mean, continuous)
+        gan = losses.gan_generator_loss(logit, model.gan_loss)
+        loss = (gan + model.info_weight * mutual_info).mean()
+        accuracy = jnp.mean(jnp.argmax(cat_logits, -1) == categories)
+        return loss, ({"loss": loss, "mi_loss": mutual_info.mean(), "q_category_accuracy": accuracy}, state)
+
+    def sample(params, state, key, n):
+        images, _ = generate(params, state, *draw_codes(key, n), train=False)
+        return {"images": from_signed(images)}
+
+    def encode(params, state, images):
+        """Q's category probabilities and continuous means for images [B, S, S, C] in [0, 1]."""
+        (_, _, body), _ = apply_net(disc, "disc", params, state, to_signed(images), train=False)
+        (cat_logits, cont_mean), _ = apply_net(q, "q", params, state, body, train=False)
+        return jnp.concatenate([jax.nn.softmax(cat_logits), cont_mean], -1)
+
+    return Family(
+        networks={"gen": gen, "disc": disc, "q": q},
+        example_inputs={
+            "gen": gen_input,
+            "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+            "q": (jax.ShapeDtypeStruct((1, body_size), jnp.float32),),
+        },
+        optimizers={"gen": optimizer, "disc": optimizer, "q": optimizer},
+        updates=(Update("disc", ("disc",), disc_loss), Update("gen_q", ("gen", "q"), gen_q_loss)),
+        sample=sample,
+        encode=encode,
+    )
+
+
+def disc_body_features(model: ml_collections.ConfigDict, image_shape) -> int:
+    """Size of the DCGAN down stack's flattened output for these images."""
+    widths = layers.down_widths(model.width)
+    side = image_shape[0] // 2 ** len(widths)
+    return side * side * widths[-1]
