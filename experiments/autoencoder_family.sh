@@ -3,12 +3,13 @@
 # and draw its pictures with --mode=viz. Results: runs/<name>/{eval.json,figures/}; eval reports are copied
 # to experiments/results/eval/<name>.json. Rerunning skips finished training (the checkpoint is the latest).
 # Usage: bash experiments/autoencoder_family.sh [name ...]   (default: all below, in this order)
+#        VIZ=0 bash experiments/autoencoder_family.sh ...    (skip --mode=viz, the t-SNE pictures: ~2 min each)
 # configs/vae_iwae.py (the likelihood run, ~1 h) is trained and scored separately: see experiments/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 declare -A STEPS=(
   [ae_mlp]=5000 [ae_mlp_2d]=5000 [ae_linear]=5000 [ae_denoising]=5000 [ae_sparse]=5000
-  [ae_contractive]=3000 [ae_conv_linear]=3000 [ae_fully_conv]=3000 [ae]=1500 [ae_2d]=1500 [ae_l2]=1500
+  [ae_contractive]=3000 [ae_conv_linear]=3000 [ae_fully_conv]=1500 [ae]=1500 [ae_2d]=1500 [ae_l2]=1500
   [vae]=4680 [vae_gaussian]=4680 [vae_conv]=4680 [vaegan]=1500
 )
 ORDER="ae_mlp ae_mlp_2d ae_linear ae_denoising ae_sparse ae_contractive ae_conv_linear vae vae_gaussian
@@ -21,7 +22,7 @@ for name in ${@:-$ORDER}; do
   python -m jaxgen.main "${args[@]}"
   trained=$(date +%s)
   python -m jaxgen.main "${args[@]}" --mode=eval
-  python -m jaxgen.main "${args[@]}" --mode=viz
+  if [[ "${VIZ:-1}" != 0 ]]; then python -m jaxgen.main "${args[@]}" --mode=viz; fi
   echo "$name: train $((trained - start)) s, eval + viz $(($(date +%s) - trained)) s" | tee -a runs/timings.txt
   cp "$workdir/eval.json" "experiments/results/eval/$name.json"
 done
