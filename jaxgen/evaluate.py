@@ -131,6 +131,8 @@ def likelihood(family: Family, ts: dict, images: np.ndarray, key: jax.Array, con
         "iwae_k": k,
         "iwae_bound": float(jnp.mean(iwae)),
         "nll_iwae": float(-jnp.mean(iwae)),
+        # standard error of that mean over the images: the uncertainty of a subset's number
+        "nll_iwae_sem": float(jnp.std(iwae) / jnp.sqrt(iwae.shape[0])),
     }
 
 

@@ -222,6 +222,7 @@ def test_likelihood_bounds_of_a_family_with_importance_weights(tmp_path, idx_dir
     assert model["elbo"] < model["iwae_bound"] < 0 and model["nll_iwae"] == pytest.approx(
         -model["iwae_bound"]
     )
+    assert 0.0 < model["nll_iwae_sem"] < model["nll_iwae"]
 
     family, ts = train_lib.restore_model(config, tmp_path, (32, 32, 1))
     binary = metrics.dynamic_binarize(jax.random.key(0), jnp.full((10, 32, 32, 1), 0.3))
