@@ -14,6 +14,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+def _save_figure(fig, path: str | Path, dpi: int) -> Path:
+    """Write a matplotlib figure (creating its folder) and free it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def image_grid(images: np.ndarray, columns: int | None = None, pad: int = 2) -> np.ndarray:
     """Tile images [N, H, W, C] in [0, 1] into one [rows*(H+pad)+pad, cols*(W+pad)+pad, C] array."""
     images = np.clip(np.asarray(images, np.float32), 0.0, 1.0)
@@ -82,10 +91,7 @@ def save_loss_curves(jsonl: str | Path, path: str | Path) -> Path | None:
     for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path, dpi=100)
 
 
 def save_embeddings(path: str | Path, panels: dict[str, np.ndarray], labels: np.ndarray, title: str) -> Path:
@@ -98,11 +104,7 @@ def save_embeddings(path: str | Path, panels: dict[str, np.ndarray], labels: np.
         ax.set_yticks([])
     fig.colorbar(scatter, ax=axes[0].tolist(), ticks=range(10), label="digit", fraction=0.03)
     fig.suptitle(title)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path, dpi=110)
 
 
 def epoch_accuracy(records: list[dict], steps_per_epoch: int) -> tuple[dict[int, float], dict[int, float]]:
@@ -136,11 +138,7 @@ def save_accuracy_curves(path: str | Path, train: dict[int, float], test: dict[i
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path, dpi=110)
 
 
 def save_gif(
@@ -171,11 +169,7 @@ def save_rows(path: str | Path, rows: dict[str, np.ndarray]) -> Path:
         ax.set_title(title, fontsize=9, loc="left")
         ax.axis("off")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path, dpi=110)
 
 
 def save_matrix_vs_identity(path: str | Path, title: str, matrix: np.ndarray, side: int) -> Path:
@@ -193,8 +187,4 @@ def save_matrix_vs_identity(path: str | Path, title: str, matrix: np.ndarray, si
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path, dpi=100)

@@ -86,6 +86,24 @@ def _balanced_labels(key: jax.Array, n: int) -> jax.Array:
     return jax.random.permutation(key, jnp.arange(n) % NUM_CLASSES)
 
 
+def _label_generator(gen: Generator, latent_dim: int):
+    """(generate, sample) of a generator fed [z, one-hot label]: generate(params, state, key, labels, train)
+    -> (images in [-1, 1], state); sample(params, state, key, n) -> balanced labels and images in [0, 1]."""
+
+    def generate(params, state, key, labels, train):
+        z = jax.random.normal(key, (labels.shape[0], latent_dim))
+        onehot = jax.nn.one_hot(labels, NUM_CLASSES)
+        return apply_net(gen, "gen", params, state, jnp.concatenate([z, onehot], -1), train=train)
+
+    def sample(params, state, key, n):
+        label_key, noise_key = jax.random.split(key)
+        labels = _balanced_labels(label_key, n)
+        images, _ = generate(params, state, noise_key, labels, train=False)
+        return {"images": from_signed(images), "labels": labels}
+
+    return generate, sample
+
+
 def make_cgan(
     model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
 ) -> Family:
@@ -93,10 +111,7 @@ def make_cgan(
     gen, conv, gen_input = _networks(model, image_shape, NUM_CLASSES)
     disc = LabelDiscriminator(layers.down_widths(model.width), conv)
 
-    def generate(params, state, key, labels, train):
-        z = jax.random.normal(key, (labels.shape[0], model.latent_dim))
-        onehot = jax.nn.one_hot(labels, NUM_CLASSES)
-        return apply_net(gen, "gen", params, state, jnp.concatenate([z, onehot], -1), train=train)
+    generate, sample = _label_generator(gen, model.latent_dim)
 
     def disc_loss(params, state, batch, key):
         """-log D(x, y) - log(1 - D(G(z, y'), y')), y' the real batch's labels shuffled."""
@@ -123,12 +138,6 @@ def make_cgan(
         loss = losses.gan_generator_loss(logits, model.gan_loss).mean()
         return loss, ({"loss": loss}, state)
 
-    def sample(params, state, key, n):
-        label_key, noise_key = jax.random.split(key)
-        labels = _balanced_labels(label_key, n)
-        images, _ = generate(params, state, noise_key, labels, train=False)
-        return {"images": from_signed(images), "labels": labels}
-
     return Family(
         networks={"gen": gen, "disc": disc},
         example_inputs={
@@ -152,10 +161,7 @@ def make_acgan(
     gen, conv, gen_input = _networks(model, image_shape, NUM_CLASSES)
     disc = HeadedDiscriminator(layers.down_widths(model.width), NUM_CLASSES, conv)
 
-    def generate(params, state, key, labels, train):
-        z = jax.random.normal(key, (labels.shape[0], model.latent_dim))
-        onehot = jax.nn.one_hot(labels, NUM_CLASSES)
-        return apply_net(gen, "gen", params, state, jnp.concatenate([z, onehot], -1), train=train)
+    generate, sample = _label_generator(gen, model.latent_dim)
 
     def disc_loss(params, state, batch, key):
         """GAN loss + class cross-entropy of real images (their labels) and fakes (their requested labels)."""
@@ -185,12 +191,6 @@ def make_acgan(
             losses.gan_generator_loss(logit, model.gan_loss) + losses.softmax_cross_entropy(cls, labels)
         ).mean()
         return loss, ({"loss": loss}, state)
-
-    def sample(params, state, key, n):
-        label_key, noise_key = jax.random.split(key)
-        labels = _balanced_labels(label_key, n)
-        images, _ = generate(params, state, noise_key, labels, train=False)
-        return {"images": from_signed(images), "labels": labels}
 
     return Family(
         networks={"gen": gen, "disc": disc},
