@@ -34,6 +34,11 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.gp_weight = 10.0  # WGAN-GP: weight lambda of the gradient penalty
     c.model.info_continuous = 2  # InfoGAN: continuous codes, uniform on (-1, 1), besides the 10-way category
     c.model.info_weight = 1.0  # InfoGAN: weight lambda of the mutual-information loss
+    c.model.disc_code_dim = 64  # BEGAN / EBGAN: code size of the autoencoder discriminator
+    c.model.began_gamma = 0.5  # BEGAN: diversity ratio gamma = E L(G(z)) / E L(x) at equilibrium
+    c.model.began_lambda_k = 0.001  # BEGAN: learning rate of the control variable k
+    c.model.ebgan_margin = 1.0  # EBGAN: margin m of the discriminator's hinge on fake energies (MSE units)
+    c.model.pt_weight = 0.1  # EBGAN: weight of the pulling-away term in the generator loss (0 = off)
     c.model.recon_loss = "mse"  # mse | bce (autoencoders)
     c.model.code_activation = "none"  # none | sigmoid: codes bounded to (0, 1) (autoencoders)
     c.model.code_l2 = 0.0  # weight of the mean squared code in the loss (the seeds' L2 latent penalty: 0.2)
@@ -49,7 +54,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.feature_weight = 1.0  # VAE-GAN: weight of the feature-space reconstruction in the decoder loss
     c.model.kl_weight = 1.0  # weight of the KL term in the VAE loss (1 = the ELBO; beta-VAE otherwise)
     c.model.compute_dtype = "float32"  # float32 | bfloat16: conv operands only (sums, params stay float32)
-    c.model.conv_impl = "auto"  # auto | xla | cpu: how convs are lowered (auto: cpu on CPU; jaxgen/layers.py)
+    c.model.conv_impl = "auto"  # auto | xla | cpu | matmul: how convs are lowered (jaxgen/layers.py)
 
     c.optim = ml_collections.ConfigDict()
     c.optim.name = "adam"  # adam | rmsprop | sgd; one optimizer per network
@@ -100,7 +105,7 @@ _CHOICES = {
     "model.recon_loss": ("mse", "bce"),
     "model.code_activation": ("none", "sigmoid"),
     "model.decoder_dist": ("bernoulli", "gaussian"),
-    "model.conv_impl": ("auto", "xla", "cpu"),
+    "model.conv_impl": ("auto", "xla", "cpu", "matmul"),
     "model.compute_dtype": ("float32", "bfloat16"),
     "optim.name": ("adam", "rmsprop", "sgd"),
     "optim.schedule": ("constant", "cosine"),
@@ -110,6 +115,7 @@ _POSITIVE = (
     "model.latent_dim",
     "model.width",
     "model.n_critic",
+    "model.disc_code_dim",
     "model.hidden",
     "model.depth",
     "model.iwae_k",
@@ -195,6 +201,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
         "model.gp_weight",
         "model.info_weight",
         "model.info_continuous",
+        "model.began_gamma",
+        "model.began_lambda_k",
+        "model.ebgan_margin",
+        "model.pt_weight",
     ):
         if _get(config, field) < 0:
             raise ConfigError(f"{field}={_get(config, field)} must be >= 0")

@@ -146,6 +146,13 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
     return written
 
 
+SWEEP_COLUMNS = 10  # columns of the sweep tables (noise vectors, or values of a continuous code)
+SWEEP_TITLES = {
+    "digits": "rows: requested digit; columns: one noise vector each, shared by the rows",
+    "category": "rows: categorical code c1; columns: one noise vector each, shared by the rows",
+    "continuous": "{name}: rows: categorical code; columns: its value from -2 to 2 (trained on -1 to 1)",
+}
+SWEEP_COLUMN_NOTES = {"digits": "noise", "category": "noise", "continuous": "code value -2 ... 2"}
 INTERPOLATION_PAIRS = 8
 INTERPOLATION_STEPS = 12
 
@@ -174,6 +181,19 @@ def model_pictures(family, ts, images: np.ndarray, figures: Path, seed: int) -> 
                 {"clean": clean, "corrupted (input)": corrupted, "restored": restored},
             )
         )
+    if family.sweeps is not None:
+        tables = jax.jit(family.sweeps, static_argnums=3)(params, state, jax.random.key(seed), SWEEP_COLUMNS)
+        for name, table in tables.items():
+            table = np.asarray(table)
+            written.append(
+                viz.save_table(
+                    figures / f"sweep_{name}.png",
+                    table,
+                    SWEEP_TITLES.get(name.split("_")[0], name).format(name=name),
+                    [str(i) for i in range(table.shape[0])],
+                    SWEEP_COLUMN_NOTES.get(name.split("_")[0], ""),
+                )
+            )
     if family.matrices is not None:
         for title, matrix in family.matrices(params).items():
             side = int(round(np.sqrt(len(matrix))))

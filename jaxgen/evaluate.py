@@ -203,7 +203,19 @@ def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.A
         out.update(code_quality(family, ts, dataset, config))
     if family.log_weights is not None:
         out.update(likelihood(family, ts, dataset.test_images, key, config))
+    if family.cluster is not None:
+        clusters = cluster_images(family, ts["params"], ts["state"], test_images, config.eval.chunk)
+        accuracy, mapping = metrics.cluster_accuracy(clusters, dataset.test_labels)
+        out.update(
+            {"cluster_accuracy": accuracy, "cluster_error": 1.0 - accuracy, "cluster_to_digit": mapping}
+        )
     return out
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def cluster_images(family: Family, params, state, images, chunk: int) -> jax.Array:
+    """Cluster index [N] of uint8 images, chunk at a time."""
+    return metrics.map_chunks(lambda x: family.cluster(params, state, to_float(x)), images, chunk)
 
 
 def feature_metrics(dataset: Dataset, images, labels, config, key: jax.Array) -> dict:
@@ -254,6 +266,8 @@ def format_table(report: dict) -> str:
     """A short plain-text table of the report: model metrics, then samples beside the real floor."""
     lines = [f"evaluation of {report['source']}"]
     for name, value in report.get("model", {}).items():
+        if isinstance(value, list):
+            value = " ".join(str(v) for v in value)
         lines.append(
             f"  {name:<32} {value:>12.5g}" if isinstance(value, (int, float)) else f"  {name:<32} {value}"
         )

@@ -29,7 +29,8 @@ dcgan_init = nn.initializers.normal(0.02)  # DCGAN paper: weights from N(0, 0.02
 
 
 def resolve_conv_impl(impl: str) -> str:
-    """Map 'auto' to the faster lowering for the default backend ('cpu' on CPU, 'xla' elsewhere)."""
+    """Map 'auto' to the faster lowering for the default backend ('cpu' on CPU, 'xla' elsewhere); 'matmul'
+    is for programs vmapped over parameters on the CPU (jaxgen.train.train_seeds picks it)."""
     if impl != "auto":
         return impl
     return "cpu" if jax.default_backend() == "cpu" else "xla"
@@ -162,8 +163,18 @@ def conv_transpose_cpu(x: jax.Array, kernel: jax.Array, stride: int, padding: in
     return _conv_transpose_cpu(x, kernel)
 
 
-CONV = {"xla": conv_xla, "cpu": conv_cpu}
-CONV_TRANSPOSE = {"xla": conv_transpose_xla, "cpu": conv_transpose_cpu}
+def conv_transpose_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
+    """Same result as conv_transpose_xla, from matmuls only (sub-pixel phases for k4 s2 p1)."""
+    if not _is_k4s2p1(kernel, stride, padding):
+        return conv_transpose_xla(x, kernel, stride, padding)
+    return conv_transpose_phases(x, kernel)
+
+
+# "matmul": every k4 s2 p1 op and its autodiff as matmuls. Under jax.vmap over parameters (many seeds in
+# one program) a conv becomes a grouped conv, which XLA:CPU ran ~15x slower; a matmul becomes a batched
+# matmul (experiments/README.md, multi-seed training).
+CONV = {"xla": conv_xla, "cpu": conv_cpu, "matmul": conv_matmul}
+CONV_TRANSPOSE = {"xla": conv_transpose_xla, "cpu": conv_transpose_cpu, "matmul": conv_transpose_matmul}
 
 
 # ----------------------------------------------------------------------------------------- modules
@@ -220,11 +231,13 @@ class DownStack(nn.Module):
     widths: Sequence[int] = (64, 128, 256, 512)
     use_batch_norm: bool = True
     conv: ConvOptions = ConvOptions()
+    kernel_init: nn.initializers.Initializer = dcgan_init
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
         for i, width in enumerate(self.widths):
-            x = Conv(width, use_bias=not (self.use_batch_norm and i > 0), conv=self.conv)(x)
+            bias = not (self.use_batch_norm and i > 0)
+            x = Conv(width, use_bias=bias, conv=self.conv, kernel_init=self.kernel_init)(x)
             if self.use_batch_norm and i > 0:
                 x = batch_norm(train)(x)
             x = nn.leaky_relu(x, 0.2)
@@ -240,16 +253,24 @@ class UpStack(nn.Module):
     widths: Sequence[int] = (256, 128, 64)
     out_channels: int = 1
     conv: ConvOptions = ConvOptions()
+    use_batch_norm: bool = True  # False: biases instead (BEGAN's decoder, which has no BatchNorm)
+    kernel_init: nn.initializers.Initializer = dcgan_init
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        bn = self.use_batch_norm
+
+        def normalise(x):
+            return batch_norm(train)(x) if bn else x
+
         # A k4 s1 p0 transposed conv from a 1x1 map is exactly this dense layer.
-        x = nn.Dense(4 * 4 * self.widths[0], use_bias=False, kernel_init=dcgan_init)(z)
-        x = nn.relu(batch_norm(train)(x.reshape(z.shape[0], 4, 4, self.widths[0])))
+        init = self.kernel_init
+        x = nn.Dense(4 * 4 * self.widths[0], use_bias=not bn, kernel_init=init)(z)
+        x = nn.relu(normalise(x.reshape(z.shape[0], 4, 4, self.widths[0])))
         for width in self.widths[1:]:
-            x = Conv(width, transpose=True, use_bias=False, conv=self.conv)(x)
-            x = nn.relu(batch_norm(train)(x))
-        return Conv(self.out_channels, transpose=True, conv=self.conv)(x)
+            x = Conv(width, transpose=True, use_bias=not bn, conv=self.conv, kernel_init=init)(x)
+            x = nn.relu(normalise(x))
+        return Conv(self.out_channels, transpose=True, conv=self.conv, kernel_init=init)(x)
 
 
 def down_widths(width: int, n: int = 4) -> tuple[int, ...]:

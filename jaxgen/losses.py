@@ -112,10 +112,12 @@ def info_gan_mutual_information_loss(
 def reconstruction_loss(output: jax.Array, target: jax.Array, kind: str) -> jax.Array:
     """Per-example reconstruction error, averaged over pixels so it reads the same at any image size.
 
-    'mse': output are pixels in [0, 1]; 'bce': output are logits, target pixels in [0, 1].
+    'mse' / 'l1': squared / absolute pixel error; 'bce': output are logits, target pixels in [0, 1].
     """
     if kind == "mse":
         err = jnp.square(output - target)
+    elif kind == "l1":
+        err = jnp.abs(output - target)
     elif kind == "bce":
         err = optax.sigmoid_binary_cross_entropy(output, target)
     else:

@@ -30,6 +30,12 @@ flags.DEFINE_string(
     None,
     "With --mode=eval: score this .npz of samples (from --mode=sample) instead of a checkpoint.",
 )
+flags.DEFINE_list(
+    "seeds",
+    None,
+    "With --mode=train: train these seeds (e.g. 0,1,2) of the config in one compiled program (vmap over "
+    "seeds); seed s writes workdir/seed_<s>, which the other modes read with --config.seed=<s>.",
+)
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -50,7 +56,15 @@ def run(argv) -> int:
     try:
         if FLAGS.samples is not None and FLAGS.mode != "eval":
             raise config_lib.ConfigError("--samples is read by --mode=eval only")
-        if FLAGS.mode == "train":
+        if FLAGS.seeds is not None and FLAGS.mode != "train":
+            raise config_lib.ConfigError("--seeds is read by --mode=train only")
+        if FLAGS.mode == "train" and FLAGS.seeds is not None:
+            try:
+                seeds = [int(s) for s in FLAGS.seeds]
+            except ValueError:
+                raise config_lib.ConfigError(f"--seeds={','.join(FLAGS.seeds)}: expected integers") from None
+            train_lib.train_seeds(config, FLAGS.workdir, seeds)
+        elif FLAGS.mode == "train":
             train_lib.train(config, FLAGS.workdir)
         elif FLAGS.mode == "sample":
             from jaxgen.sample import sample_from_checkpoint

@@ -498,6 +498,8 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: Path, dataset: Dat
                     raise TrainingInterrupted(stop.signum, step)
             save(step)
         final = evaluate(step, "final")
+        if family.sample is not None:
+            viz.save_progress_gif(workdir / "samples")
         (workdir / "final_metrics.json").write_text(json.dumps({"step": step, **final}, indent=2) + "\n")
     finally:
         bar.close()
@@ -506,4 +508,173 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: Path, dataset: Dat
         if (workdir / "metrics.jsonl").exists():
             viz.save_loss_curves(workdir / "metrics.jsonl", workdir / "loss_curves.png")
     log(f"done at step {step}; checkpoints, metrics.jsonl, tensorboard/ and samples/ are in {workdir}")
+    return ts
+
+
+# ----------------------------------------------------------------------------------------- many seeds
+
+
+def make_seeds_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
+    """The training step vmapped over a leading seed axis of the state, the data orders and the train key:
+    S independent runs in one compiled program (k steps per call, as make_multi_step)."""
+    train_step = jax.vmap(make_train_step(family, batch_size, mesh), in_axes=(0, None, 0, None, 0))
+
+    @functools.partial(jax.jit, static_argnames="k", donate_argnums=0)
+    def seeds_step(ts, data, orders, first_epoch, train_keys, k: int):
+        return jax.lax.scan(
+            lambda s, _: train_step(s, data, orders, first_epoch, train_keys), ts, None, length=k
+        )
+
+    return seeds_step
+
+
+def seed_workdir(workdir: str | Path, seed: int) -> Path:
+    """Where seed `seed` of a many-seed run keeps its checkpoints and logs: an ordinary workdir that
+    --mode=eval / sample / viz read with --config.seed=<seed>."""
+    return Path(workdir) / f"seed_{seed}"
+
+
+def train_seeds(
+    config: ml_collections.ConfigDict,
+    workdir: str | Path,
+    seeds: list[int],
+    dataset: Dataset | None = None,
+) -> TrainState:
+    """Train one config under several seeds at once (jax.vmap over the seeds); returns the stacked state.
+
+    Seed s runs exactly what `train` runs with config.seed = s (same init, data order and noise), so each
+    workdir/seed_<s> holds the checkpoints, metrics.jsonl, samples and config.json of an ordinary run.
+    Checkpoints are written at the end (and every train.checkpoint_every steps); a rerun resumes when every
+    seed has a checkpoint at the same step.
+    """
+    if len(set(seeds)) != len(seeds) or not seeds:
+        raise config_lib.ConfigError(f"seeds {seeds} must be distinct and at least one")
+    config_lib.validate(config)
+    if config.model.conv_impl == "auto" and jax.default_backend() == "cpu":
+        config = config.copy_and_resolve_references()
+        config.model.conv_impl = "matmul"  # vmapped convs become grouped convs, slow on XLA:CPU
+        log("model.conv_impl=auto -> matmul: the seeds' convs as batched matmuls on the CPU")
+    if config.train.compilation_cache:
+        enable_compilation_cache()
+    dataset = dataset or load_dataset(config.data)
+    devices = jax.local_devices()[:1]  # the seed axis is the parallel axis; one device holds it
+    mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=devices)
+    replicated = NamedSharding(mesh, P())
+    family = build_family(config, dataset.image_shape)
+    workdirs = [seed_workdir(workdir, s) for s in seeds]
+    seed_configs = []
+    for s, wd in zip(seeds, workdirs, strict=True):
+        wd.mkdir(parents=True, exist_ok=True)
+        seed_config = config.copy_and_resolve_references()
+        seed_config.seed = s
+        (wd / "config.json").write_text(seed_config.to_json_best_effort(indent=2))
+        seed_configs.append(seed_config)
+
+    all_keys = [Keys.from_seed(s) for s in seeds]
+    stacked_keys = Keys(
+        *(jnp.stack([getattr(k, f.name) for k in all_keys]) for f in dataclasses.fields(Keys))
+    )
+    managers = [checkpoint_manager(wd, config.train.keep_checkpoints) for wd in workdirs]
+    try:
+        return _train_seeds_loop(
+            config, family, dataset, seeds, workdirs, managers, all_keys, stacked_keys, mesh, replicated
+        )
+    finally:
+        for manager in managers:
+            manager.close()
+
+
+def _train_seeds_loop(
+    config, family, dataset, seeds, workdirs, managers, all_keys, stacked_keys, mesh, replicated
+):
+    batch_size = config.train.batch_size
+    fresh = [init_state(family, k.init) for k in all_keys]
+    latest = [m.latest_step() for m in managers]
+    if any(s is not None for s in latest):
+        if len(set(latest)) != 1:
+            raise config_lib.ConfigError(
+                f"seeds {seeds} have checkpoints at different steps {latest} in "
+                f"{[str(w) for w in workdirs]}; remove those workdirs or train the seeds one by one"
+            )
+        fresh = [restore_latest(m, ts) for m, ts in zip(managers, fresh, strict=True)]
+        log(f"resuming {len(seeds)} seeds from step {latest[0]}")
+    ts = jax.device_put(jax.tree.map(lambda *xs: jnp.stack(xs), *fresh), replicated)
+    start, num_steps = int(ts["step"][0]), config.train.num_steps
+    data = _device_data(dataset, replicated)
+    n_train = len(dataset.train_images)
+    per_step = batches_per_step(family)
+    batches_per_epoch = n_train // batch_size
+    k = resolve_steps_per_call(config, per_step, batches_per_epoch)
+    seeds_step = make_seeds_step(family, batch_size, mesh)
+    orders_of = jax.jit(jax.vmap(epoch_order, in_axes=(0, None, None)), static_argnums=2)
+    writers = [MetricWriter(wd, start) for wd in workdirs]
+    log(
+        f"model {config.model.name}: {len(seeds)} seeds {seeds} in one program; batch {batch_size} per seed; "
+        f"{k} step(s) per compiled call"
+    )
+    pending: list[dict] = []
+    clock = {"time": time.perf_counter(), "step": start}
+
+    def flush(step: int) -> None:
+        nonlocal pending
+        if not pending:
+            return
+        host = jax.device_get(pending)
+        pending = []
+        now = time.perf_counter()
+        rate = (step - clock["step"]) / max(now - clock["time"], 1e-9)
+        clock.update(time=now, step=step)
+        for i, (seed, writer) in enumerate(zip(seeds, writers, strict=True)):
+            means = {}
+            for name in host[0]:
+                values = np.concatenate([m[name][:, i] for m in host])
+                if name.endswith("loss") and not np.all(np.isfinite(values)):
+                    raise NonFiniteLossError(f"seed {seed}: non-finite {name} before step {step}")
+                means[name] = float(np.mean(values))
+            writer.write("train", step, {**means, "steps_per_s": rate, "images_per_s": rate * batch_size})
+
+    def save(step: int) -> None:
+        flush(step)
+        for i, manager in enumerate(managers):
+            if manager.latest_step() != step:
+                one = jax.tree.map(lambda x, i=i: x[i], ts)
+                manager.save(step, args=ocp.args.StandardSave(one), force=True)
+                manager.wait_until_finished()
+
+    step, orders_cache = start, {}
+    bar = tqdm(
+        total=num_steps, initial=start, unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=2.0
+    )
+    try:
+        while step < num_steps:
+            calls = min(k, num_steps - step)
+            first_epoch = step * per_step // batches_per_epoch
+            if first_epoch not in orders_cache:
+                orders_cache = {
+                    first_epoch: jnp.stack(
+                        [orders_of(stacked_keys.data, e, n_train) for e in (first_epoch, first_epoch + 1)], 1
+                    )
+                }
+            ts, metrics = seeds_step(
+                ts, data, orders_cache[first_epoch], first_epoch, stacked_keys.train, calls
+            )
+            pending.append(metrics)
+            before, step = step, step + calls
+            jax.block_until_ready(ts["step"])
+            bar.update(calls)
+            if _crossed(before, step, config.train.log_every) or step == num_steps:
+                flush(step)
+            if _crossed(before, step, config.train.checkpoint_every) and step < num_steps:
+                save(step)
+        save(step)
+    finally:
+        bar.close()
+        for writer in writers:
+            writer.close()
+    for i, (wd, keys) in enumerate(zip(workdirs, all_keys, strict=True)):
+        one = jax.tree.map(lambda x, i=i: x[i], ts)
+        write_pictures(family, one, data, keys, wd, config.train.num_grid_images, "final")
+        (wd / "final_metrics.json").write_text(json.dumps({"step": step}, indent=2) + "\n")
+        viz.save_loss_curves(wd / "metrics.jsonl", wd / "loss_curves.png")
+    log(f"done at step {step}; seed workdirs: {', '.join(str(w) for w in workdirs)}")
     return ts

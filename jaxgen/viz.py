@@ -157,6 +157,41 @@ def save_gif(
     return path
 
 
+def save_progress_gif(
+    folder: str | Path, pattern: str = "samples_*.png", ms_per_frame: int = 500
+) -> Path | None:
+    """folder/progress.gif from the grids the trainer wrote at each evaluation (sorted by name: the step,
+    then 'final'); None if there are none."""
+    from PIL import Image
+
+    folder = Path(folder)
+    paths = sorted(folder.glob(pattern))
+    if not paths:
+        return None
+    frames = [Image.open(p).convert("L") for p in paths]
+    out = folder / "progress.gif"
+    frames[0].save(out, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
+    return out
+
+
+def save_table(
+    path: str | Path, table: np.ndarray, title: str, row_names: list[str], column_note: str
+) -> Path:
+    """A table of images [R, C, H, W, ch] in [0, 1] with each row named (a conditional digit grid, an
+    InfoGAN code sweep)."""
+    rows, columns = table.shape[:2]
+    grid = image_grid(table.reshape(rows * columns, *table.shape[2:]), columns=columns)
+    fig, ax = plt.subplots(figsize=(0.5 * columns + 1.0, 0.5 * rows + 0.8))
+    ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0.0, vmax=1.0)
+    cell = (grid.shape[0] - 2) / rows
+    ax.set_yticks([2 + cell * (i + 0.5) for i in range(rows)], row_names, fontsize=8)
+    ax.set_xticks([])
+    ax.set_xlabel(column_note, fontsize=8)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return _save_figure(fig, path, dpi=110)
+
+
 def save_rows(path: str | Path, rows: dict[str, np.ndarray]) -> Path:
     """Labelled rows of images {row title: [N, H, W, C] in [0, 1]} (the denoising figure: clean / corrupted /
     restored)."""

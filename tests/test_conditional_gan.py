@@ -65,3 +65,37 @@ def test_infogan_mutual_information_trains_generator_and_q_not_the_discriminator
     codes = family.encode(params, state, batch["image"])
     assert codes.shape == (4, 12)
     np.testing.assert_allclose(np.asarray(codes[:, :10]).sum(1), 1.0, rtol=1e-5)  # category probabilities
+
+
+@pytest.mark.parametrize("name", ["cgan", "acgan"])
+def test_digit_sweep_rows_are_digits_and_columns_share_noise(name):
+    family, params, state = family_state(name)
+    tables = family.sweeps(params, state, jax.random.key(6), 3)
+    assert list(tables) == ["digits"]
+    table = np.asarray(tables["digits"])
+    assert table.shape == (10, 3, 32, 32, 1) and 0.0 <= table.min() and table.max() <= 1.0
+    assert not np.allclose(table[0, 0], table[1, 0])  # another digit, the same noise
+    assert not np.allclose(table[0, 0], table[0, 1])  # another noise, the same digit
+    # row d, column j is G(z_j, d): compare with the generator called directly
+    z = jax.random.normal(jax.random.key(6), (3, 8))
+    direct = family.networks["gen"].apply(
+        {"params": params["gen"], **state["gen"]},
+        jnp.concatenate([z[1:2], jax.nn.one_hot(jnp.array([4]), 10)], -1),
+        train=False,
+    )
+    np.testing.assert_allclose(table[4, 1], (np.asarray(direct[0]) + 1) / 2, atol=1e-5)
+
+
+def test_infogan_sweeps_and_clusters():
+    family, params, state = family_state("infogan")
+    tables = {k: np.asarray(v) for k, v in family.sweeps(params, state, jax.random.key(7), 4).items()}
+    assert sorted(tables) == ["category", "continuous_1", "continuous_2"]
+    assert all(t.shape == (10, 4, 32, 32, 1) for t in tables.values())
+    # a continuous sweep moves one code along a row: columns differ, the first column of both sweeps
+    # (value -2 of code 1 vs of code 2) differ too
+    assert not np.allclose(tables["continuous_1"][0, 0], tables["continuous_1"][0, -1])
+    assert not np.allclose(tables["continuous_1"][0, 0], tables["continuous_2"][0, 0])
+    images = jax.random.uniform(jax.random.key(8), (5, 32, 32, 1))
+    clusters = np.asarray(family.cluster(params, state, images))
+    probs = np.asarray(family.encode(params, state, images))[:, :10]
+    assert clusters.dtype.kind == "i" and np.array_equal(clusters, probs.argmax(1))

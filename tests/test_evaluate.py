@@ -361,3 +361,32 @@ def test_interpolation_starts_and_ends_at_the_reconstructions():
         0.5 * (family.encode(ts["params"], ts["state"], a) + family.encode(ts["params"], ts["state"], b)),
     )
     assert not np.allclose(frames[2], frames[0]) and np.allclose(frames[2], middle, atol=1e-5)
+
+
+def test_infogan_eval_scores_its_clusters_and_viz_draws_its_sweeps(tmp_path, idx_dir):
+    from jaxgen.embed import draw_figures
+
+    config = small_eval(tiny_config("infogan"), idx_dir)
+    dataset = load_dataset(config.data)
+    train_lib.train(config, tmp_path, dataset=dataset)
+    family, ts = train_lib.restore_model(config, tmp_path, dataset.image_shape)
+    model = evaluate_lib.model_metrics(family, ts, dataset, config, jax.random.key(0))
+    clusters = np.asarray(
+        evaluate_lib.cluster_images(family, ts["params"], ts["state"], jnp.asarray(dataset.test_images), 500)
+    )
+    expected, _ = metrics.cluster_accuracy(clusters, dataset.test_labels)
+    assert model["cluster_accuracy"] == pytest.approx(expected)
+    assert model["cluster_error"] == pytest.approx(1 - expected)
+    assert sorted(model["cluster_to_digit"]) == list(range(10))
+    written = {p.name for p in draw_figures(config, tmp_path)}
+    assert {"sweep_category.png", "sweep_continuous_1.png", "sweep_continuous_2.png", "codes.png"} <= written
+
+
+def test_conditional_viz_draws_the_digit_grid(tmp_path, idx_dir):
+    from jaxgen.embed import draw_figures
+
+    config = small_eval(tiny_config("acgan"), idx_dir)
+    train_lib.train(config, tmp_path, dataset=load_dataset(config.data))
+    written = {p.name for p in draw_figures(config, tmp_path)}
+    assert "sweep_digits.png" in written
+    assert (tmp_path / "figures" / "sweep_digits.png").stat().st_size > 2000

@@ -59,9 +59,33 @@ def test_gradients_of_both_lowerings_agree(transpose, x_shape, c_out):
     def loss(impl, x, w):
         return jnp.sum(jnp.sin(ops[impl](x, w, 2, 1)))
 
-    grads = {impl: jax.grad(loss, argnums=(1, 2))(impl, x, w) for impl in ("xla", "cpu")}
-    for g_xla, g_cpu in zip(grads["xla"], grads["cpu"], strict=True):
-        np.testing.assert_allclose(g_cpu, g_xla, rtol=1e-4, atol=1e-4)
+    grads = {impl: jax.grad(loss, argnums=(1, 2))(impl, x, w) for impl in ("xla", "cpu", "matmul")}
+    for impl in ("cpu", "matmul"):
+        for g_xla, g_other in zip(grads["xla"], grads[impl], strict=True):
+            np.testing.assert_allclose(g_other, g_xla, rtol=1e-4, atol=1e-4, err_msg=impl)
+
+
+def test_matmul_lowering_under_vmap_over_kernels_is_a_batched_matmul():
+    """Many seeds in one program vmap over parameters: the matmul lowering must stay free of grouped
+    convolutions (slow on XLA:CPU) and agree with the reference, also in its second derivative (WGAN-GP)."""
+    xs, ws = random((3, 2, 8, 8, 2), 6), random((3, 4, 4, 2, 4), 7)
+
+    def penalty(x, w, transpose):
+        ops = layers.CONV_TRANSPOSE if transpose else layers.CONV
+        return {
+            impl: jax.grad(
+                lambda w: jnp.sum(jax.grad(lambda x: jnp.sum(jnp.sin(ops[impl](x, w, 2, 1))))(x) ** 2)
+            )(w)
+            for impl in ("xla", "matmul")
+        }
+
+    for transpose in (False, True):
+        x = xs[:, :, :4, :4] if transpose else xs
+        grads = jax.vmap(lambda x, w, t=transpose: penalty(x, w, t))(x, ws)
+        np.testing.assert_allclose(grads["matmul"], grads["xla"], rtol=1e-4, atol=1e-4)
+        ops = layers.CONV_TRANSPOSE if transpose else layers.CONV
+        hlo = jax.jit(jax.vmap(lambda x, w, o=ops: jax.grad(lambda w: jnp.sum(o["matmul"](x, w, 2, 1)))(w)))
+        assert "feature_group_count" not in hlo.lower(x, ws).as_text()
 
 
 def test_modules_share_parameter_layout_across_lowerings():

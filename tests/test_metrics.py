@@ -274,3 +274,20 @@ def test_near_zero_fraction_counts_entries_below_a_fraction_of_the_largest():
     assert metrics.near_zero_fraction(codes) == pytest.approx(4 / 8)  # |c| < 0.1: 0.05, 0, 0.09, 0
     assert metrics.near_zero_fraction(codes, relative=0.03) == pytest.approx(5 / 8)  # |c| < 0.3 adds -0.2
     assert metrics.near_zero_fraction(codes, relative=0.004) == pytest.approx(2 / 8)  # only the zeros
+
+
+def test_cluster_accuracy_finds_the_best_one_to_one_mapping():
+    import itertools
+
+    labels = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 1])
+    relabelled = np.array([2, 0, 1])[labels]  # a perfect clustering under other names
+    accuracy, mapping = metrics.cluster_accuracy(relabelled, labels, num_classes=3)
+    assert accuracy == 1.0 and mapping == [1, 2, 0]
+    rng = np.random.default_rng(0)
+    clusters, truth = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
+    best = max(np.mean(np.array(p)[clusters] == truth) for p in itertools.permutations(range(4)))
+    accuracy, mapping = metrics.cluster_accuracy(clusters, truth, num_classes=4)
+    assert accuracy == pytest.approx(best) and sorted(mapping) == [0, 1, 2, 3]
+    assert np.mean(np.array(mapping)[clusters] == truth) == pytest.approx(accuracy)
+    with pytest.raises(ValueError, match="shape"):
+        metrics.cluster_accuracy(clusters[:3], truth)

@@ -264,3 +264,56 @@ def test_second_trainer_on_the_same_workdir_stops_at_once(tmp_path):
         assert not (tmp_path / "checkpoints").exists()
     ts = train_lib.train(tiny_config("gan"), tmp_path, dataset=synthetic_dataset())  # released: runs
     assert int(ts["step"]) == 2
+
+
+def test_seeds_trained_in_one_program_match_separate_runs(tmp_path):
+    dataset = synthetic_dataset()
+    config = tiny_config("wgan_gp", num_steps=3)  # two updates, 5 critic repeats, the penalty's double grad
+    many = train_lib.train_seeds(config, tmp_path / "many", [0, 3], dataset=dataset)
+    assert many["step"].shape == (2,)
+    for i, seed in enumerate([0, 3]):
+        single = config.copy_and_resolve_references()
+        single.seed = seed
+        alone = train_lib.train(single, tmp_path / f"alone_{seed}", dataset=dataset)
+        vmapped = jax.tree.map(lambda x, i=i: np.asarray(x[i]), many["params"])
+        for a, b in zip(jax.tree.leaves(vmapped), jax.tree.leaves(alone["params"]), strict=True):
+            np.testing.assert_allclose(a, np.asarray(b), rtol=1e-4, atol=1e-6)
+        # the seed's workdir is an ordinary one: its checkpoint restores with --config.seed=<seed>
+        workdir = train_lib.seed_workdir(tmp_path / "many", seed)
+        assert json.loads((workdir / "config.json").read_text())["seed"] == seed
+        assert (workdir / "samples" / "samples_final.png").exists()
+        _, restored = train_lib.restore_model(single, workdir, (32, 32, 1))
+        assert_bit_identical(flat_params(restored), flat_params({"params": vmapped}))
+    flat = [np.asarray(x) for x in jax.tree.leaves(many["params"])]
+    assert any(not np.allclose(x[0], x[1]) for x in flat)  # the seeds differ
+
+
+def test_seeds_resume_only_from_a_common_step(tmp_path):
+    dataset = synthetic_dataset()
+    config = tiny_config("gan", num_steps=2)
+    train_lib.train_seeds(config, tmp_path, [0, 1], dataset=dataset)
+    longer = config.copy_and_resolve_references()
+    longer.train.num_steps = 4
+    resumed = train_lib.train_seeds(longer, tmp_path, [0, 1], dataset=dataset)
+    fresh = train_lib.train_seeds(longer, tmp_path / "fresh", [0, 1], dataset=dataset)
+    for a, b in zip(jax.tree.leaves(resumed["params"]), jax.tree.leaves(fresh["params"]), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    train_lib.train_seeds(config, tmp_path / "other", [5], dataset=dataset)
+    (tmp_path / "seed_5").symlink_to(tmp_path / "other" / "seed_5")
+    with pytest.raises(train_lib.config_lib.ConfigError, match="different steps"):
+        train_lib.train_seeds(longer, tmp_path, [0, 5], dataset=dataset)
+    with pytest.raises(train_lib.config_lib.ConfigError, match="distinct"):
+        train_lib.train_seeds(longer, tmp_path, [1, 1], dataset=dataset)
+
+
+def test_gan_training_writes_a_progress_gif_of_its_sample_grids(tmp_path):
+    from PIL import Image
+
+    train_lib.train(tiny_config("gan", num_steps=3, eval_every=1), tmp_path, dataset=synthetic_dataset())
+    grids = sorted(p.name for p in (tmp_path / "samples").glob("samples_*.png"))
+    assert grids == ["samples_0000001.png", "samples_0000002.png", "samples_final.png"]
+    gif = Image.open(tmp_path / "samples" / "progress.gif")
+    assert gif.n_frames == 3
+    gif.seek(2)
+    final = np.asarray(Image.open(tmp_path / "samples" / "samples_final.png").convert("L"))
+    np.testing.assert_array_equal(np.asarray(gif.convert("L")), final)

@@ -5,7 +5,7 @@ A factory is `make(model_config, optimizer, image_shape) -> Family` (see jaxgen/
 
 from __future__ import annotations
 
-from jaxgen.models import autoencoder, classifier, conditional_gan, gan, vae, vaegan
+from jaxgen.models import autoencoder, classifier, conditional_gan, energy_gan, gan, vae, vaegan
 from jaxgen.models.family import Family, Update, apply_net, init_networks
 
 REGISTRY = {
@@ -15,6 +15,8 @@ REGISTRY = {
     "wgan": gan.make_wgan,
     "wgan_gp": gan.make_wgan_gp,
     "lsgan": gan.make_lsgan,
+    "ebgan": energy_gan.make_ebgan,
+    "began": energy_gan.make_began,
     "cgan": conditional_gan.make_cgan,
     "acgan": conditional_gan.make_acgan,
     "infogan": conditional_gan.make_infogan,

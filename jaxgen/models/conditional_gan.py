@@ -87,13 +87,17 @@ def _balanced_labels(key: jax.Array, n: int) -> jax.Array:
 
 
 def _label_generator(gen: Generator, latent_dim: int):
-    """(generate, sample) of a generator fed [z, one-hot label]: generate(params, state, key, labels, train)
-    -> (images in [-1, 1], state); sample(params, state, key, n) -> balanced labels and images in [0, 1]."""
+    """(generate, sample, sweeps) of a generator fed [z, one-hot label]: generate(params, state, key, labels,
+    train) -> (images in [-1, 1], state); sample(params, state, key, n) -> balanced labels and images in
+    [0, 1]; sweeps -> the 10 x n digit table (row = digit, column = one noise vector shared by the rows)."""
+
+    def from_codes(params, state, z, labels, train):
+        onehot = jax.nn.one_hot(labels, NUM_CLASSES)
+        return apply_net(gen, "gen", params, state, jnp.concatenate([z, onehot], -1), train=train)
 
     def generate(params, state, key, labels, train):
         z = jax.random.normal(key, (labels.shape[0], latent_dim))
-        onehot = jax.nn.one_hot(labels, NUM_CLASSES)
-        return apply_net(gen, "gen", params, state, jnp.concatenate([z, onehot], -1), train=train)
+        return from_codes(params, state, z, labels, train)
 
     def sample(params, state, key, n):
         label_key, noise_key = jax.random.split(key)
@@ -101,7 +105,13 @@ def _label_generator(gen: Generator, latent_dim: int):
         images, _ = generate(params, state, noise_key, labels, train=False)
         return {"images": from_signed(images), "labels": labels}
 
-    return generate, sample
+    def sweeps(params, state, key, n):
+        z = jnp.tile(jax.random.normal(key, (n, latent_dim)), (NUM_CLASSES, 1))
+        labels = jnp.repeat(jnp.arange(NUM_CLASSES), n)
+        images, _ = from_codes(params, state, z, labels, train=False)
+        return {"digits": from_signed(images).reshape(NUM_CLASSES, n, *images.shape[1:])}
+
+    return generate, sample, sweeps
 
 
 def make_cgan(
@@ -111,7 +121,7 @@ def make_cgan(
     gen, conv, gen_input = _networks(model, image_shape, NUM_CLASSES)
     disc = LabelDiscriminator(layers.down_widths(model.width), conv)
 
-    generate, sample = _label_generator(gen, model.latent_dim)
+    generate, sample, sweeps = _label_generator(gen, model.latent_dim)
 
     def disc_loss(params, state, batch, key):
         """-log D(x, y) - log(1 - D(G(z, y'), y')), y' the real batch's labels shuffled."""
@@ -150,6 +160,7 @@ def make_cgan(
         optimizers={"gen": optimizer, "disc": optimizer},
         updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
         sample=sample,
+        sweeps=sweeps,
         conditional=True,
     )
 
@@ -161,7 +172,7 @@ def make_acgan(
     gen, conv, gen_input = _networks(model, image_shape, NUM_CLASSES)
     disc = HeadedDiscriminator(layers.down_widths(model.width), NUM_CLASSES, conv)
 
-    generate, sample = _label_generator(gen, model.latent_dim)
+    generate, sample, sweeps = _label_generator(gen, model.latent_dim)
 
     def disc_loss(params, state, batch, key):
         """GAN loss + class cross-entropy of real images (their labels) and fakes (their requested labels)."""
@@ -198,6 +209,7 @@ def make_acgan(
         optimizers={"gen": optimizer, "disc": optimizer},
         updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
         sample=sample,
+        sweeps=sweeps,
         conditional=True,
     )
 
@@ -250,11 +262,37 @@ def make_infogan(
         images, _ = generate(params, state, *draw_codes(key, n), train=False)
         return {"images": from_signed(images)}
 
-    def encode(params, state, images):
-        """Q's category probabilities and continuous means for images [B, S, S, C] in [0, 1]."""
+    def sweeps(params, state, key, n):
+        """'category': row = category, column = noise (continuous codes 0); 'continuous_i': row = category,
+        column = c_i from -2 to 2 (beyond the training range (-1, 1), as the paper's figures), one noise."""
+        noise_key, one_key = jax.random.split(key)
+        rows = jnp.repeat(jnp.arange(NUM_CLASSES), n)
+        tables = {}
+        z = jnp.tile(jax.random.normal(noise_key, (n, model.latent_dim)), (NUM_CLASSES, 1))
+        images, _ = generate(params, state, z, rows, jnp.zeros((rows.shape[0], n_cont)), train=False)
+        tables["category"] = images
+        z_one = jnp.broadcast_to(
+            jax.random.normal(one_key, (1, model.latent_dim)), (rows.shape[0], model.latent_dim)
+        )
+        values = jnp.tile(jnp.linspace(-2.0, 2.0, n), NUM_CLASSES)
+        for i in range(n_cont):
+            continuous = jnp.zeros((rows.shape[0], n_cont)).at[:, i].set(values)
+            tables[f"continuous_{i + 1}"], _ = generate(params, state, z_one, rows, continuous, train=False)
+        return {name: from_signed(x).reshape(NUM_CLASSES, n, *x.shape[1:]) for name, x in tables.items()}
+
+    def q_outputs(params, state, images):
         (_, _, body), _ = apply_net(disc, "disc", params, state, to_signed(images), train=False)
         (cat_logits, cont_mean), _ = apply_net(q, "q", params, state, body, train=False)
+        return cat_logits, cont_mean
+
+    def encode(params, state, images):
+        """Q's category probabilities and continuous means for images [B, S, S, C] in [0, 1]."""
+        cat_logits, cont_mean = q_outputs(params, state, images)
         return jnp.concatenate([jax.nn.softmax(cat_logits), cont_mean], -1)
+
+    def cluster(params, state, images):
+        """Q's most likely category [B]: the unsupervised digit clustering."""
+        return jnp.argmax(q_outputs(params, state, images)[0], -1)
 
     return Family(
         networks={"gen": gen, "disc": disc, "q": q},
@@ -267,6 +305,8 @@ def make_infogan(
         updates=(Update("disc", ("disc",), disc_loss), Update("gen_q", ("gen", "q"), gen_q_loss)),
         sample=sample,
         encode=encode,
+        sweeps=sweeps,
+        cluster=cluster,
     )
 
 

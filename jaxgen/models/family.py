@@ -70,11 +70,19 @@ class Family:
     corrupt: Callable[[jax.Array, jax.Array], jax.Array] | None = None
     # params -> {title: 2-D array}: weight matrices worth drawing as heatmaps (the linear AE's W2.W1)
     matrices: Callable[[Params], dict[str, jax.Array]] | None = None
+    # initial model-level variables, kept in state["extras"] and updated by the losses (BEGAN's k)
+    extras: Mapping[str, jax.Array] = dataclasses.field(default_factory=dict)
+    # (params, state, key, n) -> {title: images [R, C, H, W, ch] in [0, 1]}: tables of samples whose rows
+    # and columns each set one code or noise vector (the digit grid of conditional GANs, InfoGAN sweeps)
+    sweeps: Callable[[Params, State, jax.Array, int], dict[str, jax.Array]] | None = None
+    # (params, state, images in [0, 1]) -> cluster index [B] of an unsupervised categorical code (InfoGAN's
+    # Q head), scored by the best one-to-one matching of clusters to labels
+    cluster: Callable[[Params, State, jax.Array], jax.Array] | None = None
 
 
 def init_networks(family: Family, key: jax.Array) -> tuple[Params, State]:
     """Initialise every network from its example inputs; split params from the other collections."""
-    params, state = {}, {"extras": {}}
+    params, state = {}, {"extras": {name: jax.numpy.asarray(v) for name, v in family.extras.items()}}
     for i, (name, module) in enumerate(sorted(family.networks.items())):
         inputs = [jax.numpy.zeros(s.shape, s.dtype) for s in family.example_inputs[name]]
         variables = module.init(jax.random.fold_in(key, i), *inputs, train=False)

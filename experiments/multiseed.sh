@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Several seeds of one config in one compiled program (--seeds: jax.vmap over seeds), then --mode=eval of
+# each seed's workdir; the reports go to experiments/results/eval/<name>_seed<s>.json and
+# experiments/gan_table.py prints mean +- std. CPU protocol: width 32, the steps below.
+# Usage: bash experiments/multiseed.sh [name ...]   (default: gan wgan_gp)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WIDTH=${WIDTH:-32}
+SEEDS=${SEEDS:-0,1,2}
+declare -A STEPS=([gan]=2000 [wgan_gp]=500)
+mkdir -p experiments/results/eval
+for name in ${@:-gan wgan_gp}; do
+  workdir="runs/${name}_seeds"
+  args=(--config="configs/$name.py" --config.train.num_steps="${STEPS[$name]}" --config.model.width="$WIDTH")
+  start=$(date +%s)
+  python -m jaxgen.main "${args[@]}" --workdir="$workdir" --seeds="$SEEDS"
+  trained=$(date +%s)
+  for seed in ${SEEDS//,/ }; do
+    python -m jaxgen.main "${args[@]}" --workdir="$workdir/seed_$seed" --config.seed="$seed" --mode=eval
+    cp "$workdir/seed_$seed/eval.json" "experiments/results/eval/${name}_seed$seed.json"
+  done
+  echo "$name seeds $SEEDS: width $WIDTH, train $((trained - start)) s, eval $(($(date +%s) - trained)) s" \
+    | tee -a runs/timings.txt
+done

@@ -1,0 +1,166 @@
+"""GANs whose discriminator is an autoencoder: its reconstruction error is the score.
+
+- EBGAN: Zhao, Mathieu, LeCun 2016 (arXiv:1609.03126). The energy of an image is its per-pixel mean
+  squared reconstruction error; D minimises E(x) + max(0, m - E(G(z))) (losses.ebgan_discriminator_loss),
+  G minimises E(G(z)) + model.pt_weight x the pulling-away term on D's codes of the fake batch.
+- BEGAN: Berthelot, Schumm, Metz 2017 (arXiv:1703.10717). L(v) = mean |v - D(v)|; D minimises
+  L(x) - k_t L(G(z)), G minimises L(G(z)), and k_t (state["extras"]["k"], starting at 0) follows the
+  proportional control of losses.began_k_update, clipped to [0, 1]; the convergence measure M_global is
+  logged every step. The discriminator has no BatchNorm, as the paper's.
+
+The PyTorch zoos shipped both as copies of the plain GAN (a binary classifier); here D is an autoencoder
+and no sigmoid / cross-entropy appears. Images are mapped to [-1, 1], as for every GAN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgen import layers, losses
+from jaxgen.data import from_signed, to_signed
+from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models.gan import Generator
+
+
+class AutoencoderDiscriminator(nn.Module):
+    """images [B, S, S, C] in [-1, 1] -> (reconstructions [B, S, S, C], codes [B, code_dim]).
+
+    The reconstruction is linear, not tanh-squashed: a tanh output saturated at -1 within a few hundred
+    BEGAN steps (real L1 frozen at 0.1998 = the error of a blank image, zero gradient; experiments/README.md).
+    Without BatchNorm the layers start from He-normal weights: the DCGAN init (std 0.02) shrinks the signal
+    through 9 layers, and the autoencoder did not learn to reconstruct (real L1 stayed above 0.2).
+    """
+
+    down: Sequence[int]
+    up: Sequence[int]
+    code_dim: int
+    channels: int = 1
+    use_batch_norm: bool = True
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True):
+        init = layers.dcgan_init if self.use_batch_norm else nn.initializers.he_normal()
+        h = layers.DownStack(self.down, self.use_batch_norm, conv=self.conv, kernel_init=init)(x, train)
+        code = nn.Dense(self.code_dim, kernel_init=init)(h)
+        up = layers.UpStack(
+            self.up, self.channels, conv=self.conv, use_batch_norm=self.use_batch_norm, kernel_init=init
+        )
+        return up(code, train), code
+
+
+def _networks(model: ml_collections.ConfigDict, image_shape, use_batch_norm: bool):
+    size, _, channels = image_shape
+    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
+    gen = Generator(layers.up_widths(model.width, size), channels, conv=conv)
+    disc = AutoencoderDiscriminator(
+        layers.down_widths(model.width),
+        layers.up_widths(model.width, size),
+        model.disc_code_dim,
+        channels,
+        use_batch_norm,
+        conv,
+    )
+    latent = model.latent_dim
+
+    def generate(params, state, key, n, train):
+        z = jax.random.normal(key, (n, latent))
+        return apply_net(gen, "gen", params, state, z, train=train)
+
+    def sample(params, state, key, n):
+        images, _ = generate(params, state, key, n, train=False)
+        return {"images": from_signed(images)}
+
+    example_inputs = {
+        "gen": (jax.ShapeDtypeStruct((1, latent), jnp.float32),),
+        "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+    }
+    return gen, disc, generate, sample, example_inputs
+
+
+def _reconstruction_errors(disc, params, state, images, kind: str):
+    """Per-example reconstruction error [B] of D on images, D's codes [B, code_dim] and the new state."""
+    (recon, codes), state = apply_net(disc, "disc", params, state, images, train=True)
+    return losses.reconstruction_loss(recon, images, kind), codes, state
+
+
+def make_ebgan(
+    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
+) -> Family:
+    """EBGAN with the margin loss and the pulling-away term (model.ebgan_margin, model.pt_weight)."""
+    gen, disc, generate, sample, example_inputs = _networks(model, image_shape, model.disc_batch_norm)
+
+    def disc_loss(params, state, batch, key):
+        """E(x) + max(0, m - E(G(z))) averaged over the batch."""
+        fake, state = generate(params, state, key, batch["image"].shape[0], train=True)
+        real_energy, _, state = _reconstruction_errors(disc, params, state, to_signed(batch["image"]), "mse")
+        fake_energy, _, state = _reconstruction_errors(
+            disc, params, state, jax.lax.stop_gradient(fake), "mse"
+        )
+        loss = losses.ebgan_discriminator_loss(real_energy, fake_energy, model.ebgan_margin).mean()
+        metrics = {"real_energy": real_energy.mean(), "fake_energy": fake_energy.mean()}
+        return loss, ({"loss": loss, **metrics}, state)
+
+    def gen_loss(params, state, batch, key):
+        """E(G(z)) + pt_weight x PT(D's codes of G(z))."""
+        fake, state = generate(params, state, key, batch["image"].shape[0], train=True)
+        energy, codes, state = _reconstruction_errors(disc, params, state, fake, "mse")
+        pulling_away = losses.pulling_away_term(codes)
+        loss = energy.mean() + model.pt_weight * pulling_away
+        return loss, ({"loss": loss, "pulling_away": pulling_away}, state)
+
+    return Family(
+        networks={"gen": gen, "disc": disc},
+        example_inputs=example_inputs,
+        optimizers={"gen": optimizer, "disc": optimizer},
+        updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
+        sample=sample,
+    )
+
+
+def make_began(
+    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
+) -> Family:
+    """BEGAN with the equilibrium control k_t (model.began_gamma, model.began_lambda_k); no BatchNorm."""
+    gen, disc, generate, sample, example_inputs = _networks(model, image_shape, use_batch_norm=False)
+
+    def disc_loss(params, state, batch, key):
+        """L(x) - k_t L(G(z)); then k_{t+1} from this batch's losses (stored in the returned state)."""
+        fake, state = generate(params, state, key, batch["image"].shape[0], train=True)
+        real_error, _, state = _reconstruction_errors(disc, params, state, to_signed(batch["image"]), "l1")
+        fake_error, _, state = _reconstruction_errors(disc, params, state, jax.lax.stop_gradient(fake), "l1")
+        k = state["extras"]["k"]
+        real_loss, fake_loss = real_error.mean(), fake_error.mean()
+        loss = real_loss - k * fake_loss
+        new_k, convergence = losses.began_k_update(
+            k,
+            jax.lax.stop_gradient(real_loss),
+            jax.lax.stop_gradient(fake_loss),
+            model.began_gamma,
+            model.began_lambda_k,
+        )
+        state = {**state, "extras": {**state["extras"], "k": new_k}}
+        metrics = {"real_l1": real_loss, "fake_l1": fake_loss, "k": k, "M_global": convergence}
+        return loss, ({"loss": loss, **metrics}, state)
+
+    def gen_loss(params, state, batch, key):
+        """L(G(z))."""
+        fake, state = generate(params, state, key, batch["image"].shape[0], train=True)
+        error, _, state = _reconstruction_errors(disc, params, state, fake, "l1")
+        loss = error.mean()
+        return loss, ({"loss": loss}, state)
+
+    return Family(
+        networks={"gen": gen, "disc": disc},
+        example_inputs=example_inputs,
+        optimizers={"gen": optimizer, "disc": optimizer},
+        updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
+        sample=sample,
+        extras={"k": jnp.zeros((), jnp.float32)},
+    )

@@ -1,0 +1,92 @@
+"""EBGAN and BEGAN: autoencoder discriminators (not copies of the plain GAN), their losses as the papers
+write them, BEGAN's k_t carried in the train state and logged with M_global."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import jax.numpy as jnp
+import pytest
+from conftest import synthetic_dataset, tiny_config
+
+from jaxgen import losses
+from jaxgen import train as train_lib
+
+
+def family_state(name, **model):
+    config = tiny_config(name)
+    for key, value in model.items():
+        setattr(config.model, key, value)
+    family = train_lib.build_family(config, (32, 32, 1))
+    ts = train_lib.init_state(family, jax.random.key(0))
+    return family, ts["params"], ts["state"]
+
+
+def a_batch():
+    return {"image": jax.random.uniform(jax.random.key(4), (6, 32, 32, 1)), "label": jnp.zeros(6, jnp.int32)}
+
+
+def update(family, name):
+    return next(u for u in family.updates if u.name == name)
+
+
+@pytest.mark.parametrize("name", ["ebgan", "began"])
+def test_the_discriminator_is_an_autoencoder(name):
+    family, params, state = family_state(name)
+    images = jax.random.uniform(jax.random.key(1), (3, 32, 32, 1))
+    recon, codes = family.networks["disc"].apply(
+        {"params": params["disc"], **state["disc"]}, images, train=False
+    )
+    assert recon.shape == images.shape and codes.shape == (3, 64)
+
+
+def test_began_has_no_batch_norm_and_k_starts_at_zero():
+    _, _, state = family_state("began")
+    assert state["disc"] == {} and float(state["extras"]["k"]) == 0.0
+
+
+def test_began_discriminator_loss_is_real_minus_k_fake_and_updates_k():
+    family, params, state = family_state("began", began_gamma=0.7, began_lambda_k=0.05)
+    state = {**state, "extras": {"k": jnp.asarray(0.3)}}
+    loss, (metrics, new_state) = update(family, "disc").loss(params, state, a_batch(), jax.random.key(2))
+    real, fake = float(metrics["real_l1"]), float(metrics["fake_l1"])
+    assert float(loss) == pytest.approx(real - 0.3 * fake, rel=1e-5)
+    k, m = losses.began_k_update(jnp.asarray(0.3), real, fake, 0.7, 0.05)
+    assert float(new_state["extras"]["k"]) == pytest.approx(float(k), rel=1e-5)
+    assert float(metrics["M_global"]) == pytest.approx(float(m), rel=1e-5)
+    # the generator minimises the discriminator's reconstruction error of its images
+    gen_loss, _ = update(family, "gen").loss(params, state, a_batch(), jax.random.key(2))
+    assert float(gen_loss) == pytest.approx(fake, rel=1e-5)  # same key: the same fakes
+
+
+def test_began_k_is_trained_checkpointed_and_logged(tmp_path):
+    config = tiny_config("began", num_steps=3)
+    config.model.began_lambda_k = 0.5  # large enough to move k visibly in 3 steps
+    ts = train_lib.train(config, tmp_path, dataset=synthetic_dataset())
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert all({"disc/k", "disc/M_global"} <= r.keys() for r in records if r["kind"] == "train")
+    k = float(ts["state"]["extras"]["k"])
+    assert 0.0 <= k <= 1.0 and k != records[0]["disc/k"]
+    _, restored = train_lib.restore_model(config, tmp_path, (32, 32, 1))
+    assert float(restored["state"]["extras"]["k"]) == k
+
+
+def test_ebgan_margin_loss_and_pulling_away_term():
+    family, params, state = family_state("ebgan", ebgan_margin=1e6)
+    loss, (metrics, _) = update(family, "disc").loss(params, state, a_batch(), jax.random.key(2))
+    # with an unreachable margin the hinge is active for every fake: loss = E(x) + m - E(G(z))
+    expected = float(metrics["real_energy"]) + 1e6 - float(metrics["fake_energy"])
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    family, params, state = family_state("ebgan", ebgan_margin=0.0)
+    loss, (metrics, _) = update(family, "disc").loss(params, state, a_batch(), jax.random.key(2))
+    assert float(loss) == pytest.approx(float(metrics["real_energy"]), rel=1e-6)
+
+    def gen_loss(weight):
+        fam, p, s = family_state("ebgan", pt_weight=weight)
+        value, (m, _) = update(fam, "gen").loss(p, s, a_batch(), jax.random.key(3))
+        return float(value), float(m["pulling_away"])
+
+    without, pt = gen_loss(0.0)
+    with_pt, _ = gen_loss(2.0)
+    assert 0.0 < pt <= 1.0 and with_pt == pytest.approx(without + 2.0 * pt, rel=1e-5)
