@@ -576,9 +576,10 @@ def train_seeds(
     )
     managers = [checkpoint_manager(wd, config.train.keep_checkpoints) for wd in workdirs]
     try:
-        return _train_seeds_loop(
-            config, family, dataset, seeds, workdirs, managers, all_keys, stacked_keys, mesh, replicated
-        )
+        with workdir_lock(Path(workdir)):
+            return _train_seeds_loop(
+                config, family, dataset, seeds, workdirs, managers, all_keys, stacked_keys, mesh, replicated
+            )
     finally:
         for manager in managers:
             manager.close()
@@ -646,27 +647,35 @@ def _train_seeds_loop(
         total=num_steps, initial=start, unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=2.0
     )
     try:
-        while step < num_steps:
-            calls = min(k, num_steps - step)
-            first_epoch = step * per_step // batches_per_epoch
-            if first_epoch not in orders_cache:
-                orders_cache = {
-                    first_epoch: jnp.stack(
-                        [orders_of(stacked_keys.data, e, n_train) for e in (first_epoch, first_epoch + 1)], 1
-                    )
-                }
-            ts, metrics = seeds_step(
-                ts, data, orders_cache[first_epoch], first_epoch, stacked_keys.train, calls
-            )
-            pending.append(metrics)
-            before, step = step, step + calls
-            jax.block_until_ready(ts["step"])
-            bar.update(calls)
-            if _crossed(before, step, config.train.log_every) or step == num_steps:
-                flush(step)
-            if _crossed(before, step, config.train.checkpoint_every) and step < num_steps:
-                save(step)
-        save(step)
+        with _SignalFlag() as stop:  # SIGTERM / SIGINT: checkpoint every seed, then stop
+            while step < num_steps:
+                calls = min(k, num_steps - step)
+                first_epoch = step * per_step // batches_per_epoch
+                if first_epoch not in orders_cache:
+                    orders_cache = {
+                        first_epoch: jnp.stack(
+                            [
+                                orders_of(stacked_keys.data, e, n_train)
+                                for e in (first_epoch, first_epoch + 1)
+                            ],
+                            1,
+                        )
+                    }
+                ts, metrics = seeds_step(
+                    ts, data, orders_cache[first_epoch], first_epoch, stacked_keys.train, calls
+                )
+                pending.append(metrics)
+                before, step = step, step + calls
+                jax.block_until_ready(ts["step"])
+                bar.update(calls)
+                if _crossed(before, step, config.train.log_every) or step == num_steps:
+                    flush(step)
+                if _crossed(before, step, config.train.checkpoint_every) and step < num_steps:
+                    save(step)
+                if stop.signum is not None:
+                    save(step)
+                    raise TrainingInterrupted(stop.signum, step)
+            save(step)
     finally:
         bar.close()
         for writer in writers:

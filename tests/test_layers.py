@@ -71,13 +71,13 @@ def test_matmul_lowering_under_vmap_over_kernels_is_a_batched_matmul():
     xs, ws = random((3, 2, 8, 8, 2), 6), random((3, 4, 4, 2, 4), 7)
 
     def penalty(x, w, transpose):
+        """grad_w of the squared input gradient: the shape of the WGAN-GP penalty's derivative."""
         ops = layers.CONV_TRANSPOSE if transpose else layers.CONV
-        return {
-            impl: jax.grad(
-                lambda w: jnp.sum(jax.grad(lambda x: jnp.sum(jnp.sin(ops[impl](x, w, 2, 1))))(x) ** 2)
-            )(w)
-            for impl in ("xla", "matmul")
-        }
+
+        def squared_input_gradient(w, op):
+            return jnp.sum(jax.grad(lambda x: jnp.sum(jnp.sin(op(x, w, 2, 1))))(x) ** 2)
+
+        return {impl: jax.grad(squared_input_gradient)(w, ops[impl]) for impl in ("xla", "matmul")}
 
     for transpose in (False, True):
         x = xs[:, :, :4, :4] if transpose else xs

@@ -317,3 +317,26 @@ def test_gan_training_writes_a_progress_gif_of_its_sample_grids(tmp_path):
     gif.seek(2)
     final = np.asarray(Image.open(tmp_path / "samples" / "samples_final.png").convert("L"))
     np.testing.assert_array_equal(np.asarray(gif.convert("L")), final)
+
+
+def test_seeds_run_checkpoints_every_seed_when_terminated(tmp_path, monkeypatch):
+    original = train_lib.make_seeds_step
+
+    def signalling(*args):
+        step_fn = original(*args)
+
+        def wrapped(ts, *rest, **kwargs):
+            ts, metrics = step_fn(ts, *rest, **kwargs)
+            if int(ts["step"][0]) == 2:
+                os.kill(os.getpid(), signal.SIGTERM)  # recorded by the handler, acted on after this call
+            return ts, metrics
+
+        return wrapped
+
+    monkeypatch.setattr(train_lib, "make_seeds_step", signalling)
+    with pytest.raises(train_lib.TrainingInterrupted) as stopped:
+        train_lib.train_seeds(tiny_config("gan", num_steps=5), tmp_path, [0, 1], dataset=synthetic_dataset())
+    assert stopped.value.step == 2 and stopped.value.signum == signal.SIGTERM
+    for seed in (0, 1):
+        with ocp.CheckpointManager((train_lib.seed_workdir(tmp_path, seed) / "checkpoints").absolute()) as m:
+            assert m.latest_step() == 2
