@@ -25,7 +25,7 @@ HEADER = (
 
 def _mean_std(values: list[float], digits: int) -> str:
     if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
+        return f"{round(values[0], digits) + 0.0:.{digits}f}"  # + 0.0: no "-0.000"
     return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}"
 
 
