@@ -4,7 +4,9 @@
     python experiments/benchmark.py --rounds 3 --out experiments/results/benchmark.json
 
 Both sides train the same architecture (DCGAN down/up stacks at width 64, 32x32x1, batch 64) with the
-same optimizers and the same number of updates per step (WGAN: 5 critic + 1 generator). Runs are
+same optimizers and the same number of updates per step (WGAN: 5 critic + 1 generator). style_aae is the
+handwriting-style AAE of configs/style_aae.py (GroupNorm convs, AdamW 4e-4, a discriminator update and an
+autoencoder update per step) - the original repository's train-aae model, at jaxgen's 32x32 inputs. Runs are
 interleaved (jax, torch-1-thread, torch-2-threads, repeat) and the 1-minute load average is recorded
 beside each, because this machine is shared. images/s = batch size x training steps per second.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-MODELS = ("classifier", "ae", "gan", "wgan")
+MODELS = ("classifier", "ae", "gan", "wgan", "style_aae")
 
 
 # ----------------------------------------------------------------------------------------- jaxgen
@@ -31,12 +33,10 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
     import importlib.util
 
     import jax
-    import jax.numpy as jnp
     from jax.sharding import AxisType, NamedSharding
     from jax.sharding import PartitionSpec as P
 
     from jaxgen import train as train_lib
-    from jaxgen.data import epoch_order
 
     spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "configs" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -59,11 +59,11 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
         },
         replicated,
     )
-    orders = jnp.stack([epoch_order(keys.data, 0, n), epoch_order(keys.data, 1, n)])
+    plan = train_lib.batch_plan(keys.data, 0, n)
     multi_step = train_lib.make_multi_step(family, batch, mesh)
 
     def step():
-        state["ts"], metrics = multi_step(state["ts"], data, orders, 0, keys.train, steps_per_call)
+        state["ts"], metrics = multi_step(state["ts"], data, plan, 0, keys.train, steps_per_call)
         jax.block_until_ready((state["ts"], metrics))
 
     return step
@@ -144,6 +144,9 @@ def torch_runner(name: str, batch: int, threads: int, bf16: bool = False):
 
         return step
 
+    if name == "style_aae":
+        return style_aae_torch_step(x, y, batch)
+
     wgan = name == "wgan"
     gen, disc = Up(latent), nn.Sequential(down(batch_norm=not wgan), nn.Linear(flat, 1))  # as configs/wgan.py
     if wgan:
@@ -174,6 +177,47 @@ def torch_runner(name: str, batch: int, threads: int, bf16: bool = False):
             f = disc(torch.tanh(gen(torch.randn(batch, latent)))).float()
         (-f.mean() if wgan else bce(f, ones)).backward()
         opt_g.step()
+
+    return step
+
+
+def style_aae_torch_step(x, y, batch: int, style: int = 4):
+    """configs/style_aae.py in PyTorch: encoder -> (10 logits, style), decoder (one-hot, style) -> image,
+    digit-aware discriminator; one discriminator and one autoencoder AdamW update per step."""
+    import torch
+    from torch import nn
+
+    def block(c_in, c_out, k, stride, groups):
+        conv = nn.Conv2d(c_in, c_out, k, stride, k // 2, bias=False)
+        return [conv, nn.GroupNorm(groups, c_out), nn.ReLU()]
+
+    enc = nn.Sequential(*block(1, 16, 5, 2, 4), *block(16, 32, 3, 1, 8), nn.MaxPool2d(3, 2, 1), nn.Flatten(),
+                        nn.Linear(32 * 8 * 8, 10 + style))  # fmt: skip
+    dec = nn.Sequential(nn.Linear(10 + style, 32 * 8 * 8), nn.Unflatten(1, (32, 8, 8)),
+                        nn.Upsample(scale_factor=2), *block(32, 32, 3, 1, 8),
+                        nn.Upsample(scale_factor=2), *block(32, 4, 3, 1, 2),
+                        nn.Conv2d(4, 1, 3, 1, 1))  # fmt: skip
+    disc = nn.Sequential(nn.Linear(10 + style, 64), nn.ReLU(), nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 1))
+    opt_ae = torch.optim.AdamW([*enc.parameters(), *dec.parameters()], lr=4e-4)
+    opt_d = torch.optim.AdamW(disc.parameters(), lr=4e-4)
+    bce = nn.functional.binary_cross_entropy_with_logits
+    onehot = nn.functional.one_hot(y, 10).float()
+    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+
+    def step():
+        out = enc(x)
+        logits, code = out[:, :10], out[:, 10:]
+        opt_d.zero_grad(set_to_none=True)
+        real = torch.cat([onehot, torch.randn(batch, style)], 1)
+        fake = torch.cat([onehot, code.detach()], 1)
+        (bce(disc(real), ones) + bce(disc(fake), zeros)).backward()
+        opt_d.step()
+        opt_ae.zero_grad(set_to_none=True)
+        recon = torch.sigmoid(dec(torch.cat([onehot, code], 1)))
+        loss = (recon - x).abs().mean() + nn.functional.cross_entropy(logits, y)
+        loss = loss + 0.1 * bce(disc(torch.cat([onehot, code], 1)), ones)
+        loss.backward()
+        opt_ae.step()
 
     return step
 

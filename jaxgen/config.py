@@ -21,6 +21,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.data.tfds_dir = ""  # TFDS data_dir; empty = TFDS default (~/tensorflow_datasets)
     c.data.image_size = 32  # MNIST is zero-padded 28 -> 32; CelebA is centre-cropped and resized
     c.data.val_size = 0  # images held out of the end of train as a validation split
+    c.data.num_labels = 0  # semi-supervised models: labelled train images, balanced over 10 classes; 0 = all
 
     c.model = ml_collections.ConfigDict()
     c.model.name = ""  # a name in jaxgen.models.REGISTRY
@@ -39,7 +40,10 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.began_lambda_k = 0.001  # BEGAN: learning rate of the control variable k
     c.model.ebgan_margin = 1.0  # EBGAN: margin m of the discriminator's hinge on fake energies (MSE units)
     c.model.pt_weight = 0.1  # EBGAN: weight of the pulling-away term in the generator loss (0 = off)
-    c.model.recon_loss = "mse"  # mse | bce (autoencoders)
+    c.model.prior = "gaussian"  # AAE code prior: gaussian | mixture | triangle | donut | swiss_roll
+    c.model.adversarial_weight = 1.0  # AAEs: weight of the encoder's adversarial loss (0: no discriminator)
+    c.model.label_weight = 1.0  # style / semi-supervised AAEs: weight of the digit cross-entropy
+    c.model.recon_loss = "mse"  # mse | bce | l1 (autoencoders)
     c.model.code_activation = "none"  # none | sigmoid: codes bounded to (0, 1) (autoencoders)
     c.model.code_l2 = 0.0  # weight of the mean squared code in the loss (the seeds' L2 latent penalty: 0.2)
     c.model.code_l1 = 0.0  # weight of the mean absolute code in the loss (sparse autoencoder)
@@ -102,7 +106,8 @@ def base_config() -> ml_collections.ConfigDict:
 _CHOICES = {
     "data.source": ("auto", "cache", "idx", "mirror", "tfds"),
     "model.gan_loss": ("non_saturating", "minimax"),
-    "model.recon_loss": ("mse", "bce"),
+    "model.recon_loss": ("mse", "bce", "l1"),
+    "model.prior": ("gaussian", "mixture", "triangle", "donut", "swiss_roll"),
     "model.code_activation": ("none", "sigmoid"),
     "model.decoder_dist": ("bernoulli", "gaussian"),
     "model.conv_impl": ("auto", "xla", "cpu", "matmul"),
@@ -145,6 +150,8 @@ _POSITIVE = (
 _ARCHS = {
     "ae": ("conv", "mlp", "fully_conv", "conv_linear", "linear"),
     "vae": ("mlp", "conv"),
+    "style_aae": ("conv", "mlp"),
+    "ssaae": ("conv", "mlp"),
 }
 
 
@@ -205,9 +212,22 @@ def validate(config: ml_collections.ConfigDict) -> None:
         "model.began_lambda_k",
         "model.ebgan_margin",
         "model.pt_weight",
+        "model.adversarial_weight",
+        "model.label_weight",
     ):
         if _get(config, field) < 0:
             raise ConfigError(f"{field}={_get(config, field)} must be >= 0")
+    if config.model.name == "aae":
+        from jaxgen.models.priors import prior_problem
+
+        problem = prior_problem(config.model.prior, config.model.latent_dim)
+        if problem:
+            raise ConfigError(problem)
+    if config.data.num_labels < 0 or config.data.num_labels % 10:
+        raise ConfigError(
+            f"data.num_labels={config.data.num_labels} must be 0 (every label) or a positive multiple of 10 "
+            "(the same number of labelled images of each class)"
+        )
     if not 0.0 <= config.model.input_dropout < 1.0:
         raise ConfigError(f"model.input_dropout={config.model.input_dropout} must be in [0, 1)")
     if config.data.val_size < 0:

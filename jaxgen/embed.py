@@ -129,6 +129,7 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
                 f"{config.model.name} codes (dim {codes.shape[1]}), step {int(ts['step'])}",
             )
         )
+        written += code_pictures(family, ts, codes, images, labels, figures, config)
         if family.decode is not None and codes.shape[1] == 2:
             grid = manifold_codes(family.code_space, codes)
             decoded = np.asarray(jax.jit(family.decode)(ts["params"], ts["state"], jnp.asarray(grid)))
@@ -146,9 +147,48 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
     return written
 
 
+PRIOR_SAMPLES = 100_000  # prior draws behind the prior-fit picture
+STYLE_TRANSFER_ROWS = 10
+
+
+def code_pictures(
+    family, ts, codes: np.ndarray, images: np.ndarray, labels, figures: Path, config
+) -> list[Path]:
+    """Pictures of codes pushed to a prior: the prior fit (2-D codes over the prior's density), and for
+    (digit, style) models the per-digit style distributions and the style transfer table."""
+    from jaxgen.data import to_float
+
+    written = []
+    name = f"{config.model.name}, step {int(ts['step'])}"
+    if family.prior is not None and codes.shape[1] == 2:
+        prior = np.asarray(
+            jax.jit(family.prior, static_argnums=1)(jax.random.key(config.eval.seed), PRIOR_SAMPLES)
+        )
+        title = f"{name}: prior {config.model.prior}, {len(codes)} test codes"
+        written.append(viz.save_prior_fit(figures / "prior_fit.png", prior, codes, labels, title))
+    if family.restyle is not None:
+        title = f"{name}: test styles per digit (curves) against N(0, 1) (dashed)"
+        written.append(
+            viz.save_style_distributions(figures / "style_distributions.png", codes, labels, title)
+        )
+        inputs = jnp.asarray(to_float(images[:STYLE_TRANSFER_ROWS]))
+        written_as = np.asarray(jax.jit(family.restyle)(ts["params"], ts["state"], inputs))
+        table = np.concatenate([np.asarray(inputs)[:, None], written_as], axis=1)
+        written.append(
+            viz.save_table(
+                figures / "style_transfer.png",
+                table,
+                "each row: a test image (left), its encoded style written as the digits 0-9",
+                [str(int(y)) for y in labels[:STYLE_TRANSFER_ROWS]],
+                "input | digits 0 1 2 3 4 5 6 7 8 9",
+            )
+        )
+    return written
+
+
 SWEEP_COLUMNS = 10  # columns of the sweep tables (noise vectors, or values of a continuous code)
 SWEEP_TITLES = {
-    "digits": "rows: requested digit; columns: one noise vector each, shared by the rows",
+    "digits": "rows: requested digit; columns: one noise vector (or style) each, shared by the rows",
     "category": "rows: categorical code c1; columns: one noise vector each, shared by the rows",
     "continuous": "{name}: rows: categorical code; columns: its value from -2 to 2 (trained on -1 to 1)",
 }

@@ -106,7 +106,17 @@ def code_quality(family: Family, ts: dict, dataset: Dataset, config: ml_collecti
         ),
         "code_abs_mean": float(jnp.mean(jnp.abs(test_codes))),
         "code_near_zero_fraction": metrics.near_zero_fraction(test_codes),
+        **gaussian_code_fit(family, test_codes, dataset.test_labels),
     }
+
+
+def gaussian_code_fit(family: Family, codes, labels) -> dict:
+    """For codes meant to be N(0, I) (family.code_space 'gaussian'): their per-dimension KS fit, overall and
+    per digit (jaxgen.metrics.gaussian_fit)."""
+    if family.code_space != "gaussian":
+        return {}
+    fit = metrics.gaussian_fit(np.asarray(codes), np.asarray(labels))
+    return {f"code_{name}": value for name, value in fit.items()}
 
 
 LIKELIHOOD_PASSES = 5000  # decoder passes per compiled iteration of the bounds (bounds memory)

@@ -288,3 +288,35 @@ def importance_bounds(log_weights_fn, images, key, k: int, chunk: int):
 
     sums, lses = jax.lax.map(one, jnp.arange(k // chunk))
     return jnp.sum(sums, 0) / k, jax.scipy.special.logsumexp(lses, 0) - jnp.log(k)
+
+
+def gaussian_fit(codes: np.ndarray, labels: np.ndarray | None = None) -> dict[str, float]:
+    """How far codes [N, D] are from N(0, I), one dimension at a time (Kolmogorov-Smirnov against N(0, 1)).
+
+    'ks_median': the median over dimensions of the KS statistic (the largest gap between the empirical and
+    the normal CDF; 0 = perfect). 'distribution_error': the median over dimensions of -log10(KS p-value),
+    the "median encoded distribution error" the mnist-style repository logs (grows with N for a fixed gap).
+    With labels [N], 'ks_median_per_class': the median over (class, dimension) - the per-digit fit a
+    digit-aware prior asks for.
+    """
+    from scipy import stats
+
+    codes = np.asarray(codes, np.float64)
+    tests = [stats.kstest(codes[:, i], "norm") for i in range(codes.shape[1])]
+    p_values = np.array([max(t.pvalue, np.finfo(np.float64).tiny) for t in tests])
+    out = {
+        "ks_median": float(np.median([t.statistic for t in tests])),
+        "distribution_error": float(np.median(-np.log10(p_values))),
+    }
+    if labels is not None:
+        labels = np.asarray(labels)
+        out["ks_median_per_class"] = float(
+            np.median(
+                [
+                    stats.kstest(codes[labels == c, i], "norm").statistic
+                    for c in np.unique(labels)
+                    for i in range(codes.shape[1])
+                ]
+            )
+        )
+    return out

@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from jaxgen import config as config_lib
 from jaxgen import viz
-from jaxgen.data import Dataset, batch_indices, epoch_order, load_dataset, to_float
+from jaxgen.data import Dataset, batch_indices, epoch_order, labelled_subset, load_dataset, to_float
 from jaxgen.metric_writer import MetricWriter
 from jaxgen.metrics import map_chunks
 from jaxgen.models import REGISTRY, Family, init_networks
@@ -117,11 +117,12 @@ class Keys:
     data: jax.Array
     train: jax.Array
     grid: jax.Array
+    labels: jax.Array  # which training images keep their labels in a semi-supervised run
 
     @classmethod
     def from_seed(cls, seed: int) -> Keys:
         root = jax.random.key(seed)
-        return cls(*(jax.random.fold_in(root, i) for i in range(4)))
+        return cls(*(jax.random.fold_in(root, i) for i in range(len(dataclasses.fields(cls)))))
 
 
 def init_state(family: Family, key: jax.Array) -> TrainState:
@@ -139,14 +140,38 @@ def batches_per_step(family: Family) -> int:
 # ----------------------------------------------------------------------------------------- the step
 
 
+LABELLED_DRAW = 0x1ABE1  # fold_in(update key, LABELLED_DRAW): the key of an update's labelled batch
+
+
+def batch_plan(
+    data_key: jax.Array, first_epoch: int, n_train: int, labelled: jax.Array | None = None
+) -> dict:
+    """What one compiled call draws batches from: "orders" [2, N], the image orders of epochs first_epoch and
+    first_epoch + 1, and for a semi-supervised family "labelled" [L], the indices that keep their labels."""
+    plan = {"orders": jnp.stack([epoch_order(data_key, e, n_train) for e in (first_epoch, first_epoch + 1)])}
+    if labelled is not None:
+        plan["labelled"] = labelled
+    return plan
+
+
 def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
     """One training step: run the family's updates in order. Pure: (state, data, ...) -> (state, metrics)."""
     batch_sharding = NamedSharding(mesh, P("data"))
     n_batches = batches_per_step(family)
 
-    def get_batch(data, orders, first_epoch, counter):
-        idx = batch_indices(orders, first_epoch, counter, batch_size)
+    def get_batch(data, plan, first_epoch, counter, key):
+        idx = batch_indices(plan["orders"], first_epoch, counter, batch_size)
         batch = {"image": to_float(data["images"][idx]), "label": data["labels"][idx]}
+        if family.semi_supervised:
+            # the unlabelled stream carries no labels; labelled examples are drawn (with replacement) from
+            # the labelled subset only, so no loss can use a label outside it
+            batch["label"] = jnp.full_like(batch["label"], -1)
+            labelled = plan["labelled"]
+            pick = jax.random.randint(
+                jax.random.fold_in(key, LABELLED_DRAW), (batch_size,), 0, labelled.shape[0]
+            )
+            batch["labelled_image"] = to_float(data["images"][labelled[pick]])
+            batch["labelled_label"] = data["labels"][labelled[pick]]
         return jax.lax.with_sharding_constraint(batch, batch_sharding)
 
     def apply_update(update, params, model_state, opt_state, batch, key):
@@ -165,17 +190,18 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
             params[name] = optax.apply_updates(params[name], updates)
         return params, model_state, opt_state, {"loss": loss, **metrics}
 
-    def train_step(ts: TrainState, data, orders, first_epoch, train_key) -> tuple[TrainState, dict]:
+    def train_step(ts: TrainState, data, plan, first_epoch, train_key) -> tuple[TrainState, dict]:
         step = ts["step"]
         key = jax.random.fold_in(train_key, step)
         params, model_state, opt_state = ts["params"], ts["state"], ts["opt_state"]
         metrics, draw = {}, 0
         for update in family.updates:
             for _ in range(update.repeat):
-                batch = get_batch(data, orders, first_epoch, step * n_batches + draw)
+                update_key = jax.random.fold_in(key, draw + 1)
+                batch = get_batch(data, plan, first_epoch, step * n_batches + draw, update_key)
                 draw += 1
                 params, model_state, opt_state, update_metrics = apply_update(
-                    update, params, model_state, opt_state, batch, jax.random.fold_in(key, draw)
+                    update, params, model_state, opt_state, batch, update_key
                 )
             metrics.update({f"{update.name}/{k}": v for k, v in update_metrics.items()})
         new_ts = {"step": step + 1, "params": params, "state": model_state, "opt_state": opt_state}
@@ -189,12 +215,12 @@ def make_multi_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
     train_step = make_train_step(family, batch_size, mesh)
 
     @functools.partial(jax.jit, static_argnames="k", donate_argnums=0)
-    def multi_step(ts, data, orders, first_epoch, train_key, k: int):
+    def multi_step(ts, data, plan, first_epoch, train_key, k: int):
         if k == 1:
-            ts, metrics = train_step(ts, data, orders, first_epoch, train_key)
+            ts, metrics = train_step(ts, data, plan, first_epoch, train_key)
             return ts, jax.tree.map(lambda x: x[None], metrics)
         return jax.lax.scan(
-            lambda s, _: train_step(s, data, orders, first_epoch, train_key), ts, None, length=k
+            lambda s, _: train_step(s, data, plan, first_epoch, train_key), ts, None, length=k
         )
 
     return multi_step
@@ -309,6 +335,61 @@ def resolve_steps_per_call(
     return k
 
 
+class PlanCache:
+    """The batch plan of the epoch a compiled call starts in, computed once per epoch."""
+
+    def __init__(self, make):
+        self._make, self._epoch, self._plan = make, None, None
+
+    def __call__(self, first_epoch: int) -> dict:
+        if first_epoch != self._epoch:
+            self._epoch, self._plan = first_epoch, self._make(first_epoch)
+        return self._plan
+
+
+LABELLED_FILE = "labelled_subset.json"
+
+
+def labelled_indices(
+    config: ml_collections.ConfigDict, family: Family, dataset: Dataset, keys: Keys, workdir: Path
+) -> np.ndarray | None:
+    """The training images whose labels a semi-supervised family may read (None for other families).
+
+    data.num_labels images, balanced over the classes and drawn with the seed's labels key; 0 = all. The
+    choice is written to workdir/labelled_subset.json, and a resumed run must find the same one there.
+    """
+    num = config.data.num_labels
+    if not family.semi_supervised:
+        if num:
+            raise config_lib.ConfigError(
+                f"data.num_labels={num} is for semi-supervised models (e.g. ssaae); "
+                f"model {config.model.name!r} reads the label of every training image"
+            )
+        return None
+    labels = dataset.train_labels
+    if num == 0:
+        indices = np.arange(len(labels), dtype=np.int32)
+    else:
+        try:
+            indices = labelled_subset(keys.labels, labels, num)
+        except ValueError as error:
+            raise config_lib.ConfigError(str(error)) from None
+    record = {
+        "num_labels": int(len(indices)),
+        "per_class": np.bincount(labels[indices], minlength=10).tolist(),
+        "indices": indices.tolist() if num else "all",
+    }
+    path = workdir / LABELLED_FILE
+    if path.exists() and json.loads(path.read_text()) != record:
+        raise config_lib.ConfigError(
+            f"{path} records another labelled subset than this config and data choose (data.num_labels, "
+            "seed or training set changed); use a new --workdir"
+        )
+    path.write_text(json.dumps(record) + "\n")
+    log(f"semi-supervised: {len(indices)} labelled training images, per class {record['per_class']}: {path}")
+    return indices
+
+
 def _crossed(before: int, after: int, every: int) -> bool:
     return after // every > before // every
 
@@ -394,8 +475,10 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: Path, dataset: Dat
     batches_per_epoch = n_train // batch_size
     k = resolve_steps_per_call(config, per_step, batches_per_epoch)
     multi_step = make_multi_step(family, batch_size, mesh)
-    order_of = jax.jit(epoch_order, static_argnums=2)
-    orders_cache: dict[int, jax.Array] = {}
+    labelled = labelled_indices(config, family, dataset, keys, workdir)
+    labelled = None if labelled is None else jax.device_put(labelled, replicated)
+    plan_of = jax.jit(batch_plan, static_argnums=2)
+    plans = PlanCache(lambda epoch: plan_of(keys.data, epoch, n_train, labelled))
 
     n_params = sum(x.size for x in jax.tree.leaves(ts["params"]))
     log(
@@ -470,16 +553,8 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: Path, dataset: Dat
             while step < num_steps:
                 calls = min(k, num_steps - step)
                 first_epoch = step * per_step // batches_per_epoch
-                if first_epoch not in orders_cache:
-                    orders_cache.clear()
-                    orders_cache[first_epoch] = jnp.stack(
-                        [
-                            order_of(keys.data, first_epoch, n_train),
-                            order_of(keys.data, first_epoch + 1, n_train),
-                        ]
-                    )
                 call_start = time.perf_counter()
-                ts, metrics = multi_step(ts, data, orders_cache[first_epoch], first_epoch, keys.train, calls)
+                ts, metrics = multi_step(ts, data, plans(first_epoch), first_epoch, keys.train, calls)
                 pending.append((step, metrics))
                 before, step = step, step + calls
                 jax.block_until_ready(ts["step"])  # keeps the bar honest; no data leaves the device
@@ -520,9 +595,9 @@ def make_seeds_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
     train_step = jax.vmap(make_train_step(family, batch_size, mesh), in_axes=(0, None, 0, None, 0))
 
     @functools.partial(jax.jit, static_argnames="k", donate_argnums=0)
-    def seeds_step(ts, data, orders, first_epoch, train_keys, k: int):
+    def seeds_step(ts, data, plans, first_epoch, train_keys, k: int):
         return jax.lax.scan(
-            lambda s, _: train_step(s, data, orders, first_epoch, train_keys), ts, None, length=k
+            lambda s, _: train_step(s, data, plans, first_epoch, train_keys), ts, None, length=k
         )
 
     return seeds_step
@@ -607,7 +682,13 @@ def _train_seeds_loop(
     batches_per_epoch = n_train // batch_size
     k = resolve_steps_per_call(config, per_step, batches_per_epoch)
     seeds_step = make_seeds_step(family, batch_size, mesh)
-    orders_of = jax.jit(jax.vmap(epoch_order, in_axes=(0, None, None)), static_argnums=2)
+    labelled = [
+        labelled_indices(config, family, dataset, keys, wd)
+        for keys, wd in zip(all_keys, workdirs, strict=True)
+    ]
+    labelled = None if labelled[0] is None else jax.device_put(np.stack(labelled), replicated)
+    plans_of = jax.jit(jax.vmap(batch_plan, in_axes=(0, None, None, 0)), static_argnums=2)
+    plans = PlanCache(lambda epoch: plans_of(stacked_keys.data, epoch, n_train, labelled))
     writers = [MetricWriter(wd, start) for wd in workdirs]
     log(
         f"model {config.model.name}: {len(seeds)} seeds {seeds} in one program; batch {batch_size} per seed; "
@@ -642,7 +723,7 @@ def _train_seeds_loop(
                 manager.save(step, args=ocp.args.StandardSave(one), force=True)
                 manager.wait_until_finished()
 
-    step, orders_cache = start, {}
+    step = start
     bar = tqdm(
         total=num_steps, initial=start, unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=2.0
     )
@@ -651,19 +732,7 @@ def _train_seeds_loop(
             while step < num_steps:
                 calls = min(k, num_steps - step)
                 first_epoch = step * per_step // batches_per_epoch
-                if first_epoch not in orders_cache:
-                    orders_cache = {
-                        first_epoch: jnp.stack(
-                            [
-                                orders_of(stacked_keys.data, e, n_train)
-                                for e in (first_epoch, first_epoch + 1)
-                            ],
-                            1,
-                        )
-                    }
-                ts, metrics = seeds_step(
-                    ts, data, orders_cache[first_epoch], first_epoch, stacked_keys.train, calls
-                )
+                ts, metrics = seeds_step(ts, data, plans(first_epoch), first_epoch, stacked_keys.train, calls)
                 pending.append(metrics)
                 before, step = step, step + calls
                 jax.block_until_ready(ts["step"])

@@ -223,3 +223,53 @@ def save_matrix_vs_identity(path: str | Path, title: str, matrix: np.ndarray, si
         ax.set_yticks([])
     fig.tight_layout()
     return _save_figure(fig, path, dpi=100)
+
+
+def save_prior_fit(
+    path: str | Path, prior_samples: np.ndarray, codes: np.ndarray, labels: np.ndarray, title: str
+) -> Path:
+    """2-D codes [N, 2] coloured by digit over the prior's density (a histogram of prior samples [M, 2]),
+    beside the density alone: how well an AAE's codes fill its prior."""
+    both = np.concatenate([prior_samples, codes])
+    low, high = np.percentile(both, 0.5, axis=0), np.percentile(both, 99.5, axis=0)
+    margin = 0.1 * (high - low)
+    extent = [(low[i] - margin[i], high[i] + margin[i]) for i in range(2)]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5))
+    for ax, show_codes in zip(axes, (False, True), strict=True):
+        ax.hist2d(prior_samples[:, 0], prior_samples[:, 1], bins=120, range=extent, cmap="Greys")
+        if show_codes:
+            scatter = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=2, vmin=-0.5, vmax=9.5)
+            fig.colorbar(scatter, ax=ax, ticks=range(10), label="digit", fraction=0.046)
+        ax.set_xlim(extent[0])
+        ax.set_ylim(extent[1])
+        ax.set_aspect("equal")
+        ax.set_title("test codes over the prior" if show_codes else "prior density (samples)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save_figure(fig, path, dpi=110)
+
+
+def save_style_distributions(path: str | Path, styles: np.ndarray, labels: np.ndarray, title: str) -> Path:
+    """One panel per style dimension: the density of each digit's style values [N, D] against N(0, 1)."""
+    dims = styles.shape[1]
+    columns = min(dims, 4)
+    rows = math.ceil(dims / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.8 * rows), squeeze=False)
+    grid = np.linspace(-4.0, 4.0, 200)
+    colours = plt.get_cmap("tab10")
+    for i, ax in enumerate(axes.flat):
+        if i >= dims:
+            ax.axis("off")
+            continue
+        for digit in range(10):
+            values = styles[labels == digit, i]
+            if len(values) > 1:
+                density, edges = np.histogram(values, bins=40, range=(-4.0, 4.0), density=True)
+                ax.stairs(density, edges, color=colours(digit), label=str(digit), linewidth=1.0)
+        ax.plot(grid, np.exp(-0.5 * grid**2) / math.sqrt(2 * math.pi), "k--", linewidth=1.5, label="N(0, 1)")
+        ax.set_title(f"style dimension {i + 1}", fontsize=9)
+        ax.set_xlim(-4.0, 4.0)
+    axes.flat[0].legend(fontsize=6, ncol=2)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save_figure(fig, path, dpi=110)

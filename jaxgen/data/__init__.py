@@ -172,3 +172,20 @@ def batch_indices(
     start = (counter % batches_per_epoch) * batch_size
     order = jax.lax.dynamic_index_in_dim(orders, epoch - first_epoch, keepdims=False)
     return jax.lax.dynamic_slice_in_dim(order, start, batch_size)
+
+
+def labelled_subset(key: jax.Array, labels: np.ndarray, num_labels: int, classes: int = 10) -> np.ndarray:
+    """Sorted indices of num_labels training images, num_labels / classes of each class: the labelled set
+    of a semi-supervised run, a pure function of (key, labels)."""
+    per_class = num_labels // classes
+    chosen = []
+    for c in range(classes):
+        members = np.flatnonzero(labels == c)
+        if len(members) < per_class:
+            raise ValueError(
+                f"data.num_labels={num_labels} needs {per_class} images of class {c}; the training set has "
+                f"{len(members)}"
+            )
+        order = np.asarray(jax.random.permutation(jax.random.fold_in(key, c), len(members)))
+        chosen.append(members[order[:per_class]])
+    return np.sort(np.concatenate(chosen)).astype(np.int32)

@@ -5,7 +5,7 @@ A factory is `make(model_config, optimizer, image_shape) -> Family` (see jaxgen/
 
 from __future__ import annotations
 
-from jaxgen.models import autoencoder, classifier, conditional_gan, energy_gan, gan, vae, vaegan
+from jaxgen.models import aae, autoencoder, classifier, conditional_gan, energy_gan, gan, vae, vaegan
 from jaxgen.models.family import Family, Update, apply_net, init_networks
 
 REGISTRY = {
@@ -22,6 +22,9 @@ REGISTRY = {
     "infogan": conditional_gan.make_infogan,
     "vae": vae.make,
     "vaegan": vaegan.make,
+    "aae": aae.make_aae,
+    "style_aae": aae.make_style_aae,
+    "ssaae": aae.make_semi_supervised_aae,
 }
 
 __all__ = ["REGISTRY", "Family", "Update", "apply_net", "init_networks"]

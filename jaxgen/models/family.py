@@ -78,6 +78,14 @@ class Family:
     # (params, state, images in [0, 1]) -> cluster index [B] of an unsupervised categorical code (InfoGAN's
     # Q head), scored by the best one-to-one matching of clusters to labels
     cluster: Callable[[Params, State, jax.Array], jax.Array] | None = None
+    # (key, n) -> codes [n, D] drawn from the prior the codes are pushed to (an AAE's): the prior-fit picture
+    prior: Callable[[jax.Array, int], jax.Array] | None = None
+    # (params, state, images in [0, 1]) -> [B, 10, H, W, C]: each image's style (its code) written as every
+    # digit - the style-transfer picture of models whose decoder takes (digit, style)
+    restyle: Callable[[Params, State, jax.Array], jax.Array] | None = None
+    # the losses read labelled examples only from batch["labelled_image"] / batch["labelled_label"], drawn
+    # from the data.num_labels subset; batch["label"] of the unlabelled stream is -1 (jaxgen/train.py)
+    semi_supervised: bool = False
 
 
 def init_networks(family: Family, key: jax.Array) -> tuple[Params, State]:

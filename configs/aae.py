@@ -1,0 +1,28 @@
+"""Adversarial autoencoder (Makhzani et al. 2015, arXiv:1511.05644) with a 2-d N(0, I) prior, as the
+paper's figure 2: MLP 784-1000-1000-2 (linear code), decoder 2-1000-1000-784 (sigmoid, cross-entropy),
+discriminator 2-1000-1000-1. Adam 2e-4, betas (0.5, 0.999), batch 100, 20 epochs.
+    python -m jaxgen.main --config=configs/aae.py --workdir=runs/aae
+    python -m jaxgen.main --config=configs/aae.py --workdir=runs/aae --mode=viz   # the prior-fit picture
+Other priors (jaxgen/models/priors.py), e.g. the swiss roll:
+    python -m jaxgen.main --config=configs/aae.py --workdir=runs/aae_roll --config.model.prior=swiss_roll
+priors: gaussian, mixture (10 Gaussians on a circle), triangle, donut, swiss_roll.
+"""
+
+from jaxgen.config import base_config
+
+
+def get_config():
+    config = base_config()
+    config.model.name = "aae"
+    config.model.prior = "gaussian"
+    config.model.latent_dim = 2
+    config.model.hidden = 1000
+    config.model.depth = 2
+    config.model.crop = 2  # the 28x28 digits inside jaxgen's 32x32 padding: 784 modelled pixels
+    config.model.recon_loss = "bce"
+    config.model.adversarial_weight = 1.0
+    config.train.batch_size = 100
+    config.train.num_steps = 12_000  # 20 epochs of 600 batches
+    config.train.eval_every = 3000
+    config.train.checkpoint_every = 3000
+    return config

@@ -1,0 +1,83 @@
+"""Print the README's adversarial-autoencoder tables from the evaluation reports (experiments/results/eval/).
+
+python experiments/aae_table.py semi ssaae_100:0,1,2 ssaae_1000:0,1,2
+python experiments/aae_table.py style style_ae style_aae aae_gaussian aae_mixture aae_triangle aae_donut \
+    aae_swiss_roll
+A name with seeds (`ssaae_100:0,1,2`) reads <name>_seed<s>.json: mean ± sample std, then the seeds' values.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gan_table import RESULTS, _mean_std  # noqa: E402
+
+# Makhzani et al. 2015 (arXiv:1511.05644), table 2: semi-supervised AAE test error on MNIST
+PAPER_ERROR = {"100": "1.90% (± 0.10)", "1000": "1.60% (± 0.08)", "all": "0.85% (± 0.02)"}
+
+
+def _reports(spec: str) -> tuple[str, str, list[dict]]:
+    name, _, seeds = spec.partition(":")
+    files = [f"{name}_seed{s}.json" for s in seeds.split(",")] if seeds else [f"{name}.json"]
+    return name, seeds, [json.loads((RESULTS / f).read_text()) for f in files]
+
+
+def semi_row(spec: str) -> str:
+    name, seeds, reports = _reports(spec)
+    labels = name.rpartition("_")[2]
+    errors = [100 * r["model"]["test_error"] for r in reports]
+    each = ", ".join(f"{e:.2f}" for e in errors)
+    samples = [r["samples"] for r in reports]
+    cells = [
+        f"`{name}`",
+        labels,
+        str(reports[0]["source"]["step"]),
+        seeds.replace(",", ", ") if seeds else "0",
+        f"**{_mean_std(errors, 2)}%** ({each})",
+        PAPER_ERROR.get(labels, "—"),
+        _mean_std([s["fid"] for s in samples], 1),
+        _mean_std([100 * s["label_accuracy"] for s in samples], 2) + "%",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def style_row(spec: str) -> str:
+    name, _, reports = _reports(spec)
+    model, samples = reports[0]["model"], reports[0].get("samples", {})
+
+    def value(source, key, fmt, scale=1.0):
+        return format(scale * source[key], fmt) if key in source else "—"
+
+    cells = [
+        f"`{name}`",
+        str(reports[0]["source"]["step"]),
+        value(model, "test_accuracy", ".2f", 100) + ("%" if "test_accuracy" in model else ""),
+        value(model, "test_l1", ".4f") if "test_l1" in model else "—",
+        value(model, "test_mse", ".4f"),
+        value(model, "code_ks_median", ".3f"),
+        value(model, "code_ks_median_per_class", ".3f"),
+        value(model, "code_distribution_error", ".1f"),
+        value(samples, "fid", ".1f"),
+        value(samples, "label_accuracy", ".2f", 100) + ("%" if "label_accuracy" in samples else ""),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+SEMI_HEADER = (
+    "| config | labels | steps | seeds | test error ↓ (mean ± std; each seed) | paper | FID-MNIST of "
+    "(digit, style) samples | label accuracy of samples |\n|---|---|---|---|---|---|---|---|"
+)
+STYLE_HEADER = (
+    "| config | steps | encoder test accuracy | test L1 | test MSE | KS vs N(0, 1) (median over dims) | "
+    "KS per digit | distribution error (−log10 p) | FID-MNIST | label accuracy |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
+)
+
+if __name__ == "__main__":
+    kind, specs = sys.argv[1], sys.argv[2:]
+    print(SEMI_HEADER if kind == "semi" else STYLE_HEADER)
+    for spec in specs:
+        print(semi_row(spec) if kind == "semi" else style_row(spec))

@@ -1,0 +1,437 @@
+"""Adversarial autoencoders: priors, the losses of the three families, the labelled subset of semi-supervised
+runs, the Gaussian-fit metric and the AAE pictures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import synthetic_dataset, tiny_config
+
+from jaxgen import config as config_lib
+from jaxgen import losses, metrics
+from jaxgen import train as train_lib
+from jaxgen.data import labelled_subset, load_dataset
+from jaxgen.models import REGISTRY, aae, priors
+
+N = 20_000
+
+
+# ----------------------------------------------------------------------------------------- priors
+
+
+@pytest.mark.parametrize("name", sorted(priors.PRIORS))
+def test_priors_draw_finite_2d_codes_that_depend_on_the_key(name):
+    a = np.asarray(priors.PRIORS[name](jax.random.key(0), 500, 2))
+    b = np.asarray(priors.PRIORS[name](jax.random.key(1), 500, 2))
+    assert a.shape == (500, 2) and np.isfinite(a).all() and not np.allclose(a, b)
+    np.testing.assert_array_equal(a, priors.PRIORS[name](jax.random.key(0), 500, 2))
+
+
+def test_gaussian_prior_is_standard_normal_in_any_dimension():
+    z = np.asarray(priors.gaussian(jax.random.key(0), N, 5))
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=0.03)
+    np.testing.assert_allclose(np.cov(z.T), np.eye(5), atol=0.04)
+
+
+def test_mixture_has_ten_equal_components_on_a_circle():
+    z = np.asarray(priors.mixture(jax.random.key(0), N, 2))
+    angle = np.mod(np.arctan2(z[:, 1], z[:, 0]) + math.pi / 10, 2 * math.pi)
+    component = (angle // (2 * math.pi / 10)).astype(int)
+    np.testing.assert_allclose(np.bincount(component, minlength=10) / N, 0.1, atol=0.012)
+    radius = np.linalg.norm(z, axis=1)
+    assert abs(radius.mean() - priors.MIXTURE_RADIUS) < 0.05
+    assert abs(radius.std() - priors.MIXTURE_STD[0]) < 0.05  # stretched along the radius
+
+
+def test_triangle_is_uniform_inside_its_triangle():
+    z = np.asarray(priors.triangle(jax.random.key(0), N, 2))
+    angles = [0.5 * math.pi + 2 * math.pi * i / 3 for i in range(3)]
+    v = priors.TRIANGLE_RADIUS * np.stack([np.cos(angles), np.sin(angles)], -1)
+    # barycentric coordinates: all in [0, 1] inside the triangle
+    t = np.linalg.solve(np.stack([v[1] - v[0], v[2] - v[0]], 1), (z - v[0]).T).T
+    assert (t >= -1e-6).all() and (t.sum(1) <= 1 + 1e-6).all()
+    np.testing.assert_allclose(z.mean(0), v.mean(0), atol=0.03)  # uniform: the mean is the centroid
+    # each of the 4 sub-triangles cut by the edge midpoints holds a quarter of the mass
+    corner = np.stack([t[:, 0] > 0.5, t[:, 1] > 0.5, t.sum(1) < 0.5], 1)
+    np.testing.assert_allclose(corner.mean(0), 0.25, atol=0.012)
+
+
+def test_donut_is_area_uniform_between_its_radii():
+    z = np.asarray(priors.donut(jax.random.key(0), N, 2))
+    r2 = np.sum(z**2, 1)
+    inner, outer = priors.DONUT_RADII
+    assert r2.min() >= inner**2 - 1e-4 and r2.max() <= outer**2 + 1e-4
+    assert abs(r2.mean() - (inner**2 + outer**2) / 2) < 0.05  # r^2 uniform
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=0.05)
+
+
+def test_swiss_roll_points_lie_on_a_spiral_whose_radius_grows_with_the_angle(monkeypatch):
+    monkeypatch.setattr(priors, "SWISS_ROLL_NOISE", 0.0)
+    z = np.asarray(priors.swiss_roll(jax.random.key(0), N, 2), np.float64)
+    start, end = priors.SWISS_ROLL_RADII
+    radius = np.linalg.norm(z, axis=1)
+    t = (radius - start) / (end - start)  # the position along the spiral, read from the radius
+    assert t.min() > -1e-4 and t.max() < 1 + 1e-4
+    angle = 2 * math.pi * priors.SWISS_ROLL_TURNS * t  # ... must give the point's angle
+    np.testing.assert_allclose(z / radius[:, None], np.stack([np.cos(angle), np.sin(angle)], 1), atol=1e-3)
+    assert abs(np.mean(t < 0.5) - 0.25) < 0.01  # t = sqrt(u): P(t < 1/2) = 1/4
+
+
+@pytest.mark.parametrize("name", ["mixture", "triangle", "donut", "swiss_roll"])
+def test_shaped_priors_need_two_dimensions(name):
+    with pytest.raises(ValueError, match="latent_dim=2"):
+        priors.PRIORS[name](jax.random.key(0), 4, 3)
+    config = tiny_config("aae")
+    config.model.prior, config.model.latent_dim = name, 8
+    with pytest.raises(config_lib.ConfigError, match="model.prior"):
+        config_lib.validate(config)
+    config.model.latent_dim = 2
+    config_lib.validate(config)
+
+
+# ----------------------------------------------------------------------------------------- the AAE
+
+
+def _family(name, **model):
+    config = tiny_config(name)
+    config.model.hidden = 16
+    for key, value in model.items():
+        setattr(config.model, key, value)
+    family = train_lib.build_family(config, (32, 32, 1))
+    ts = train_lib.init_state(family, jax.random.key(0))
+    return config, family, ts["params"], ts["state"]
+
+
+def _images(n=6, seed=3):
+    return jax.random.uniform(jax.random.key(seed), (n, 32, 32, 1))
+
+
+def test_aae_discriminator_loss_is_prior_real_codes_fake():
+    config, family, params, state = _family("aae", latent_dim=2, prior="donut", crop=2)
+    disc_update, ae_update = family.updates
+    assert disc_update.networks == ("disc",) and ae_update.networks == ("enc", "dec")
+    batch, key = {"image": _images()}, jax.random.key(5)
+    loss, (m, _) = disc_update.loss(params, state, batch, key)
+    codes = family.encode(params, state, batch["image"])
+    disc = family.networks["disc"]
+    real_logits = disc.apply({"params": params["disc"]}, priors.donut(key, 6, 2))
+    fake_logits = disc.apply({"params": params["disc"]}, codes)
+    assert float(loss) == pytest.approx(
+        float(losses.gan_discriminator_loss(real_logits, fake_logits).mean()), 1e-6
+    )
+
+
+def test_aae_autoencoder_loss_adds_the_weighted_adversarial_term():
+    _, family, params, state = _family("aae", latent_dim=2, crop=2, recon_loss="bce")
+    _, family_half, _, _ = _family("aae", latent_dim=2, crop=2, recon_loss="bce", adversarial_weight=0.5)
+    batch = {"image": _images()}
+    loss, (m, _) = family.updates[1].loss(params, state, batch, jax.random.key(0))
+    half, _ = family_half.updates[1].loss(params, state, batch, jax.random.key(0))
+    assert float(loss) == pytest.approx(float(m["recon_bce"] + m["adversarial"]), 1e-6)
+    assert float(half) == pytest.approx(float(m["recon_bce"] + 0.5 * m["adversarial"]), 1e-6)
+    # the adversarial term is -log D(enc(x)) with D as it stands
+    codes = family.encode(params, state, batch["image"])
+    logits = family.networks["disc"].apply({"params": params["disc"]}, codes)
+    assert float(m["adversarial"]) == pytest.approx(float(losses.gan_generator_loss(logits).mean()), 1e-6)
+
+
+def test_aae_samples_decode_prior_draws():
+    _, family, params, state = _family("aae", latent_dim=2, prior="swiss_roll", crop=2)
+    key = jax.random.key(4)
+    drawn = family.sample(params, state, key, 5)["images"]
+    np.testing.assert_allclose(drawn, family.decode(params, state, priors.swiss_roll(key, 5, 2)), atol=1e-6)
+    assert family.code_space == "data"
+    assert _family("aae", latent_dim=2, prior="gaussian", crop=2)[1].code_space == "gaussian"
+
+
+# ----------------------------------------------------------------------------------------- style models
+
+
+def test_plain_style_autoencoder_has_no_discriminator():
+    _, sae, _, _ = _family("style_aae", adversarial_weight=0.0)
+    _, styled, _, _ = _family("style_aae", adversarial_weight=0.1)
+    assert set(sae.networks) == {"enc", "dec"} and [u.name for u in sae.updates] == ["ae"]
+    assert set(styled.networks) == {"enc", "dec", "disc"} and [u.name for u in styled.updates] == [
+        "disc",
+        "ae",
+    ]
+
+
+def test_style_discriminator_is_digit_aware():
+    """Real and fake both carry the batch's one-hot digits; real styles are N(0, I) draws."""
+    _, family, params, state = _family("style_aae", arch="mlp", crop=2, latent_dim=3)
+    labels = jnp.asarray([0, 3, 3, 7, 9, 1])
+    batch, key = {"image": _images(), "label": labels}, jax.random.key(8)
+    loss, _ = family.updates[0].loss(params, state, batch, key)
+    onehot = jax.nn.one_hot(labels, 10)
+    style = family.encode(params, state, batch["image"])
+    disc = family.networks["disc"]
+    real = disc.apply({"params": params["disc"]}, jnp.concatenate([onehot, priors.gaussian(key, 6, 3)], -1))
+    fake = disc.apply({"params": params["disc"]}, jnp.concatenate([onehot, style], -1))
+    assert float(loss) == pytest.approx(float(losses.gan_discriminator_loss(real, fake).mean()), 1e-6)
+
+
+def test_style_autoencoder_decodes_the_true_digit_and_classifies_it():
+    config, family, params, state = _family("style_aae", arch="mlp", crop=2, latent_dim=3, label_weight=0.5)
+    labels = jnp.asarray([0, 3, 3, 7, 9, 1])
+    batch = {"image": _images(), "label": labels}
+    loss, (m, _) = family.updates[1].loss(params, state, batch, jax.random.key(0))
+    logits, style, _ = _encode_both(family, params, state, batch["image"])
+    decoded = _write(family, params, state, labels, style)  # from the labels, not the predictions
+    recon = losses.reconstruction_loss(
+        decoded[:, 2:30, 2:30].reshape(6, -1), batch["image"][:, 2:30, 2:30].reshape(6, -1), "l1"
+    )
+    assert config.model.recon_loss == "mse"  # tiny_config's default
+    mse = jnp.mean((decoded[:, 2:30, 2:30] - batch["image"][:, 2:30, 2:30]) ** 2, axis=(1, 2, 3))
+    assert float(m["recon_mse"]) == pytest.approx(float(mse.mean()), 1e-5)
+    ce = losses.softmax_cross_entropy(logits, labels).mean()
+    assert float(m["cross_entropy"]) == pytest.approx(float(ce), 1e-6)
+    expected = m["recon_mse"] + 0.5 * ce + config.model.adversarial_weight * m["adversarial"]
+    assert float(loss) == pytest.approx(float(expected), 1e-6)
+    assert recon.shape == (6,)
+
+
+def _encode_both(family, params, state, images):
+    """The encoder's (digit logits, style) computed by hand from its module (mlp: the cropped pixels)."""
+    enc = family.networks["enc"]
+    x = images[:, 2:30, 2:30].reshape(images.shape[0], -1) if "Dense_1" in params["enc"] else images
+    out = enc.apply({"params": params["enc"]}, x)
+    return out[:, :10], out[:, 10:], state
+
+
+def _write(family, params, state, digits, style):
+    """Images of (digits, style) by hand: sigmoid of the decoder over the 28x28 digit box, zero border."""
+    out = family.networks["dec"].apply(
+        {"params": params["dec"]}, jnp.concatenate([jax.nn.one_hot(digits, 10), style], -1)
+    )
+    pixels = (
+        jax.nn.sigmoid(out).reshape(-1, 28, 28, 1) if out.ndim == 2 else jax.nn.sigmoid(out)[:, 2:30, 2:30]
+    )
+    return jnp.pad(pixels, ((0, 0), (2, 2), (2, 2), (0, 0)))
+
+
+@pytest.mark.parametrize("arch", ["conv", "mlp"])
+def test_restyle_and_the_digit_sweep_write_styles_as_digits(arch):
+    _, family, params, state = _family("style_aae", arch=arch, crop=2, latent_dim=3)
+    images = _images(3)
+    table = np.asarray(family.restyle(params, state, images))
+    assert table.shape == (3, 10, 32, 32, 1)
+    style = family.encode(params, state, images)
+    for d in (0, 7):
+        np.testing.assert_allclose(
+            table[:, d], _write(family, params, state, jnp.full((3,), d), style), atol=1e-5
+        )
+    assert not np.allclose(table[:, 0], table[:, 1])  # the digit changes the picture
+    key = jax.random.key(2)
+    sweep = np.asarray(family.sweeps(params, state, key, 4)["digits"])
+    styles = priors.gaussian(key, 4, 3)
+    assert sweep.shape == (10, 4, 32, 32, 1)
+    np.testing.assert_allclose(sweep[5], _write(family, params, state, jnp.full((4,), 5), styles), atol=1e-5)
+    drawn = family.sample(params, state, key, 20)
+    assert np.bincount(np.asarray(drawn["labels"]), minlength=10).tolist() == [2] * 10
+
+
+# ----------------------------------------------------------------------------------------- semi-supervised
+
+
+def test_labelled_subset_is_balanced_deterministic_and_seeded():
+    labels = np.repeat(np.arange(10), 30)[np.random.default_rng(0).permutation(300)].astype(np.int32)
+    chosen = labelled_subset(jax.random.key(0), labels, 40)
+    assert len(set(chosen.tolist())) == 40 and np.bincount(labels[chosen]).tolist() == [4] * 10
+    np.testing.assert_array_equal(chosen, labelled_subset(jax.random.key(0), labels, 40))
+    assert not np.array_equal(chosen, labelled_subset(jax.random.key(1), labels, 40))
+    with pytest.raises(ValueError, match="class"):
+        labelled_subset(jax.random.key(0), labels, 310)
+
+
+def test_semi_supervised_losses_never_read_the_unlabelled_labels():
+    _, family, params, state = _family("ssaae", arch="mlp", crop=2, latent_dim=3)
+    assert family.semi_supervised
+    images = _images(6)
+    labelled = {"labelled_image": _images(6, seed=9), "labelled_label": jnp.asarray([1, 2, 3, 4, 5, 6])}
+    hidden = {"image": images, "label": jnp.full((6,), -1), **labelled}
+    leaked = {"image": images, "label": jnp.asarray([0, 1, 2, 3, 4, 5]), **labelled}
+    for update in family.updates:
+        a, _ = update.loss(params, state, hidden, jax.random.key(1))
+        b, _ = update.loss(params, state, leaked, jax.random.key(1))
+        assert float(a) == float(b), update.name
+    # ... while the labelled batch's labels do count
+    relabelled = {**hidden, "labelled_label": jnp.asarray([0, 0, 0, 0, 0, 0])}
+    a, (m, _) = family.updates[1].loss(params, state, hidden, jax.random.key(1))
+    c, _ = family.updates[1].loss(params, state, relabelled, jax.random.key(1))
+    assert float(a) != float(c)
+    logits, _, _ = _encode_both(family, params, state, labelled["labelled_image"])
+    ce = losses.softmax_cross_entropy(logits, labelled["labelled_label"]).mean()
+    assert float(m["labelled_cross_entropy"]) == pytest.approx(float(ce), 1e-6)
+
+
+def test_semi_supervised_discriminators_see_one_hot_digits_and_gaussian_styles():
+    _, family, params, state = _family("ssaae", arch="mlp", crop=2, latent_dim=3)
+    key = jax.random.key(3)
+    loss, _ = family.updates[0].loss(params, state, {"image": _images()}, key)
+    cat_key, style_key = jax.random.split(key)
+    logits, style, _ = _encode_both(family, params, state, _images())
+    real_cat = jax.nn.one_hot(jax.random.randint(cat_key, (6,), 0, 10), 10)
+
+    def d(name, x):
+        return family.networks[name].apply({"params": params[name]}, x)
+
+    expected = losses.gan_discriminator_loss(d("disc_cat", real_cat), d("disc_cat", jax.nn.softmax(logits)))
+    expected += losses.gan_discriminator_loss(
+        d("disc_style", priors.gaussian(style_key, 6, 3)), d("disc_style", style)
+    )
+    assert float(loss) == pytest.approx(float(expected.mean()), 1e-6)
+
+
+def _indexed_dataset(n_train=60):
+    """Train image i is the constant i (so a batch tells which images it holds); labels i % 10."""
+    data = synthetic_dataset(n_train, 20)
+    images = np.broadcast_to(np.arange(n_train, dtype=np.uint8)[:, None, None, None], (n_train, 32, 32, 1))
+    return dataclasses.replace(data, train_images=np.ascontiguousarray(images))
+
+
+def test_trainer_hides_unlabelled_labels_and_draws_labelled_batches_from_the_subset(monkeypatch, tmp_path):
+    seen = []
+    original = aae.make_semi_supervised_aae
+
+    def spying(model, optimizer, image_shape):
+        family = original(model, optimizer, image_shape)
+        ae = family.updates[1]
+
+        def loss(params, state, batch, key):
+            jax.debug.callback(
+                lambda *xs: seen.append([np.asarray(x) for x in xs]),
+                batch["label"],
+                batch["labelled_image"][:, 5, 5, 0],
+                batch["labelled_label"],
+            )
+            return ae.loss(params, state, batch, key)
+
+        return dataclasses.replace(family, updates=(family.updates[0], dataclasses.replace(ae, loss=loss)))
+
+    monkeypatch.setitem(REGISTRY, "ssaae", spying)
+    config = tiny_config("ssaae", num_steps=3)
+    config.data.num_labels = 20
+    train_lib.train(config, tmp_path, dataset=_indexed_dataset())
+    record = json.loads((tmp_path / "labelled_subset.json").read_text())
+    subset = set(record["indices"])
+    assert len(subset) == 20 and record["per_class"] == [2] * 10
+    assert len(seen) == 3
+    for labels, labelled_pixels, labelled_labels in seen:
+        assert (labels == -1).all()
+        index = np.rint(labelled_pixels * 255).astype(int)
+        assert set(index.tolist()) <= subset
+        np.testing.assert_array_equal(labelled_labels, index % 10)
+    assert len({tuple(s[1].tolist()) for s in seen}) == 3  # fresh labelled draws every step
+
+
+def test_semi_supervised_runs_resume_exactly_and_keep_their_labelled_subset(tmp_path):
+    config = tiny_config("ssaae", num_steps=4, checkpoint_every=2)
+    config.data.num_labels = 20
+    dataset = synthetic_dataset()
+    whole = train_lib.train(config, tmp_path / "whole", dataset=dataset)
+    config.train.num_steps = 2
+    train_lib.train(config, tmp_path / "split", dataset=dataset)
+    config.train.num_steps = 4
+    resumed = train_lib.train(config, tmp_path / "split", dataset=dataset)
+    jax.tree.map(np.testing.assert_array_equal, whole["params"], resumed["params"])
+    config.data.num_labels = 30
+    with pytest.raises(config_lib.ConfigError, match="another labelled subset"):
+        train_lib.train(config, tmp_path / "split", dataset=dataset)
+
+
+def test_many_seeds_choose_their_own_labelled_subsets_and_match_separate_runs(tmp_path):
+    config = tiny_config("ssaae", num_steps=2)
+    config.model.arch, config.model.crop, config.model.hidden = "mlp", 2, 16
+    config.data.num_labels = 20
+    dataset = synthetic_dataset()
+    stacked = train_lib.train_seeds(config, tmp_path / "seeds", [0, 1], dataset=dataset)
+    subsets = [
+        json.loads((tmp_path / "seeds" / f"seed_{s}" / "labelled_subset.json").read_text()) for s in (0, 1)
+    ]
+    assert subsets[0]["indices"] != subsets[1]["indices"]
+    config.seed = 1
+    alone = train_lib.train(config, tmp_path / "alone", dataset=dataset)
+    assert json.loads((tmp_path / "alone" / "labelled_subset.json").read_text()) == subsets[1]
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a[1], b, rtol=1e-4, atol=1e-6),
+        stacked["params"],
+        alone["params"],
+    )
+
+
+def test_num_labels_is_refused_for_fully_supervised_models_and_must_be_balanced(tmp_path):
+    config = tiny_config("style_aae")
+    config.data.num_labels = 20
+    with pytest.raises(config_lib.ConfigError, match="semi-supervised"):
+        train_lib.train(config, tmp_path, dataset=synthetic_dataset())
+    config.data.num_labels = 25
+    with pytest.raises(config_lib.ConfigError, match="multiple of 10"):
+        config_lib.validate(config)
+
+
+def test_all_labels_by_default(tmp_path):
+    config = tiny_config("ssaae", num_steps=1)
+    train_lib.train(config, tmp_path, dataset=synthetic_dataset())
+    record = json.loads((tmp_path / "labelled_subset.json").read_text())
+    assert record["indices"] == "all" and record["num_labels"] == 96
+
+
+# ----------------------------------------------------------------------------------------- metric, pictures
+
+
+def test_gaussian_fit_matches_scipy_and_separates_fits_from_misfits():
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    good = rng.normal(size=(4000, 3))
+    fit = metrics.gaussian_fit(good)
+    ks = [stats.kstest(good[:, i], "norm") for i in range(3)]
+    assert fit["ks_median"] == pytest.approx(np.median([k.statistic for k in ks]))
+    assert fit["distribution_error"] == pytest.approx(np.median([-np.log10(k.pvalue) for k in ks]))
+    assert fit["ks_median"] < 0.03 and fit["distribution_error"] < 2
+    shifted = metrics.gaussian_fit(good + 0.5)
+    assert shifted["ks_median"] > 0.15 and shifted["distribution_error"] > 50
+    # every class shifted its own way, the mixture still roughly N(0, 1): only the per-class fit sees it
+    labels = np.arange(4000) % 2
+    split = np.where(labels[:, None] == 0, rng.normal(-0.8, 0.6, (4000, 3)), rng.normal(0.8, 0.6, (4000, 3)))
+    per_class = metrics.gaussian_fit(split, labels)
+    assert per_class["ks_median_per_class"] > 3 * per_class["ks_median"]
+
+
+def test_style_aae_eval_and_viz(tmp_path, idx_dir):
+    from test_evaluate import small_eval
+
+    from jaxgen.embed import draw_figures
+    from jaxgen.evaluate import evaluate
+
+    config = small_eval(tiny_config("style_aae"), idx_dir)
+    config.model.latent_dim = 3
+    train_lib.train(config, tmp_path, dataset=load_dataset(config.data))
+    report = evaluate(config, tmp_path)
+    model = report["model"]
+    for name in ("test_accuracy", "test_error", "test_l1", "code_ks_median", "code_distribution_error"):
+        assert np.isfinite(model[name]), name
+    assert model["test_accuracy"] + model["test_error"] == pytest.approx(1.0)
+    assert 0 <= report["samples"]["label_accuracy"] <= 1
+    written = {p.name for p in draw_figures(config, tmp_path)}
+    assert {"style_distributions.png", "style_transfer.png", "sweep_digits.png", "codes.png"} <= written
+
+
+def test_aae_viz_draws_the_prior_fit(tmp_path, idx_dir):
+    from test_evaluate import small_eval
+
+    from jaxgen.embed import draw_figures
+
+    config = small_eval(tiny_config("aae"), idx_dir)
+    config.model.latent_dim, config.model.prior, config.model.crop = 2, "mixture", 2
+    train_lib.train(config, tmp_path, dataset=load_dataset(config.data))
+    written = {p.name for p in draw_figures(config, tmp_path)}
+    assert {"prior_fit.png", "manifold.png"} <= written
+    assert (tmp_path / "figures" / "prior_fit.png").stat().st_size > 5000
