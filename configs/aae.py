@@ -1,6 +1,10 @@
 """Adversarial autoencoder (Makhzani et al. 2015, arXiv:1511.05644) with a 2-d N(0, I) prior, as the
 paper's figure 2: MLP 784-1000-1000-2 (linear code), decoder 2-1000-1000-784 (sigmoid, cross-entropy),
-discriminator 2-1000-1000-1. Adam 2e-4, betas (0.5, 0.999), batch 100, 20 epochs.
+discriminator 2-1000-1000-1. Adam 2e-4, betas (0.5, 0.999), batch 100, 20 epochs. The paper alternates a
+reconstruction phase (cross-entropy summed over the 784 pixels) and a regularisation phase; here one update
+minimises the per-pixel mean cross-entropy + 0.05 x the adversarial loss. With weight 1 the adversary
+swamped the (784 times smaller) per-pixel reconstruction and the 2-d codes collapsed onto a line
+(experiments/README.md).
     python -m jaxgen.main --config=configs/aae.py --workdir=runs/aae
     python -m jaxgen.main --config=configs/aae.py --workdir=runs/aae --mode=viz   # the prior-fit picture
 Other priors (jaxgen/models/priors.py), e.g. the swiss roll:
@@ -20,7 +24,7 @@ def get_config():
     config.model.depth = 2
     config.model.crop = 2  # the 28x28 digits inside jaxgen's 32x32 padding: 784 modelled pixels
     config.model.recon_loss = "bce"
-    config.model.adversarial_weight = 1.0
+    config.model.adversarial_weight = 0.05
     config.train.batch_size = 100
     config.train.num_steps = 12_000  # 20 epochs of 600 batches
     config.train.eval_every = 3000

@@ -129,7 +129,7 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
                 f"{config.model.name} codes (dim {codes.shape[1]}), step {int(ts['step'])}",
             )
         )
-        written += code_pictures(family, ts, codes, images, labels, figures, config)
+        written += code_pictures(family, ts, codes, images, labels, figures, config, workdir.name)
         if family.decode is not None and codes.shape[1] == 2:
             grid = manifold_codes(family.code_space, codes)
             decoded = np.asarray(jax.jit(family.decode)(ts["params"], ts["state"], jnp.asarray(grid)))
@@ -152,14 +152,14 @@ STYLE_TRANSFER_ROWS = 10
 
 
 def code_pictures(
-    family, ts, codes: np.ndarray, images: np.ndarray, labels, figures: Path, config
+    family, ts, codes: np.ndarray, images: np.ndarray, labels, figures: Path, config, run: str
 ) -> list[Path]:
     """Pictures of codes pushed to a prior: the prior fit (2-D codes over the prior's density), and for
     (digit, style) models the per-digit style distributions and the style transfer table."""
     from jaxgen.data import to_float
 
     written = []
-    name = f"{config.model.name}, step {int(ts['step'])}"
+    name = f"{run} ({config.model.name}), step {int(ts['step'])}"
     if family.prior is not None and codes.shape[1] == 2:
         prior = np.asarray(
             jax.jit(family.prior, static_argnums=1)(jax.random.key(config.eval.seed), PRIOR_SAMPLES)
@@ -192,7 +192,7 @@ SWEEP_TITLES = {
     "category": "rows: categorical code c1; columns: one noise vector each, shared by the rows",
     "continuous": "{name}: rows: categorical code; columns: its value from -2 to 2 (trained on -1 to 1)",
 }
-SWEEP_COLUMN_NOTES = {"digits": "noise", "category": "noise", "continuous": "code value -2 ... 2"}
+SWEEP_COLUMN_NOTES = {"digits": "noise or style", "category": "noise", "continuous": "code value -2 ... 2"}
 INTERPOLATION_PAIRS = 8
 INTERPOLATION_STEPS = 12
 

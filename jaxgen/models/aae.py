@@ -153,7 +153,7 @@ def make_aae(
         codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
         real = prior(key, codes.shape[0], model.latent_dim)
         loss, accuracy, state = _adversarial_losses(disc, "disc", params, state, real, codes)
-        return loss.mean(), ({"loss": loss.mean(), "accuracy": accuracy}, state)
+        return loss.mean(), ({"loss": loss.mean(), "real_fake_accuracy": accuracy}, state)
 
     def ae_loss(params, state, batch, key):
         """Per-pixel reconstruction error + adversarial_weight x -log D(enc(x)), batch mean."""
@@ -321,7 +321,7 @@ def make_style_aae(
         real = jnp.concatenate([onehot, priors.gaussian(key, style.shape[0], style.shape[1])], -1)
         fake = jnp.concatenate([onehot, style], -1)
         loss, accuracy, state = _adversarial_losses(disc, "disc", params, state, real, fake)
-        return loss.mean(), ({"loss": loss.mean(), "accuracy": accuracy}, state)
+        return loss.mean(), ({"loss": loss.mean(), "real_fake_accuracy": accuracy}, state)
 
     def ae_loss(params, state, batch, key):
         """Reconstruction of batch['image'] [B, S, S, C] from (one-hot batch['label'], style) + weighted
