@@ -10,7 +10,7 @@
 # Rerunning resumes unfinished training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-AAE_STEPS=${AAE_STEPS:-6000}
+AAE_STEPS=${AAE_STEPS:-3000}
 SSAAE_STEPS=${SSAAE_STEPS:-6000}
 SEEDS=${SEEDS:-0,1,2}
 ORDER="style_aae style_ae ssaae_100 ssaae_1000 aae_gaussian aae_mixture aae_triangle aae_donut aae_swiss_roll"
