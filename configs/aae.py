@@ -16,17 +16,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "aae"
-    config.model.prior = "gaussian"
-    config.model.latent_dim = 2
-    config.model.hidden = 1000
-    config.model.depth = 2
-    config.model.crop = 2  # the 28x28 digits inside jaxgen's 32x32 padding: 784 modelled pixels
-    config.model.recon_loss = "bce"
-    config.model.adversarial_weight = 0.05
-    config.train.batch_size = 100
-    config.train.num_steps = 12_000  # 20 epochs of 600 batches
-    config.train.eval_every = 3000
-    config.train.checkpoint_every = 3000
-    return config
+    return base_config("aae")

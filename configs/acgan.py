@@ -8,7 +8,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "acgan"
-    config.train.num_steps = 10_000
-    return config
+    return base_config("acgan")

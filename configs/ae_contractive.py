@@ -10,14 +10,13 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "ae"
-    config.model.arch = "mlp"
-    config.model.latent_dim = 32
-    config.model.code_activation = "sigmoid"
-    config.model.hidden = 512
-    config.model.depth = 1
-    config.model.crop = 2
-    config.model.contractive = 0.01
-    config.train.num_steps = 10_000
-    return config
+    return base_config(
+        "ae",
+        model={
+            "arch": "mlp",
+            "depth": 1,
+            "latent_dim": 32,
+            "code_activation": "sigmoid",
+            "contractive": 0.01,
+        },
+    )

@@ -9,13 +9,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "ae"
-    config.model.arch = "mlp"
-    config.model.latent_dim = 100
-    config.model.hidden = 512
-    config.model.depth = 2
-    config.model.crop = 2
-    config.model.input_dropout = 0.5
-    config.train.num_steps = 10_000
-    return config
+    return base_config("ae", model={"arch": "mlp", "input_dropout": 0.5})

@@ -9,11 +9,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "ae"
-    config.model.crop = 2  # the loss and test metrics cover the 784 digit pixels, as every MNIST AE here
-    config.model.arch = "fully_conv"
-    config.model.latent_dim = 256  # 4 x 4 x 16
-    config.model.width = 32
-    config.train.num_steps = 10_000
-    return config
+    return base_config("ae", model={"arch": "fully_conv", "width": 32, "latent_dim": 256})

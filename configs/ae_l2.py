@@ -9,10 +9,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "ae"
-    config.model.crop = 2  # the loss and test metrics cover the 784 digit pixels, as every MNIST AE here
-    config.model.latent_dim = 100
-    config.model.code_l2 = 0.2
-    config.train.num_steps = 10_000
-    return config
+    return base_config("ae", model={"code_l2": 0.2})

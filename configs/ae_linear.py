@@ -11,11 +11,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "ae"
-    config.model.arch = "linear"
-    config.model.latent_dim = 784
-    config.model.crop = 2
-    config.optim.lr = 1e-3
-    config.train.num_steps = 10_000
-    return config
+    return base_config("ae", model={"arch": "linear", "latent_dim": 784}, optim={"lr": 1e-3})

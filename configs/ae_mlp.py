@@ -10,12 +10,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "ae"
-    config.model.arch = "mlp"
-    config.model.latent_dim = 100
-    config.model.hidden = 512
-    config.model.depth = 2
-    config.model.crop = 2  # the 28x28 digits inside jaxgen's 32x32 padding
-    config.train.num_steps = 10_000
-    return config
+    return base_config("ae", model={"arch": "mlp"})

@@ -8,13 +8,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "ae"
-    config.model.arch = "mlp"
-    config.model.latent_dim = 2
-    config.model.code_activation = "sigmoid"
-    config.model.hidden = 512
-    config.model.depth = 2
-    config.model.crop = 2
-    config.train.num_steps = 10_000
-    return config
+    return base_config("ae", model={"arch": "mlp", "latent_dim": 2, "code_activation": "sigmoid"})

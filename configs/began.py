@@ -11,12 +11,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "began"
-    config.model.latent_dim = 64
-    config.model.disc_code_dim = 64
-    config.model.began_gamma = 0.75
-    config.model.began_lambda_k = 0.001
-    config.optim.lr = 5e-4
-    config.train.num_steps = 10_000
-    return config
+    return base_config("began")

@@ -8,12 +8,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "classifier"
-    config.optim.lr = 1e-3
-    config.optim.b1 = 0.9
-    config.optim.schedule = "cosine"  # constant 1e-3 plateaued at 98.2-98.7% test accuracy
-    config.train.num_steps = 4685  # 5 epochs of 937 batches
-    config.train.eval_every = 937  # once per epoch
-    config.train.checkpoint_every = 937
-    return config
+    return base_config("classifier")

@@ -8,10 +8,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "ebgan"
-    config.model.disc_code_dim = 64
-    config.model.ebgan_margin = 1.0
-    config.model.pt_weight = 0.1
-    config.train.num_steps = 10_000
-    return config
+    return base_config("ebgan")

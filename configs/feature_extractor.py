@@ -11,14 +11,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.seed = 0
-    config.model.name = "classifier"
-    config.model.width = 16
-    config.optim.lr = 1e-3
-    config.optim.b1 = 0.9
-    config.optim.schedule = "cosine"
-    config.train.num_steps = 4685  # 5 epochs of 937 batches of 64
-    config.train.eval_every = 937
-    config.train.checkpoint_every = 937
-    return config
+    return base_config("classifier", model={"width": 16})

@@ -8,8 +8,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "gan"
-    config.model.gan_loss = "non_saturating"
-    config.train.num_steps = 10_000
-    return config
+    return base_config("gan")

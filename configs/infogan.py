@@ -8,10 +8,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "infogan"
-    config.model.latent_dim = 62
-    config.model.info_continuous = 2
-    config.model.info_weight = 1.0
-    config.train.num_steps = 10_000
-    return config
+    return base_config("infogan")

@@ -7,7 +7,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "lsgan"
-    config.train.num_steps = 5000
-    return config
+    return base_config("lsgan")

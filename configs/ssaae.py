@@ -14,19 +14,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "ssaae"
-    config.model.arch = "mlp"
-    config.model.latent_dim = 10  # the style z
-    config.model.hidden = 1000
-    config.model.depth = 2
-    config.model.crop = 2
-    config.model.recon_loss = "bce"
-    config.model.adversarial_weight = 1.0
-    config.model.label_weight = 1.0
-    config.data.num_labels = 100
-    config.train.batch_size = 100
-    config.train.num_steps = 30_000  # 50 epochs of 600 batches
-    config.train.eval_every = 3000
-    config.train.checkpoint_every = 3000
-    return config
+    return base_config("ssaae")

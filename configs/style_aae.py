@@ -14,19 +14,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "style_aae"
-    config.model.arch = "conv"
-    config.model.latent_dim = 4  # the style vector (--feat-size)
-    config.model.crop = 2  # reconstruction loss over the 784 digit pixels
-    config.model.recon_loss = "l1"
-    config.model.adversarial_weight = 0.1
-    config.model.label_weight = 1.0
-    config.optim.lr = 4e-4
-    config.optim.b1 = 0.9
-    config.optim.weight_decay = 0.01  # PyTorch's AdamW default
-    config.train.batch_size = 64
-    config.train.num_steps = 11_244  # 12 epochs of 937 batches
-    config.train.eval_every = 937
-    config.train.checkpoint_every = 937
-    return config
+    return base_config("style_aae")

@@ -9,17 +9,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "vae"
-    config.model.arch = "mlp"
-    config.model.latent_dim = 2
-    config.model.hidden = 400
-    config.model.crop = 2  # the 28x28 digits inside jaxgen's 32x32 padding: 784 modelled pixels
-    config.model.binarize = True
-    config.optim.lr = 1e-3
-    config.optim.b1 = 0.9
-    config.train.batch_size = 128
-    config.train.num_steps = 4680  # 10 epochs of 468 batches
-    config.train.eval_every = 468
-    config.train.checkpoint_every = 468
-    return config
+    return base_config("vae")

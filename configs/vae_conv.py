@@ -9,18 +9,6 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "vae"
-    config.model.arch = "conv"
-    config.model.latent_dim = 16
-    config.model.width = 32
-    config.model.crop = 2  # likelihood over the 784 pixels of the original digits
-    config.model.binarize = True
-    config.optim.lr = 1e-3
-    config.optim.b1 = 0.9
-    config.train.batch_size = 128
-    config.train.num_steps = 4680  # 10 epochs
-    config.train.eval_every = 468
-    config.train.checkpoint_every = 468
-    config.eval.likelihood_images = 200  # k=5000 conv decoder passes per image: ~1 s each on a 2-core CPU
-    return config
+    return base_config(
+        "vae", model={"arch": "conv", "width": 32, "latent_dim": 16}, eval={"likelihood_images": 200}
+    )

@@ -9,18 +9,8 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "vae"
-    config.model.arch = "mlp"
-    config.model.decoder_dist = "gaussian"
-    config.model.latent_dim = 20
-    config.model.hidden = 400
-    config.model.crop = 2
-    config.optim.lr = 1e-3
-    config.optim.b1 = 0.9
-    config.train.batch_size = 128
-    config.train.num_steps = 4680
-    config.train.eval_every = 468
-    config.train.checkpoint_every = 468
-    config.eval.likelihood_images = 1000
-    return config
+    return base_config(
+        "vae",
+        model={"decoder_dist": "gaussian", "binarize": False, "latent_dim": 20},
+        eval={"likelihood_images": 1000},
+    )

@@ -12,21 +12,15 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "vae"
-    config.model.arch = "mlp"
-    config.model.latent_dim = 50
-    config.model.hidden = 500
-    config.model.depth = 2
-    config.model.crop = 2  # the 784 pixels of the original digits
-    config.model.binarize = True
-    config.model.iwae_k = 5
-    config.optim.lr = 1e-3
-    config.optim.b1 = 0.9
-    config.optim.schedule = "cosine"
-    config.train.batch_size = 100
-    config.train.num_steps = 100_000
-    config.train.log_every = 1000
-    config.train.eval_every = 10_000
-    config.train.checkpoint_every = 10_000
-    return config
+    return base_config(
+        "vae",
+        model={"hidden": 500, "depth": 2, "latent_dim": 50, "iwae_k": 5},
+        optim={"schedule": "cosine"},
+        train={
+            "batch_size": 100,
+            "num_steps": 100_000,
+            "log_every": 1000,
+            "eval_every": 10_000,
+            "checkpoint_every": 10_000,
+        },
+    )

@@ -10,10 +10,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "vaegan"
-    config.model.latent_dim = 32
-    config.model.width = 32
-    config.model.crop = 2  # test MSE / BCE over the 784 digit pixels, as the other autoencoders
-    config.train.num_steps = 5000
-    return config
+    return base_config("vaegan")

@@ -12,14 +12,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "wgan"
-    config.model.n_critic = 5
-    config.model.clip_value = 0.01
-    config.model.disc_batch_norm = False
-    config.optim.name = "rmsprop"
-    config.optim.lr = 5e-5
-    config.train.num_steps = 5000  # generator iterations
-    config.train.eval_every = 500
-    config.train.checkpoint_every = 500
-    return config
+    return base_config("wgan")

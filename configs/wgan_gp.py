@@ -8,13 +8,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    config = base_config()
-    config.model.name = "wgan_gp"
-    config.model.gp_weight = 10.0
-    config.model.n_critic = 5
-    config.model.disc_batch_norm = False  # the penalty is per example; the family enforces it anyway
-    config.optim.lr = 1e-4
-    config.optim.b1 = 0.0
-    config.optim.b2 = 0.9
-    config.train.num_steps = 5000
-    return config
+    return base_config("wgan_gp")

@@ -36,20 +36,23 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
     from jax.sharding import AxisType, NamedSharding
     from jax.sharding import PartitionSpec as P
 
-    from jaxgen import train as train_lib
+    from jaxgen import runtime
+    from jaxgen.data import feeds
+    from jaxgen.step import make_multi_step
 
     spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "configs" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     config = module.get_config()
     config.train.batch_size = batch
-    config.model.conv_impl = conv_impl
-    config.model.compute_dtype = dtype
-    family = train_lib.build_family(config, (32, 32, 1))
-    keys = train_lib.Keys.from_seed(0)
+    config.runtime.conv_impl = conv_impl
+    config.runtime.compute_dtype = dtype
+    family = runtime.build_family(config)
+    keys = runtime.Keys.from_seed(0)
     mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
     replicated = NamedSharding(mesh, P())
-    state = {"ts": jax.device_put(train_lib.init_state(family, keys.init), replicated)}
+    one_slot = jax.tree.map(lambda x: x[None], runtime.init_state(family, keys.init))
+    state = {"ts": jax.device_put(one_slot, replicated)}
     n = 60_000
     rng = np.random.default_rng(0)
     data = jax.device_put(
@@ -59,11 +62,11 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
         },
         replicated,
     )
-    plan = train_lib.batch_plan(keys.data, 0, n)
-    multi_step = train_lib.make_multi_step(family, batch, mesh)
+    plan = jax.tree.map(lambda x: x[None], feeds.batch_plan(keys.data, 0, n))
+    multi_step = make_multi_step(family, batch, mesh, slots=1)
 
     def step():
-        state["ts"], metrics = multi_step(state["ts"], data, plan, 0, keys.train, steps_per_call)
+        state["ts"], metrics = multi_step(state["ts"], data, plan, 0, keys.train[None], steps_per_call)
         jax.block_until_ready((state["ts"], metrics))
 
     return step

@@ -46,8 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("runs/metric_sanity"))
     args = parser.parse_args()
-    config = base_config()
-    config.model.name = "gan"  # unused: samples files only
+    config = base_config("gan")  # the model is unused: samples files only
     dataset = load_dataset(config.data)
     rng = np.random.default_rng(0)
     pick = rng.permutation(len(dataset.train_images))[-10_000:]

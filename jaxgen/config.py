@@ -1,16 +1,27 @@
-"""The base experiment config: every field jaxgen reads is defined here once, with a comment.
+"""The experiment config: the fields every model shares, defined here once with a comment, plus the `model`
+block that the chosen model's family declares (jaxgen/models/*.py `MODELS`).
 
-Experiment files in `configs/` call `base_config()` and override a few fields. `validate()` is the one
-place where incompatible values are rejected, with a message that names the field.
+Experiment files in `configs/` call `base_config("<model>")` and override a few fields. The config is
+locked: setting a field that does not exist (a typo) fails at once with the nearest valid name.
+`validate()` is the one place where values are rejected, with a message that names the field: the shared
+rules below, then the rules the model's `ModelSpec` declares for its block.
 """
 
 from __future__ import annotations
 
+import difflib
+
 import ml_collections
 
 
-def base_config() -> ml_collections.ConfigDict:
-    """Return the unlocked base config; experiment files override fields and return it."""
+class ConfigError(ValueError):
+    """An invalid config value; the message names the field."""
+
+
+def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDict:
+    """The locked config of `model_name` (a name in jaxgen.models.REGISTRY): the shared fields with the
+    model's paper settings applied, its `model` block with the family's defaults, then `overrides`: a
+    section's fields as a dict (`model={"arch": "mlp"}`), or a top-level field (`seed=3`)."""
     c = ml_collections.ConfigDict()
     c.seed = 0  # every random draw (init, noise, data order) derives from this
 
@@ -21,44 +32,12 @@ def base_config() -> ml_collections.ConfigDict:
     c.data.tfds_dir = ""  # TFDS data_dir; empty = TFDS default (~/tensorflow_datasets)
     c.data.image_size = 32  # MNIST is zero-padded 28 -> 32; CelebA is centre-cropped and resized
     c.data.val_size = 0  # images held out of the end of train as a validation split
-    c.data.num_labels = 0  # semi-supervised models: labelled train images, balanced over 10 classes; 0 = all
+    c.data.num_labels = 0  # models trained on a labelled subset: its size, balanced over 10 classes; 0 = all
+    c.data.domain_a = "original"  # the images as loaded, or a transform of them (jaxgen/data/domains.py)
+    c.data.domain_b = ""  # two-domain models: the second domain, a name in jaxgen/data/domains.py
 
     c.model = ml_collections.ConfigDict()
-    c.model.name = ""  # a name in jaxgen.models.REGISTRY
-    c.model.latent_dim = 100  # size of the noise / code vector
-    c.model.arch = "conv"  # network shape of encoder/decoder families (autoencoders, VAE; see each family)
-    c.model.width = 64  # channels of the first conv layer; later layers double it
-    c.model.gan_loss = "non_saturating"  # non_saturating | minimax (GAN family)
-    c.model.n_critic = 1  # discriminator updates per generator update
-    c.model.disc_batch_norm = True  # BatchNorm in the discriminator / critic (GAN family)
-    c.model.clip_value = 0.01  # WGAN: critic weights are clipped to [-c, c] after every update
-    c.model.gp_weight = 10.0  # WGAN-GP: weight lambda of the gradient penalty
-    c.model.info_continuous = 2  # InfoGAN: continuous codes, uniform on (-1, 1), besides the 10-way category
-    c.model.info_weight = 1.0  # InfoGAN: weight lambda of the mutual-information loss
-    c.model.disc_code_dim = 64  # BEGAN / EBGAN: code size of the autoencoder discriminator
-    c.model.began_gamma = 0.5  # BEGAN: diversity ratio gamma = E L(G(z)) / E L(x) at equilibrium
-    c.model.began_lambda_k = 0.001  # BEGAN: learning rate of the control variable k
-    c.model.ebgan_margin = 1.0  # EBGAN: margin m of the discriminator's hinge on fake energies (MSE units)
-    c.model.pt_weight = 0.1  # EBGAN: weight of the pulling-away term in the generator loss (0 = off)
-    c.model.prior = "gaussian"  # AAE code prior: gaussian | mixture | triangle | donut | swiss_roll
-    c.model.adversarial_weight = 1.0  # AAEs: weight of the encoder's adversarial loss (0: no discriminator)
-    c.model.label_weight = 1.0  # style / semi-supervised AAEs: weight of the digit cross-entropy
-    c.model.recon_loss = "mse"  # mse | bce | l1 (autoencoders)
-    c.model.code_activation = "none"  # none | sigmoid: codes bounded to (0, 1) (autoencoders)
-    c.model.code_l2 = 0.0  # weight of the mean squared code in the loss (the seeds' L2 latent penalty: 0.2)
-    c.model.code_l1 = 0.0  # weight of the mean absolute code in the loss (sparse autoencoder)
-    c.model.input_dropout = 0.0  # denoising AE: each input pixel zeroed with this probability; clean target
-    c.model.contractive = 0.0  # weight of the encoder Jacobian's squared Frobenius norm (contractive AE)
-    c.model.hidden = 400  # units of each hidden layer of MLP networks
-    c.model.depth = 1  # hidden layers of MLP networks (before the output layer)
-    c.model.crop = 0  # pixels cut from each border before an MLP model (2: MNIST's 28x28 inside the padding)
-    c.model.binarize = False  # train on dynamically binarised images, x ~ Bernoulli(pixel) (VAE)
-    c.model.iwae_k = 1  # VAE objective: 1 = ELBO, k > 1 = importance-weighted bound with k samples
-    c.model.decoder_dist = "bernoulli"  # VAE likelihood: bernoulli | gaussian (learned shared scale)
-    c.model.feature_weight = 1.0  # VAE-GAN: weight of the feature-space reconstruction in the decoder loss
-    c.model.kl_weight = 1.0  # weight of the KL term in the VAE loss (1 = the ELBO; beta-VAE otherwise)
-    c.model.compute_dtype = "float32"  # float32 | bfloat16: conv operands only (sums, params stay float32)
-    c.model.conv_impl = "auto"  # auto | xla | cpu | matmul: how convs are lowered (jaxgen/layers.py)
+    c.model.name = model_name  # a name in jaxgen.models.REGISTRY; the block's other fields are its family's
 
     c.optim = ml_collections.ConfigDict()
     c.optim.name = "adam"  # adam | rmsprop | sgd; one optimizer per network
@@ -73,13 +52,19 @@ def base_config() -> ml_collections.ConfigDict:
     c.train = ml_collections.ConfigDict()
     c.train.batch_size = 64  # global batch, split over all local devices
     c.train.num_steps = 10_000  # one step = one pass through the model's list of updates
-    c.train.steps_per_call = 0  # steps fused into one compiled call (lax.scan); 0 = per-backend default
     c.train.log_every = 100  # steps between metric logs (the only host transfers of metrics)
     c.train.eval_every = 1000  # steps between sample grids and evaluation metrics
     c.train.checkpoint_every = 1000  # steps between checkpoints
     c.train.keep_checkpoints = 3  # how many recent checkpoints are kept
     c.train.num_grid_images = 64  # images in each sample / reconstruction grid
-    c.train.compilation_cache = True  # use JAX's persistent compilation cache (see jaxgen/train.py)
+
+    c.runtime = ml_collections.ConfigDict()  # how the backend computes; results do not depend on it
+    c.runtime.conv_impl = (
+        "auto"  # auto | xla | cpu | matmul: conv lowering (jaxgen/layers.py); auto: per backend
+    )
+    c.runtime.compute_dtype = "float32"  # float32 | bfloat16: conv operands only (sums, params stay float32)
+    c.runtime.steps_per_call = 0  # training steps fused into one compiled call (lax.scan); 0 = per backend
+    c.runtime.compilation_cache = True  # JAX's persistent compilation cache ($JAXGEN_CACHE_DIR)
 
     c.sample = ml_collections.ConfigDict()
     c.sample.num = 1000  # images written by --mode=sample
@@ -100,30 +85,44 @@ def base_config() -> ml_collections.ConfigDict:
     c.eval.likelihood_images = 0  # test images in ELBO / IWAE (0 = all)
     c.eval.chunk = 500  # images per compiled pass of feature extraction (results do not depend on it)
     c.eval.embed_points = 5000  # test images shown in the PCA / t-SNE pictures
+
+    if model_name:
+        spec = model_spec(model_name)
+        c.model.update(spec.options())
+        for field, value in spec.settings.items():
+            section, name = field.split(".")
+            setattr(c[section], name, value)
+    c.lock()
+    for section, value in overrides.items():
+        if isinstance(value, dict):
+            for name, field_value in value.items():
+                setattr(getattr(c, section), name, field_value)
+        else:
+            setattr(c, section, value)
     return c
+
+
+def model_spec(name: str):
+    """The registered ModelSpec of model `name`, or a ConfigError naming the closest model."""
+    from jaxgen.models import REGISTRY  # late import: the families import this module's ConfigError
+
+    if name not in REGISTRY:
+        close = difflib.get_close_matches(name, sorted(REGISTRY), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"model.name={name!r} is not a model{hint}; choose one of {sorted(REGISTRY)}")
+    return REGISTRY[name]
 
 
 _CHOICES = {
     "data.source": ("auto", "cache", "idx", "mirror", "tfds"),
-    "model.gan_loss": ("non_saturating", "minimax"),
-    "model.recon_loss": ("mse", "bce", "l1"),
-    "model.prior": ("gaussian", "mixture", "triangle", "donut", "swiss_roll"),
-    "model.code_activation": ("none", "sigmoid"),
-    "model.decoder_dist": ("bernoulli", "gaussian"),
-    "model.conv_impl": ("auto", "xla", "cpu", "matmul"),
-    "model.compute_dtype": ("float32", "bfloat16"),
+    "runtime.conv_impl": ("auto", "xla", "cpu", "matmul"),
+    "runtime.compute_dtype": ("float32", "bfloat16"),
     "optim.name": ("adam", "rmsprop", "sgd"),
     "optim.schedule": ("constant", "cosine"),
 }
 
 _POSITIVE = (
-    "model.latent_dim",
-    "model.width",
-    "model.n_critic",
-    "model.disc_code_dim",
-    "model.hidden",
-    "model.depth",
-    "model.iwae_k",
+    "optim.lr",
     "data.image_size",
     "train.batch_size",
     "train.num_steps",
@@ -144,19 +143,7 @@ _POSITIVE = (
     "eval.chunk",
     "eval.embed_points",
 )
-
-
-# model.arch values each family builds (families not listed ignore the field)
-_ARCHS = {
-    "ae": ("conv", "mlp", "fully_conv", "conv_linear", "linear"),
-    "vae": ("mlp", "conv"),
-    "style_aae": ("conv", "mlp"),
-    "ssaae": ("conv", "mlp"),
-}
-
-
-class ConfigError(ValueError):
-    """An invalid config value; the message names the field."""
+_NON_NEGATIVE = ("data.val_size", "runtime.steps_per_call")
 
 
 def _get(config: ml_collections.ConfigDict, dotted: str):
@@ -166,79 +153,59 @@ def _get(config: ml_collections.ConfigDict, dotted: str):
     return value
 
 
+def check_rules(config: ml_collections.ConfigDict, prefix: str, choices, positive, non_negative) -> None:
+    """Raise ConfigError for the first field (relative to `prefix`) outside its choices or bounds."""
+    for field, allowed in choices.items():
+        if _get(config, field) not in allowed:
+            close = difflib.get_close_matches(str(_get(config, field)), [str(a) for a in allowed], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"{prefix}{field}={_get(config, field)!r} is invalid{hint}; choose one of {list(allowed)}"
+            )
+    for field in positive:
+        if not _get(config, field) > 0:
+            raise ConfigError(f"{prefix}{field}={_get(config, field)!r} must be positive")
+    for field in non_negative:
+        if not _get(config, field) >= 0:
+            raise ConfigError(f"{prefix}{field}={_get(config, field)!r} must be >= 0")
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
     """Raise ConfigError naming the first field whose value is invalid or incompatible."""
-    from jaxgen.models import REGISTRY  # late import: models import this module
+    from jaxgen.data.domains import DOMAINS
 
-    if config.model.name not in REGISTRY:
-        raise ConfigError(
-            f"model.name={config.model.name!r} is not a model; choose one of {sorted(REGISTRY)}"
+    spec = model_spec(config.model.name)
+    expected = set(spec.options().keys()) | {"name"}
+    if set(config.model.keys()) != expected:
+        missing, extra = (
+            sorted(expected - set(config.model.keys())),
+            sorted(set(config.model.keys()) - expected),
         )
-    for field, choices in _CHOICES.items():
-        if _get(config, field) not in choices:
-            raise ConfigError(f"{field}={_get(config, field)!r} is invalid; choose one of {list(choices)}")
-    for field in _POSITIVE:
-        if not _get(config, field) > 0:
-            raise ConfigError(f"{field}={_get(config, field)!r} must be positive")
-    if config.optim.lr <= 0:
-        raise ConfigError(f"optim.lr={config.optim.lr} must be positive")
-    if config.model.crop < 0 or 2 * config.model.crop >= config.data.image_size:
         raise ConfigError(
-            f"model.crop={config.model.crop} must be >= 0 and leave pixels of a "
-            f"{config.data.image_size}x{config.data.image_size} image"
+            f"the model block does not match model.name={config.model.name!r} (missing {missing}, "
+            f"not its fields {extra}); start the config from base_config({config.model.name!r})"
         )
-    archs = _ARCHS.get(config.model.name)
-    if archs is not None and config.model.arch not in archs:
-        raise ConfigError(
-            f"model.arch={config.model.arch!r} is not an architecture of model {config.model.name!r}; "
-            f"choose one of {list(archs)}"
-        )
-    if config.model.name == "ae":
-        from jaxgen.models.autoencoder import config_problem
-
-        problem = config_problem(config.model, config.data.image_size)
+    check_rules(config, "", _CHOICES, _POSITIVE, _NON_NEGATIVE)
+    check_rules(config.model, "model.", spec.choices, spec.positive, spec.non_negative)
+    if spec.check is not None:
+        problem = spec.check(config.model, config.data)
         if problem:
             raise ConfigError(problem)
-    for field in (
-        "model.code_l2",
-        "model.code_l1",
-        "model.contractive",
-        "model.kl_weight",
-        "model.feature_weight",
-        "model.gp_weight",
-        "model.info_weight",
-        "model.info_continuous",
-        "model.began_gamma",
-        "model.began_lambda_k",
-        "model.ebgan_margin",
-        "model.pt_weight",
-        "model.adversarial_weight",
-        "model.label_weight",
-    ):
-        if _get(config, field) < 0:
-            raise ConfigError(f"{field}={_get(config, field)} must be >= 0")
-    if config.model.name == "aae":
-        from jaxgen.models.priors import prior_problem
-
-        problem = prior_problem(config.model.prior, config.model.latent_dim)
-        if problem:
-            raise ConfigError(problem)
+    for field in ("data.domain_a", "data.domain_b"):
+        allowed = ("", *DOMAINS) if field == "data.domain_b" else tuple(DOMAINS)
+        check_rules(config, "", {field: allowed}, (), ())
     if config.data.num_labels < 0 or config.data.num_labels % 10:
         raise ConfigError(
             f"data.num_labels={config.data.num_labels} must be 0 (every label) or a positive multiple of 10 "
             "(the same number of labelled images of each class)"
         )
-    if not 0.0 <= config.model.input_dropout < 1.0:
-        raise ConfigError(f"model.input_dropout={config.model.input_dropout} must be in [0, 1)")
-    if config.data.val_size < 0:
-        raise ConfigError(f"data.val_size={config.data.val_size} must be >= 0")
-    if config.train.steps_per_call < 0:
-        raise ConfigError(f"train.steps_per_call={config.train.steps_per_call} must be >= 0 (0 = automatic)")
     if config.data.name != "mnist" and config.data.source in ("cache", "idx", "mirror"):
         raise ConfigError(
             f"data.source={config.data.source!r} only serves MNIST; "
             f"data.name={config.data.name!r} needs data.source='tfds' or 'auto'"
         )
+    if config.data.source == "idx" and not config.data.idx_dir:
+        raise ConfigError("data.source='idx' needs data.idx_dir, the folder holding the IDX files")
     if config.eval.iwae_k % min(config.eval.iwae_chunk, config.eval.iwae_k):
         raise ConfigError(
             f"eval.iwae_k={config.eval.iwae_k} must be at most, or a multiple of, "
@@ -246,5 +213,32 @@ def validate(config: ml_collections.ConfigDict) -> None:
         )
     if config.eval.kid_subset_size < 2:
         raise ConfigError("eval.kid_subset_size must be at least 2 (the unbiased MMD^2 leaves out diagonals)")
-    if config.data.source == "idx" and not config.data.idx_dir:
-        raise ConfigError("data.source='idx' needs data.idx_dir, the folder holding the IDX files")
+
+
+def load_file(path: str) -> ml_collections.ConfigDict:
+    """get_config() of a config file, or a one-line ConfigError naming the file and line at fault."""
+    import importlib.util
+    import traceback
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"no config file {path}")
+    spec = importlib.util.spec_from_file_location(f"jaxgen_config_{file.stem}", file)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        config = module.get_config()
+    except SyntaxError as e:
+        raise ConfigError(f"{path}:{e.lineno}: syntax error: {e.msg}") from None
+    except Exception as e:  # whatever the file's own code raises, reported at its line in the file
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if Path(f.filename) == file.absolute()]
+        where = f"{path}:{frames[-1].lineno}" if frames else path
+        if isinstance(e, AttributeError) and module.__dict__.get("get_config") is None:
+            raise ConfigError(f"{path} defines no get_config()") from None
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        message = " ".join(line for line in lines if not line.startswith("Other fields present"))
+        raise ConfigError(f"{where}: {type(e).__name__}: {message}") from None
+    if not isinstance(config, ml_collections.ConfigDict):
+        raise ConfigError(f"{path}: get_config() returned {type(config).__name__}, not a ConfigDict")
+    return config

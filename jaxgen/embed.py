@@ -19,8 +19,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from jaxgen import train as train_lib
-from jaxgen import viz
+from jaxgen import runtime, viz
 from jaxgen.data import load_dataset
 
 
@@ -76,10 +75,10 @@ def interpolation_frames(family, params, state, start: jax.Array, end: jax.Array
 
     Frame 0 decodes start's codes and the last frame end's (the reconstructions, not the inputs).
     """
-    codes_a, codes_b = family.encode(params, state, start), family.encode(params, state, end)
+    codes_a, codes_b = family.can.encode(params, state, start), family.can.encode(params, state, end)
     t = jnp.linspace(0.0, 1.0, steps)[:, None, None]
     path = (1.0 - t) * codes_a[None] + t * codes_b[None]  # [steps, N, D]
-    decoded = family.decode(params, state, path.reshape(-1, path.shape[-1]))
+    decoded = family.can.decode(params, state, path.reshape(-1, path.shape[-1]))
     return np.asarray(decoded).reshape(steps, *start.shape)
 
 
@@ -88,8 +87,7 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
     from jaxgen.evaluate import encode_images
 
     workdir = Path(workdir)
-    if config.train.compilation_cache:
-        train_lib.enable_compilation_cache()
+    runtime.prepare_backend(config)
     dataset = load_dataset(config.data)
     n = min(config.eval.embed_points, len(dataset.test_images))
     chosen = np.sort(
@@ -99,7 +97,7 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
     figures = workdir / "figures"
     written = []
 
-    train_lib.log(f"PCA and t-SNE of {n} test images (pixels)")
+    runtime.log(f"PCA and t-SNE of {n} test images (pixels)")
     pixels = images.reshape(n, -1).astype(np.float64) / 255.0
     written.append(
         viz.save_embeddings(
@@ -110,15 +108,15 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
         )
     )
     try:
-        family, ts = train_lib.restore_model(config, workdir, dataset.image_shape)
+        family, ts = runtime.restore_model(config, workdir, dataset)
     except FileNotFoundError:
-        train_lib.log(f"no checkpoint in {workdir / 'checkpoints'}: drew the data pictures only")
+        runtime.log(f"no checkpoint in {workdir / 'checkpoints'}: drew the data pictures only")
         family = None
-    if family is not None and family.encode is not None:
+    if family is not None and family.can.encode is not None:
         codes = np.asarray(
             encode_images(family, ts["params"], ts["state"], jnp.asarray(images), config.eval.chunk)
         )
-        train_lib.log(
+        runtime.log(
             f"embedding {n} codes of dimension {codes.shape[1]} ({config.model.name}, step {int(ts['step'])})"
         )
         written.append(
@@ -130,9 +128,9 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
             )
         )
         written += code_pictures(family, ts, codes, images, labels, figures, config, workdir.name)
-        if family.decode is not None and codes.shape[1] == 2:
-            grid = manifold_codes(family.code_space, codes)
-            decoded = np.asarray(jax.jit(family.decode)(ts["params"], ts["state"], jnp.asarray(grid)))
+        if family.can.decode is not None and codes.shape[1] == 2:
+            grid = manifold_codes(family.can.code_space, codes)
+            decoded = np.asarray(jax.jit(family.can.decode)(ts["params"], ts["state"], jnp.asarray(grid)))
             written.append(viz.save_grid(figures / "manifold.png", decoded, columns=int(np.sqrt(len(grid)))))
     if family is not None:
         written += model_pictures(family, ts, images, figures, config.eval.seed)
@@ -143,7 +141,7 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
         if train and test:
             written.append(viz.save_accuracy_curves(figures / "accuracy_curves.png", train, test))
     for path in written:
-        train_lib.log(f"wrote {path}")
+        runtime.log(f"wrote {path}")
     return written
 
 
@@ -160,19 +158,20 @@ def code_pictures(
 
     written = []
     name = f"{run} ({config.model.name}), step {int(ts['step'])}"
-    if family.prior is not None and codes.shape[1] == 2:
-        prior = np.asarray(
-            jax.jit(family.prior, static_argnums=1)(jax.random.key(config.eval.seed), PRIOR_SAMPLES)
+    prior = family.pictures.prior
+    if prior is not None and codes.shape[1] == 2:
+        drawn = np.asarray(
+            jax.jit(prior.draw, static_argnums=1)(jax.random.key(config.eval.seed), PRIOR_SAMPLES)
         )
-        title = f"{name}: prior {config.model.prior}, {len(codes)} test codes"
-        written.append(viz.save_prior_fit(figures / "prior_fit.png", prior, codes, labels, title))
-    if family.restyle is not None:
+        title = f"{name}: prior {prior.name}, {len(codes)} test codes"
+        written.append(viz.save_prior_fit(figures / "prior_fit.png", drawn, codes, labels, title))
+    if family.pictures.restyle is not None:
         title = f"{name}: test styles per digit (curves) against N(0, 1) (dashed)"
         written.append(
             viz.save_style_distributions(figures / "style_distributions.png", codes, labels, title)
         )
         inputs = jnp.asarray(to_float(images[:STYLE_TRANSFER_ROWS]))
-        written_as = np.asarray(jax.jit(family.restyle)(ts["params"], ts["state"], inputs))
+        written_as = np.asarray(jax.jit(family.pictures.restyle)(ts["params"], ts["state"], inputs))
         table = np.concatenate([np.asarray(inputs)[:, None], written_as], axis=1)
         written.append(
             viz.save_table(
@@ -203,7 +202,7 @@ def model_pictures(family, ts, images: np.ndarray, figures: Path, seed: int) -> 
 
     params, state = ts["params"], ts["state"]
     written = []
-    if family.encode is not None and family.decode is not None:
+    if family.can.encode is not None and family.can.decode is not None:
         pair = jnp.asarray(to_float(images[: 2 * INTERPOLATION_PAIRS]))
         frames = interpolation_frames(family, params, state, pair[::2], pair[1::2], INTERPOLATION_STEPS)
         written.append(viz.save_gif(figures / "interpolation.gif", np.concatenate([frames, frames[-2:0:-1]])))
@@ -211,18 +210,19 @@ def model_pictures(family, ts, images: np.ndarray, figures: Path, seed: int) -> 
         strip = np.concatenate([np.asarray(pair[::2])[None], frames, np.asarray(pair[1::2])[None]])
         strip = np.swapaxes(strip, 0, 1).reshape(-1, *frames.shape[2:])
         written.append(viz.save_grid(figures / "interpolation.png", strip, columns=INTERPOLATION_STEPS + 2))
-    if family.corrupt is not None and family.reconstruct is not None:
+    if family.pictures.corrupt is not None and family.can.reconstruct is not None:
         clean = jnp.asarray(to_float(images[:10]))
-        corrupted = family.corrupt(jax.random.key(seed), clean)
-        restored = family.reconstruct(params, state, corrupted)
+        corrupted = family.pictures.corrupt(jax.random.key(seed), clean)
+        restored = family.can.reconstruct(params, state, corrupted)
         written.append(
             viz.save_rows(
                 figures / "denoising.png",
                 {"clean": clean, "corrupted (input)": corrupted, "restored": restored},
             )
         )
-    if family.sweeps is not None:
-        tables = jax.jit(family.sweeps, static_argnums=3)(params, state, jax.random.key(seed), SWEEP_COLUMNS)
+    if family.pictures.sweeps is not None:
+        sweeps = jax.jit(family.pictures.sweeps, static_argnums=3)
+        tables = sweeps(params, state, jax.random.key(seed), SWEEP_COLUMNS)
         for name, table in tables.items():
             table = np.asarray(table)
             written.append(
@@ -234,8 +234,8 @@ def model_pictures(family, ts, images: np.ndarray, figures: Path, seed: int) -> 
                     SWEEP_COLUMN_NOTES.get(name.split("_")[0], ""),
                 )
             )
-    if family.matrices is not None:
-        for title, matrix in family.matrices(params).items():
+    if family.pictures.matrices is not None:
+        for title, matrix in family.pictures.matrices(params).items():
             side = int(round(np.sqrt(len(matrix))))
             written.append(
                 viz.save_matrix_vs_identity(figures / "matrices.png", title, np.asarray(matrix), side)

@@ -21,9 +21,8 @@ import ml_collections
 import numpy as np
 
 from jaxgen import features as features_lib
-from jaxgen import metrics
-from jaxgen import train as train_lib
-from jaxgen.data import Dataset, load_dataset, to_float
+from jaxgen import metrics, runtime
+from jaxgen.data import Dataset, feeds, load_dataset, to_float
 from jaxgen.models import Family
 
 
@@ -52,7 +51,7 @@ def load_samples(path: Path) -> dict[str, np.ndarray]:
 @functools.partial(jax.jit, static_argnums=(0, 4))
 def encode_images(family: Family, params, state, images, chunk: int) -> jax.Array:
     """Codes [N, D] of uint8 images, chunk at a time."""
-    return metrics.map_chunks(lambda x: family.encode(params, state, to_float(x)), images, chunk)
+    return metrics.map_chunks(lambda x: family.can.encode(params, state, to_float(x)), images, chunk)
 
 
 def sample_quality(
@@ -111,9 +110,9 @@ def code_quality(family: Family, ts: dict, dataset: Dataset, config: ml_collecti
 
 
 def gaussian_code_fit(family: Family, codes, labels) -> dict:
-    """For codes meant to be N(0, I) (family.code_space 'gaussian'): their per-dimension KS fit, overall and
-    per digit (jaxgen.metrics.gaussian_fit)."""
-    if family.code_space != "gaussian":
+    """For codes meant to be N(0, I) (family.can.code_space 'gaussian'): their per-dimension KS fit,
+    overall and per digit (jaxgen.metrics.gaussian_fit)."""
+    if family.can.code_space != "gaussian":
         return {}
     fit = metrics.gaussian_fit(np.asarray(codes), np.asarray(labels))
     return {f"code_{name}": value for name, value in fit.items()}
@@ -129,14 +128,14 @@ def likelihood(family: Family, ts: dict, images: np.ndarray, key: jax.Array, con
         images = images[: config.eval.likelihood_images]
     k, k_chunk = config.eval.iwae_k, config.eval.iwae_chunk
     binary = to_float(jnp.asarray(images))
-    if config.model.binarize:
+    if family.can.binary_data:
         binary = metrics.dynamic_binarize(jax.random.fold_in(key, 0), binary)
     image_chunk = max(1, min(LIKELIHOOD_PASSES // k_chunk, binary.shape[0]))
     draw_key = jax.random.fold_in(key, 1)
     elbo, iwae = _bounds(family, ts["params"], ts["state"], binary, draw_key, k, k_chunk, image_chunk)
     return {
         "likelihood_images": int(binary.shape[0]),
-        "likelihood_data": "dynamically binarised" if config.model.binarize else "grey levels (a density)",
+        "likelihood_data": "dynamically binarised" if family.can.binary_data else "grey levels (a density)",
         "elbo": float(jnp.mean(elbo)),
         "iwae_k": k,
         "iwae_bound": float(jnp.mean(iwae)),
@@ -151,7 +150,7 @@ def _bounds(family, params, state, binary, key, k, k_chunk, image_chunk):
     """Per-image (ELBO, IWAE) [N]; image i's draws come from fold_in(key, i), whatever the chunking."""
 
     def log_weights(images, draw_key, n):
-        return family.log_weights(params, state, images, draw_key, n)
+        return family.can.log_weights(params, state, images, draw_key, n)
 
     def per_image(x, index):
         elbo, iwae = metrics.importance_bounds(
@@ -171,8 +170,7 @@ def evaluate(
 ) -> dict:
     """Score the newest checkpoint in workdir (or the samples file); write the JSON report and return it."""
     workdir = Path(workdir)
-    if config.train.compilation_cache:
-        train_lib.enable_compilation_cache()
+    runtime.prepare_backend(config)
     started = time.perf_counter()
     dataset = load_dataset(config.data)
     key = jax.random.key(config.eval.seed)
@@ -185,11 +183,11 @@ def evaluate(
         report["source"] = {"samples": str(samples_path)}
         out_path = workdir / f"eval_{samples_path.stem}.json"
     else:
-        family, ts = train_lib.restore_model(config, workdir, dataset.image_shape)
+        family, ts = runtime.restore_model(config, workdir, dataset)
         report["source"] = {"model": config.model.name, "step": int(ts["step"]), "workdir": str(workdir)}
         report["model"] = model_metrics(family, ts, dataset, config, jax.random.fold_in(key, 0))
-        if family.sample is not None:
-            drawn = train_lib.draw_many(family, ts, jax.random.fold_in(key, 1), config.eval.num_samples)
+        if family.can.sample is not None:
+            drawn = runtime.draw_many(family, ts, jax.random.fold_in(key, 1), config.eval.num_samples)
             images, labels = drawn["images"], drawn.get("labels")
         out_path = workdir / "eval.json"
 
@@ -198,22 +196,21 @@ def evaluate(
     workdir.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(report, indent=2) + "\n")
     print(format_table(report), file=sys.stderr)
-    train_lib.log(f"wrote {out_path}")
+    runtime.log(f"wrote {out_path}")
     return report
 
 
 def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.Array) -> dict:
     """Whatever the family's hooks allow: test metrics, code quality, likelihood bounds."""
-    out = {}
-    test_images, test_labels = jnp.asarray(dataset.test_images), jnp.asarray(dataset.test_labels)
-    if family.evaluate is not None:
-        results = train_lib.evaluate_split(family, ts, test_images, test_labels, config.eval.chunk)
-        out.update({f"test_{name}": float(v) for name, v in results.items()})
-    if family.encode is not None:
+    arrays = feeds.device_arrays(family.data, dataset)
+    results = runtime.evaluate_split(family, ts, arrays, config.eval.chunk)
+    out = {f"test_{name}": float(v) for name, v in results.items()}
+    if family.can.encode is not None:
         out.update(code_quality(family, ts, dataset, config))
-    if family.log_weights is not None:
+    if family.can.log_weights is not None:
         out.update(likelihood(family, ts, dataset.test_images, key, config))
-    if family.cluster is not None:
+    if family.can.cluster is not None:
+        test_images = jnp.asarray(dataset.test_images)
         clusters = cluster_images(family, ts["params"], ts["state"], test_images, config.eval.chunk)
         accuracy, mapping = metrics.cluster_accuracy(clusters, dataset.test_labels)
         out.update(
@@ -225,12 +222,13 @@ def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.A
 @functools.partial(jax.jit, static_argnums=(0, 4))
 def cluster_images(family: Family, params, state, images, chunk: int) -> jax.Array:
     """Cluster index [N] of uint8 images, chunk at a time."""
-    return metrics.map_chunks(lambda x: family.cluster(params, state, to_float(x)), images, chunk)
+    return metrics.map_chunks(lambda x: family.can.cluster(params, state, to_float(x)), images, chunk)
 
 
 def feature_metrics(dataset: Dataset, images, labels, config, key: jax.Array) -> dict:
     """Sample quality against the test set and the real-vs-real floor, or why they were skipped."""
-    if config.data.name != "mnist" or dataset.image_shape != features_lib.IMAGE_SHAPE:
+    own_digits = config.data.name == "mnist" and config.data.domain_a == "original"
+    if not own_digits or dataset.image_shape != features_lib.IMAGE_SHAPE:
         return {"feature_metrics": "skipped: the feature extractor is an MNIST classifier (32x32x1 digits)"}
     extractor = features_lib.load_extractor(config.eval.extractor or None)
     reference, _ = features_lib.extract(extractor, dataset.test_images, config.eval.chunk)

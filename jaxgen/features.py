@@ -156,26 +156,28 @@ def build(
     workdir: str | Path, config_path: str = "configs/feature_extractor.py", output: Path = ASSET
 ) -> dict:
     """Train (or resume) the extractor config in workdir, then write output and its .json record."""
+    from jaxgen import runtime
     from jaxgen import train as train_lib
     from jaxgen.data import load_dataset
 
     config = _load_config(config_path)
-    if config.model.name != "classifier" or config.data.name != "mnist":
-        raise ExtractorError(f"{config_path} must configure an MNIST classifier")
+    family = runtime.build_family(config)
+    if not isinstance(family.networks.get("cls"), CNN) or config.data.name != "mnist":
+        raise ExtractorError(f"{config_path} must configure an MNIST classifier (a 'cls' CNN network)")
+    width = family.networks["cls"].widths[0]
     dataset = load_dataset(config.data)
     ts = train_lib.train(config, workdir, dataset=dataset)
-    family = train_lib.build_family(config, dataset.image_shape)
     accuracy = float(
-        train_lib.evaluate_split(
-            family, ts, jnp.asarray(dataset.test_images), jnp.asarray(dataset.test_labels)
+        runtime.evaluate_split(
+            family, ts, {"test_images": dataset.test_images, "test_labels": dataset.test_labels}
         )["accuracy"]
     )
     digest = write_weights(output, jax.device_get({"params": ts["params"]["cls"], **ts["state"]["cls"]}))
-    module, variables = _read_weights(output, config.model.width)
+    module, variables = _read_weights(output, width)
     features, _ = extract(Extractor(module, variables, digest, {}), dataset.test_images[:1])
     info = {
         "sha256": digest,
-        "width": config.model.width,
+        "width": width,
         "feature_dim": int(features.shape[1]),
         "test_accuracy": accuracy,
         "steps": int(ts["step"]),

@@ -27,6 +27,9 @@ def gan_discriminator_loss(real_logits: jax.Array, fake_logits: jax.Array) -> ja
     return _per_example(jax.nn.softplus(-real_logits) + jax.nn.softplus(fake_logits))
 
 
+GAN_GENERATOR_LOSSES = ("non_saturating", "minimax")
+
+
 def gan_generator_loss(fake_logits: jax.Array, kind: str = "non_saturating") -> jax.Array:
     """Generator loss on D's logits for G(z): 'non_saturating' -log D(G(z)), or 'minimax' log(1 - D(G(z)))."""
     if kind == "non_saturating":
@@ -107,6 +110,9 @@ def info_gan_mutual_information_loss(
     log-likelihood (unit variance) of the continuous codes [B, C] under Q's means."""
     nll_continuous = 0.5 * jnp.sum(jnp.square(continuous - continuous_mean) + jnp.log(2.0 * jnp.pi), axis=-1)
     return softmax_cross_entropy(category_logits, categories) + nll_continuous
+
+
+RECONSTRUCTION_LOSSES = ("mse", "bce", "l1")
 
 
 def reconstruction_loss(output: jax.Array, target: jax.Array, kind: str) -> jax.Array:

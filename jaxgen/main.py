@@ -1,6 +1,7 @@
 """Command line: `python -m jaxgen.main --config=configs/wgan.py --workdir=runs/wgan [--mode=...]`.
 
-Flags only; the work is done by library calls (jaxgen.train, .sample, .evaluate, .embed).
+Flags only; the work is done by library calls (jaxgen.train, .sample, .evaluate, .embed). Bad input (a
+config file, a field, a value, a busy workdir) ends in one line and exit status 2.
 """
 
 from __future__ import annotations
@@ -40,32 +41,23 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 
 def run(argv) -> int:
-    """Dispatch on --mode; return the process exit status."""
+    """Dispatch on --mode; return the process exit status (2 for bad input, 1 for a failed run)."""
     del argv
     config = FLAGS.config
-    try:
-        config_lib.validate(config)
-    except config_lib.ConfigError as e:
-        print(f"jaxgen: invalid config: {e}", file=sys.stderr)
-        return 2
+    from jaxgen import runtime
     from jaxgen import train as train_lib
     from jaxgen.data import DataError
     from jaxgen.evaluate import SamplesError
     from jaxgen.features import ExtractorError
 
     try:
+        config_lib.validate(config)
         if FLAGS.samples is not None and FLAGS.mode != "eval":
             raise config_lib.ConfigError("--samples is read by --mode=eval only")
         if FLAGS.seeds is not None and FLAGS.mode != "train":
             raise config_lib.ConfigError("--seeds is read by --mode=train only")
-        if FLAGS.mode == "train" and FLAGS.seeds is not None:
-            try:
-                seeds = [int(s) for s in FLAGS.seeds]
-            except ValueError:
-                raise config_lib.ConfigError(f"--seeds={','.join(FLAGS.seeds)}: expected integers") from None
-            train_lib.train_seeds(config, FLAGS.workdir, seeds)
-        elif FLAGS.mode == "train":
-            train_lib.train(config, FLAGS.workdir)
+        if FLAGS.mode == "train":
+            train_lib.train(config, FLAGS.workdir, seeds=_seeds(FLAGS.seeds))
         elif FLAGS.mode == "sample":
             from jaxgen.sample import sample_from_checkpoint
 
@@ -79,34 +71,34 @@ def run(argv) -> int:
 
             draw_figures(config, FLAGS.workdir)
     except train_lib.TrainingInterrupted as e:
-        train_lib.log(f"{e}; checkpoint saved. Run the same command again to resume.")
+        runtime.log(f"{e}; checkpoint saved. Run the same command again to resume.")
         return 128 + e.signum
-    except (
-        config_lib.ConfigError,
-        ExtractorError,
-        SamplesError,
-        DataError,
-        train_lib.NonFiniteLossError,
-        train_lib.WorkdirBusyError,
-        FileNotFoundError,
-    ) as e:
+    except (config_lib.ConfigError, SamplesError, train_lib.WorkdirBusyError) as e:
+        print(f"jaxgen: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    except (ExtractorError, DataError, train_lib.NonFiniteLossError, FileNotFoundError) as e:
         print(f"jaxgen: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     return 0
 
 
-def check_overrides(argv: list[str]) -> str | None:
-    """Return a one-line error for the first --config.a.b=v naming no field of the base config, else None.
+def _seeds(values: list[str] | None) -> list[int] | None:
+    if values is None:
+        return None
+    try:
+        return [int(s) for s in values]
+    except ValueError:
+        raise config_lib.ConfigError(f"--seeds={','.join(values)}: expected integers") from None
 
-    Every field is defined in jaxgen.config.base_config, so overrides can be checked before absl parses
-    them (ml-collections would raise a bare AttributeError traceback).
-    """
-    base = config_lib.base_config()
+
+def check_overrides(argv: list[str], config) -> str | None:
+    """A one-line error for the first --config.a.b=v that names no field of the loaded config, else None
+    (ml-collections would raise a bare AttributeError traceback)."""
     for arg in argv[1:]:
         if not arg.startswith("--config."):
             continue
         path = arg[len("--config.") :].split("=", 1)[0].split(".")
-        node = base
+        node = config
         for depth, part in enumerate(path):
             fields = sorted(node.keys()) if hasattr(node, "keys") else []
             if part not in fields:
@@ -118,9 +110,22 @@ def check_overrides(argv: list[str]) -> str | None:
     return None
 
 
+def _config_path(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
 def parse_flags(argv: list[str]) -> list[str]:
-    """absl flag parsing where a bad override or config file ends in one line and exit status 2."""
-    error = check_overrides(argv)
+    """absl flag parsing where a bad config file or override ends in one line and exit status 2."""
+    path = _config_path(argv)
+    try:
+        error = check_overrides(argv, config_lib.load_file(path)) if path else None
+    except config_lib.ConfigError as e:
+        error = str(e)
     if error:
         print(f"jaxgen: {error}", file=sys.stderr)
         sys.exit(2)

@@ -1,4 +1,5 @@
-"""`--mode=sample`: draw images from the latest checkpoint of a workdir."""
+"""`--mode=sample`: draw images from the latest checkpoint of a workdir, or, for a model that translates
+between domains, translate the first test images of domain A."""
 
 from __future__ import annotations
 
@@ -9,37 +10,36 @@ import ml_collections
 import numpy as np
 
 from jaxgen import config as config_lib
-from jaxgen import train as train_lib
-from jaxgen import viz
+from jaxgen import runtime, viz
 from jaxgen.data import load_dataset
 
 
 def sample_from_checkpoint(config: ml_collections.ConfigDict, workdir: str | Path) -> Path:
-    """Write workdir/samples.npz (images [N, H, W, C] float32 in [0, 1], labels if conditional) and a grid."""
+    """Write workdir/samples.npz (images [N, H, W, C] float32 in [0, 1], and the labels or codes that drew
+    them; a translating model's "inputs" and their "labels") and a grid."""
     workdir = Path(workdir)
-    if config.train.compilation_cache:
-        train_lib.enable_compilation_cache()
-    image_shape = _image_shape(config)
-    if train_lib.build_family(config, image_shape).sample is None:
+    runtime.prepare_backend(config)
+    family = runtime.build_family(config)
+    if family.can.sample is None and family.can.translate is None:
         raise config_lib.ConfigError(
             f"model {config.model.name!r} does not generate images; --mode=sample needs a generative model"
         )
-    family, ts = train_lib.restore_model(config, workdir, image_shape)
-    arrays = train_lib.draw_many(family, ts, jax.random.key(config.sample.seed), config.sample.num)
+    family, ts = runtime.restore_model(config, workdir)
+    if family.can.sample is not None:
+        arrays = runtime.draw_many(family, ts, jax.random.key(config.sample.seed), config.sample.num)
+    else:
+        dataset = load_dataset(config.data)
+        inputs = dataset.test_images[: config.sample.num]
+        images = runtime.apply_to_images(family, "translate", ts["params"], ts["state"], inputs)
+        labels = dataset.test_labels[: config.sample.num]
+        arrays = {"images": np.asarray(images), "inputs": inputs / 255.0, "labels": labels}
     path = workdir / "samples.npz"
     np.savez_compressed(path, step=int(ts["step"]), **arrays)
     viz.save_grid(workdir / "samples.png", arrays["images"][:100], columns=10)
-    train_lib.log(
+    runtime.log(
         f"wrote {len(arrays['images'])} samples from step {int(ts['step'])} to {path} and samples.png"
     )
     return path
-
-
-def _image_shape(config: ml_collections.ConfigDict) -> tuple[int, int, int]:
-    """Image shape without loading the data when it is known (MNIST: 32x32x1)."""
-    if config.data.name in ("mnist", "fashion_mnist"):
-        return (config.data.image_size, config.data.image_size, 1)
-    return load_dataset(config.data).image_shape
 
 
 __all__ = ["sample_from_checkpoint"]

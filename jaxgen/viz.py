@@ -50,7 +50,12 @@ def save_grid(path: str | Path, images: np.ndarray, columns: int | None = None) 
 
 
 def save_reconstructions(path: str | Path, originals: np.ndarray, reconstructions: np.ndarray) -> Path:
-    """Rows alternate originals and their reconstructions, as in the seeds' figures."""
+    """Rows alternate originals and their reconstructions (or translations), as in the seeds' figures; a
+    grey row beside a colour one is drawn in colour."""
+    channels = max(originals.shape[-1], reconstructions.shape[-1])
+    originals, reconstructions = (
+        np.broadcast_to(x, (*x.shape[:-1], channels)) for x in (originals, reconstructions)
+    )
     n = len(originals)
     columns = min(n, 8)
     rows = []

@@ -9,11 +9,13 @@ import struct
 from pathlib import Path
 
 import flax.linen as nn
+import ml_collections
 import numpy as np
 import pytest
 
 from jaxgen.config import base_config
 from jaxgen.data import Dataset, pad_to
+from jaxgen.models import ModelSpec
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_FILES = sorted((REPO / "configs").glob("*.py"))
@@ -83,6 +85,11 @@ def synthetic_dataset(n_train: int = 96, n_test: int = 32) -> Dataset:
     )  # fmt: skip
 
 
+def toy_spec(make, **options) -> ModelSpec:
+    """A ModelSpec for a test's own family: make(model, setup) -> Family; its model block holds `options`."""
+    return ModelSpec(make, lambda: ml_collections.ConfigDict(options))
+
+
 class ScalarParam(nn.Module):
     """One trainable scalar 'w' (initialised to `initial`), whatever the input: for toy families in tests."""
 
@@ -94,11 +101,12 @@ class ScalarParam(nn.Module):
 
 
 def tiny_config(model_name: str, **train):
-    """A model at toy width with batch 8 and a few steps; overrides go into config.train."""
-    config = base_config()
-    config.model.name = model_name
-    config.model.width = 4
-    config.model.latent_dim = 8
+    """A model at toy size (width 4, latent 8, MLPs of one hidden layer of 32) with batch 8 and a few
+    steps; overrides go into config.train."""
+    config = base_config(model_name)
+    for field, value in (("width", 4), ("latent_dim", 8), ("hidden", 32), ("depth", 1)):
+        if field in config.model:
+            setattr(config.model, field, value)
     config.train.batch_size = 8
     config.train.num_steps = 2
     config.train.log_every = 1
@@ -106,7 +114,8 @@ def tiny_config(model_name: str, **train):
     config.train.checkpoint_every = 1000
     config.train.num_grid_images = 4
     for key, value in train.items():
-        setattr(config.train, key, value)
+        section = "runtime" if key in ("steps_per_call", "compilation_cache") else "train"
+        setattr(config[section], key, value)
     return config
 
 

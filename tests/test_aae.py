@@ -14,9 +14,10 @@ import pytest
 from conftest import synthetic_dataset, tiny_config
 
 from jaxgen import config as config_lib
-from jaxgen import losses, metrics
+from jaxgen import losses, metrics, runtime
 from jaxgen import train as train_lib
-from jaxgen.data import labelled_subset, load_dataset
+from jaxgen.data import load_dataset
+from jaxgen.data.feeds import labelled_subset
 from jaxgen.models import REGISTRY, aae, priors
 
 N = 20_000
@@ -103,8 +104,8 @@ def _family(name, **model):
     config.model.hidden = 16
     for key, value in model.items():
         setattr(config.model, key, value)
-    family = train_lib.build_family(config, (32, 32, 1))
-    ts = train_lib.init_state(family, jax.random.key(0))
+    family = runtime.build_family(config)
+    ts = runtime.init_state(family, jax.random.key(0))
     return config, family, ts["params"], ts["state"]
 
 
@@ -118,7 +119,7 @@ def test_aae_discriminator_loss_is_prior_real_codes_fake():
     assert disc_update.networks == ("disc",) and ae_update.networks == ("enc", "dec")
     batch, key = {"image": _images()}, jax.random.key(5)
     loss, (m, _) = disc_update.loss(params, state, batch, key)
-    codes = family.encode(params, state, batch["image"])
+    codes = family.can.encode(params, state, batch["image"])
     disc = family.networks["disc"]
     real_logits = disc.apply({"params": params["disc"]}, priors.donut(key, 6, 2))
     fake_logits = disc.apply({"params": params["disc"]}, codes)
@@ -128,7 +129,7 @@ def test_aae_discriminator_loss_is_prior_real_codes_fake():
 
 
 def test_aae_autoencoder_loss_adds_the_weighted_adversarial_term():
-    _, family, params, state = _family("aae", latent_dim=2, crop=2, recon_loss="bce")
+    _, family, params, state = _family("aae", latent_dim=2, crop=2, recon_loss="bce", adversarial_weight=1.0)
     _, family_half, _, _ = _family("aae", latent_dim=2, crop=2, recon_loss="bce", adversarial_weight=0.5)
     batch = {"image": _images()}
     loss, (m, _) = family.updates[1].loss(params, state, batch, jax.random.key(0))
@@ -136,7 +137,7 @@ def test_aae_autoencoder_loss_adds_the_weighted_adversarial_term():
     assert float(loss) == pytest.approx(float(m["recon_bce"] + m["adversarial"]), 1e-6)
     assert float(half) == pytest.approx(float(m["recon_bce"] + 0.5 * m["adversarial"]), 1e-6)
     # the adversarial term is -log D(enc(x)) with D as it stands
-    codes = family.encode(params, state, batch["image"])
+    codes = family.can.encode(params, state, batch["image"])
     logits = family.networks["disc"].apply({"params": params["disc"]}, codes)
     assert float(m["adversarial"]) == pytest.approx(float(losses.gan_generator_loss(logits).mean()), 1e-6)
 
@@ -144,10 +145,12 @@ def test_aae_autoencoder_loss_adds_the_weighted_adversarial_term():
 def test_aae_samples_decode_prior_draws():
     _, family, params, state = _family("aae", latent_dim=2, prior="swiss_roll", crop=2)
     key = jax.random.key(4)
-    drawn = family.sample(params, state, key, 5)["images"]
-    np.testing.assert_allclose(drawn, family.decode(params, state, priors.swiss_roll(key, 5, 2)), atol=1e-6)
-    assert family.code_space == "data"
-    assert _family("aae", latent_dim=2, prior="gaussian", crop=2)[1].code_space == "gaussian"
+    drawn = family.can.sample(params, state, key, 5)["images"]
+    np.testing.assert_allclose(
+        drawn, family.can.decode(params, state, priors.swiss_roll(key, 5, 2)), atol=1e-6
+    )
+    assert family.can.code_space == "data"
+    assert _family("aae", latent_dim=2, prior="gaussian", crop=2)[1].can.code_space == "gaussian"
 
 
 # ----------------------------------------------------------------------------------------- style models
@@ -170,7 +173,7 @@ def test_style_discriminator_is_digit_aware():
     batch, key = {"image": _images(), "label": labels}, jax.random.key(8)
     loss, _ = family.updates[0].loss(params, state, batch, key)
     onehot = jax.nn.one_hot(labels, 10)
-    style = family.encode(params, state, batch["image"])
+    style = family.can.encode(params, state, batch["image"])
     disc = family.networks["disc"]
     real = disc.apply({"params": params["disc"]}, jnp.concatenate([onehot, priors.gaussian(key, 6, 3)], -1))
     fake = disc.apply({"params": params["disc"]}, jnp.concatenate([onehot, style], -1))
@@ -178,12 +181,13 @@ def test_style_discriminator_is_digit_aware():
 
 
 def test_style_autoencoder_decodes_the_true_digit_and_classifies_it():
-    config, family, params, state = _family("style_aae", arch="mlp", crop=2, latent_dim=3, label_weight=0.5)
+    config, family, params, state = _family(
+        "style_aae", arch="mlp", crop=2, latent_dim=3, label_weight=0.5, recon_loss="mse"
+    )
     labels = jnp.asarray([0, 3, 3, 7, 9, 1])
     batch = {"image": _images(), "label": labels}
     loss, (m, _) = family.updates[1].loss(params, state, batch, jax.random.key(0))
     logits, style, _ = _encode_both(family, params, state, batch["image"])
-    assert config.model.recon_loss == "mse"  # tiny_config's default
 
     def mse(digits):
         decoded = _write(family, params, state, digits, style)
@@ -220,20 +224,20 @@ def _write(family, params, state, digits, style):
 def test_restyle_and_the_digit_sweep_write_styles_as_digits(arch):
     _, family, params, state = _family("style_aae", arch=arch, crop=2, latent_dim=3)
     images = _images(3)
-    table = np.asarray(family.restyle(params, state, images))
+    table = np.asarray(family.pictures.restyle(params, state, images))
     assert table.shape == (3, 10, 32, 32, 1)
-    style = family.encode(params, state, images)
+    style = family.can.encode(params, state, images)
     for d in (0, 7):
         np.testing.assert_allclose(
             table[:, d], _write(family, params, state, jnp.full((3,), d), style), atol=1e-5
         )
     assert not np.allclose(table[:, 0], table[:, 1])  # the digit changes the picture
     key = jax.random.key(2)
-    sweep = np.asarray(family.sweeps(params, state, key, 4)["digits"])
+    sweep = np.asarray(family.pictures.sweeps(params, state, key, 4)["digits"])
     styles = priors.gaussian(key, 4, 3)
     assert sweep.shape == (10, 4, 32, 32, 1)
     np.testing.assert_allclose(sweep[5], _write(family, params, state, jnp.full((4,), 5), styles), atol=1e-5)
-    drawn = family.sample(params, state, key, 20)
+    drawn = family.can.sample(params, state, key, 20)
     assert np.bincount(np.asarray(drawn["labels"]), minlength=10).tolist() == [2] * 10
 
 
@@ -252,7 +256,7 @@ def test_labelled_subset_is_balanced_deterministic_and_seeded():
 
 def test_semi_supervised_losses_never_read_the_unlabelled_labels():
     _, family, params, state = _family("ssaae", arch="mlp", crop=2, latent_dim=3)
-    assert family.semi_supervised
+    assert family.data == "labelled_subset"
     images = _images(6)
     labelled = {"labelled_image": _images(6, seed=9), "labelled_label": jnp.asarray([1, 2, 3, 4, 5, 6])}
     hidden = {"image": images, "label": jnp.full((6,), -1), **labelled}
@@ -300,8 +304,8 @@ def test_trainer_hides_unlabelled_labels_and_draws_labelled_batches_from_the_sub
     seen = []
     original = aae.make_semi_supervised_aae
 
-    def spying(model, optimizer, image_shape):
-        family = original(model, optimizer, image_shape)
+    def spying(model, setup):
+        family = original(model, setup)
         ae = family.updates[1]
 
         def loss(params, state, batch, key):
@@ -315,7 +319,7 @@ def test_trainer_hides_unlabelled_labels_and_draws_labelled_batches_from_the_sub
 
         return dataclasses.replace(family, updates=(family.updates[0], dataclasses.replace(ae, loss=loss)))
 
-    monkeypatch.setitem(REGISTRY, "ssaae", spying)
+    monkeypatch.setitem(REGISTRY, "ssaae", dataclasses.replace(REGISTRY["ssaae"], make=spying))
     config = tiny_config("ssaae", num_steps=3)
     config.data.num_labels = 20
     train_lib.train(config, tmp_path, dataset=_indexed_dataset())
@@ -351,7 +355,7 @@ def test_many_seeds_choose_their_own_labelled_subsets_and_match_separate_runs(tm
     config.model.arch, config.model.crop, config.model.hidden = "mlp", 2, 16
     config.data.num_labels = 20
     dataset = synthetic_dataset()
-    stacked = train_lib.train_seeds(config, tmp_path / "seeds", [0, 1], dataset=dataset)
+    stacked = train_lib.train(config, tmp_path / "seeds", seeds=[0, 1], dataset=dataset)
     subsets = [
         json.loads((tmp_path / "seeds" / f"seed_{s}" / "labelled_subset.json").read_text()) for s in (0, 1)
     ]
@@ -376,8 +380,9 @@ def test_num_labels_is_refused_for_fully_supervised_models_and_must_be_balanced(
         config_lib.validate(config)
 
 
-def test_all_labels_by_default(tmp_path):
+def test_zero_num_labels_means_all_labels(tmp_path):
     config = tiny_config("ssaae", num_steps=1)
+    config.data.num_labels = 0
     train_lib.train(config, tmp_path, dataset=synthetic_dataset())
     record = json.loads((tmp_path / "labelled_subset.json").read_text())
     assert record["indices"] == "all" and record["num_labels"] == 96
@@ -435,3 +440,22 @@ def test_aae_viz_draws_the_prior_fit(tmp_path, idx_dir):
     written = {p.name for p in draw_figures(config, tmp_path)}
     assert {"prior_fit.png", "manifold.png"} <= written
     assert (tmp_path / "figures" / "prior_fit.png").stat().st_size > 5000
+
+
+def test_code_discriminator_and_fooling_losses_by_hand():
+    """-log D(real) - log(1 - D(fake)) with the fakes' gradient stopped; the encoder's -log D(fake)."""
+    disc = aae.Discriminator(())  # a linear unit: logit = w . code + b
+    params = {"disc": {"Dense_0": {"kernel": jnp.asarray([[1.0], [-1.0]]), "bias": jnp.asarray([0.5])}}}
+    state = {"disc": {}}
+    real, fake = jnp.asarray([[1.0, 0.0], [0.0, 0.0]]), jnp.asarray([[0.0, 2.0], [1.0, 1.0]])
+    loss, accuracy, _ = aae.code_discriminator_loss(disc, "disc", params, state, real, fake)
+    real_logits, fake_logits = np.array([1.5, 0.5]), np.array([-1.5, 0.5])
+    expected = np.log1p(np.exp(-real_logits)) + np.log1p(np.exp(fake_logits))
+    np.testing.assert_allclose(loss, expected, rtol=1e-6)
+    assert float(accuracy) == pytest.approx(0.5 * (1.0 + 0.5))  # both reals right, one fake of two
+    grad = jax.grad(lambda f: aae.code_discriminator_loss(disc, "disc", params, state, real, f)[0].sum())(
+        fake
+    )
+    assert not np.asarray(grad).any()  # the discriminator's loss never moves the encoder
+    fooling, _ = aae.fooling_loss(disc, "disc", params, state, fake)
+    assert float(fooling) == pytest.approx(float(np.mean(np.log1p(np.exp(-fake_logits)))), rel=1e-6)

@@ -8,20 +8,19 @@ import numpy as np
 import pytest
 from conftest import tiny_config
 
-from jaxgen import train as train_lib
+from jaxgen import runtime
 
 
 def family_state(name):
-    family = train_lib.build_family(tiny_config(name), (32, 32, 1))
-    ts = train_lib.init_state(family, jax.random.key(0))
+    family = runtime.build_family(tiny_config(name))
+    ts = runtime.init_state(family, jax.random.key(0))
     return family, ts["params"], ts["state"]
 
 
 @pytest.mark.parametrize("name", ["cgan", "acgan"])
 def test_conditional_samples_carry_balanced_labels_that_change_the_images(name):
     family, params, state = family_state(name)
-    assert family.conditional
-    out = family.sample(params, state, jax.random.key(1), 20)
+    out = family.can.sample(params, state, jax.random.key(1), 20)
     assert np.array_equal(np.bincount(np.asarray(out["labels"]), minlength=10), np.full(10, 2))
     # the same noise with another label gives another image: the generator reads the label
     gen = family.networks["gen"]
@@ -62,7 +61,7 @@ def test_infogan_mutual_information_trains_generator_and_q_not_the_discriminator
     assert norm["q"] > 0.0 and norm["gen"] > 0.0
     # the MI loss does depend on the discriminator's body, but the update never differentiates it
     assert "disc" not in gen_q.networks
-    codes = family.encode(params, state, batch["image"])
+    codes = family.can.encode(params, state, batch["image"])
     assert codes.shape == (4, 12)
     np.testing.assert_allclose(np.asarray(codes[:, :10]).sum(1), 1.0, rtol=1e-5)  # category probabilities
 
@@ -70,7 +69,7 @@ def test_infogan_mutual_information_trains_generator_and_q_not_the_discriminator
 @pytest.mark.parametrize("name", ["cgan", "acgan"])
 def test_digit_sweep_rows_are_digits_and_columns_share_noise(name):
     family, params, state = family_state(name)
-    tables = family.sweeps(params, state, jax.random.key(6), 3)
+    tables = family.pictures.sweeps(params, state, jax.random.key(6), 3)
     assert list(tables) == ["digits"]
     table = np.asarray(tables["digits"])
     assert table.shape == (10, 3, 32, 32, 1) and 0.0 <= table.min() and table.max() <= 1.0
@@ -88,7 +87,9 @@ def test_digit_sweep_rows_are_digits_and_columns_share_noise(name):
 
 def test_infogan_sweeps_and_clusters():
     family, params, state = family_state("infogan")
-    tables = {k: np.asarray(v) for k, v in family.sweeps(params, state, jax.random.key(7), 4).items()}
+    tables = {
+        k: np.asarray(v) for k, v in family.pictures.sweeps(params, state, jax.random.key(7), 4).items()
+    }
     assert sorted(tables) == ["category", "continuous_1", "continuous_2"]
     assert all(t.shape == (10, 4, 32, 32, 1) for t in tables.values())
     # a continuous sweep moves one code along a row: columns differ, the first column of both sweeps
@@ -96,6 +97,6 @@ def test_infogan_sweeps_and_clusters():
     assert not np.allclose(tables["continuous_1"][0, 0], tables["continuous_1"][0, -1])
     assert not np.allclose(tables["continuous_1"][0, 0], tables["continuous_2"][0, 0])
     images = jax.random.uniform(jax.random.key(8), (5, 32, 32, 1))
-    clusters = np.asarray(family.cluster(params, state, images))
-    probs = np.asarray(family.encode(params, state, images))[:, :10]
+    clusters = np.asarray(family.can.cluster(params, state, images))
+    probs = np.asarray(family.can.encode(params, state, images))[:, :10]
     assert clusters.dtype.kind == "i" and np.array_equal(clusters, probs.argmax(1))

@@ -18,7 +18,7 @@ from conftest import synthetic_arrays, write_idx_dir
 
 from jaxgen import data as data_lib
 from jaxgen.config import base_config
-from jaxgen.data import DataError, mnist
+from jaxgen.data import DataError, feeds, mnist
 
 
 def mnist_config(**fields):
@@ -189,12 +189,12 @@ def test_tfds_mock_fashion_mnist_and_celeb_a():
 
 def test_epoch_order_is_a_pure_permutation_and_batches_cover_each_epoch():
     key, n, batch = jax.random.key(3), 40, 8
-    order0 = data_lib.epoch_order(key, 0, n)
+    order0 = feeds.epoch_order(key, 0, n)
     np.testing.assert_array_equal(np.sort(order0), np.arange(n))
-    np.testing.assert_array_equal(order0, data_lib.epoch_order(key, 0, n))
-    assert not np.array_equal(order0, data_lib.epoch_order(key, 1, n))
-    orders = jnp.stack([order0, data_lib.epoch_order(key, 1, n)])
-    seen = np.concatenate([np.asarray(data_lib.batch_indices(orders, 0, c, batch)) for c in range(5)])
+    np.testing.assert_array_equal(order0, feeds.epoch_order(key, 0, n))
+    assert not np.array_equal(order0, feeds.epoch_order(key, 1, n))
+    orders = jnp.stack([order0, feeds.epoch_order(key, 1, n)])
+    seen = np.concatenate([np.asarray(feeds.batch_indices(orders, 0, c, batch)) for c in range(5)])
     np.testing.assert_array_equal(np.sort(seen), np.arange(n))
-    next_epoch = data_lib.batch_indices(orders, 0, 5, batch)  # first batch of epoch 1
+    next_epoch = feeds.batch_indices(orders, 0, 5, batch)  # first batch of epoch 1
     np.testing.assert_array_equal(next_epoch, orders[1, :batch])

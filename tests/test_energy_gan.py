@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import pytest
 from conftest import synthetic_dataset, tiny_config
 
-from jaxgen import losses
+from jaxgen import losses, runtime
 from jaxgen import train as train_lib
 
 
@@ -18,8 +18,8 @@ def family_state(name, **model):
     config = tiny_config(name)
     for key, value in model.items():
         setattr(config.model, key, value)
-    family = train_lib.build_family(config, (32, 32, 1))
-    ts = train_lib.init_state(family, jax.random.key(0))
+    family = runtime.build_family(config)
+    ts = runtime.init_state(family, jax.random.key(0))
     return family, ts["params"], ts["state"]
 
 
@@ -68,7 +68,7 @@ def test_began_k_is_trained_checkpointed_and_logged(tmp_path):
     assert all({"disc/k", "disc/M_global"} <= r.keys() for r in records if r["kind"] == "train")
     k = float(ts["state"]["extras"]["k"])
     assert 0.0 <= k <= 1.0 and k != records[0]["disc/k"]
-    _, restored = train_lib.restore_model(config, tmp_path, (32, 32, 1))
+    _, restored = runtime.restore_model(config, tmp_path)
     assert float(restored["state"]["extras"]["k"]) == k
 
 

@@ -12,14 +12,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import REPO, ScalarParam, synthetic_arrays, tiny_config
+from conftest import REPO, ScalarParam, synthetic_arrays, tiny_config, toy_spec
 
 from jaxgen import evaluate as evaluate_lib
-from jaxgen import features, metrics
+from jaxgen import features, metrics, runtime
 from jaxgen import train as train_lib
 from jaxgen.data import load_dataset
 from jaxgen.embed import INTERPOLATION_STEPS
-from jaxgen.models import REGISTRY, Family, Update, apply_net
+from jaxgen.models import REGISTRY, Abilities, Family, Update, apply_net
 
 
 def small_eval(config, idx_dir: Path):
@@ -69,8 +69,7 @@ def test_build_is_deterministic_from_the_seed(tmp_path, idx_dir):
     config_file.write_text(
         "from jaxgen.config import base_config\n\n\n"
         "def get_config():\n"
-        "    c = base_config()\n"
-        "    c.model.name, c.model.width = 'classifier', 4\n"
+        "    c = base_config('classifier', model={'width': 4})\n"
         f"    c.data.source, c.data.idx_dir = 'idx', {str(idx_dir)!r}\n"
         "    c.train.batch_size, c.train.num_steps, c.train.log_every = 8, 3, 1\n"
         "    return c\n"
@@ -186,7 +185,7 @@ def test_a_samples_file_is_scored_with_its_labels(tmp_path, idx_dir):
         evaluate_lib.evaluate(config, tmp_path, tmp_path / "bad.npz")
 
 
-def _bernoulli_family(model, optimizer, image_shape):
+def _bernoulli_family(model, setup):
     """Toy likelihood model: z ~ N(0, 1), every pixel ~ Bernoulli(sigmoid(z + b)), proposal = prior."""
     net = ScalarParam(0.0)
 
@@ -204,15 +203,15 @@ def _bernoulli_family(model, optimizer, image_shape):
 
     return Family(
         networks={"net": net},
-        example_inputs={"net": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),)},
-        optimizers={"net": optimizer},
+        example_inputs={"net": (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),)},
+        optimizers={"net": setup.optimizer},
         updates=(Update("toy", ("net",), loss),),
-        log_weights=log_weights,
+        can=Abilities(log_weights=log_weights, binary_data=model.binarize),
     )
 
 
 def test_likelihood_bounds_of_a_family_with_importance_weights(tmp_path, idx_dir, monkeypatch):
-    monkeypatch.setitem(REGISTRY, "bernoulli_test", _bernoulli_family)
+    monkeypatch.setitem(REGISTRY, "bernoulli_test", toy_spec(_bernoulli_family, binarize=False))
     config = small_eval(tiny_config("bernoulli_test"), idx_dir)
     config.eval.iwae_k, config.eval.iwae_chunk = 64, 16
     config.model.binarize = True  # a Bernoulli model: its bounds are scored on binarised images
@@ -224,7 +223,7 @@ def test_likelihood_bounds_of_a_family_with_importance_weights(tmp_path, idx_dir
     )
     assert 0.0 < model["nll_iwae_sem"] < model["nll_iwae"]
 
-    family, ts = train_lib.restore_model(config, tmp_path, (32, 32, 1))
+    family, ts = runtime.restore_model(config, tmp_path)
     binary = metrics.dynamic_binarize(jax.random.key(0), jnp.full((10, 32, 32, 1), 0.3))
     args = (family, ts["params"], ts["state"], binary, jax.random.key(1), 64, 16)
     by_3, by_10 = evaluate_lib._bounds(*args, 3), evaluate_lib._bounds(*args, 10)
@@ -261,7 +260,7 @@ def test_eval_and_viz_from_the_command_line(tmp_path, idx_dir):
         assert (tmp_path / "figures" / name).stat().st_size > 5000, name
 
     wrong = run("--mode=train", f"--samples={tmp_path / 'x.npz'}")
-    assert wrong.returncode == 1 and "--samples is read by --mode=eval only" in wrong.stderr
+    assert wrong.returncode == 2 and "--samples is read by --mode=eval only" in wrong.stderr
 
 
 def test_feature_metrics_are_skipped_for_data_the_extractor_cannot_judge():
@@ -348,17 +347,18 @@ def test_interpolation_starts_and_ends_at_the_reconstructions():
         16,
         2,
     )  # init codes vary (DCGAN's ~1e-5)
-    family = train_lib.build_family(config, (32, 32, 1))
-    ts = train_lib.init_state(family, jax.random.key(0))
+    family = runtime.build_family(config)
+    ts = runtime.init_state(family, jax.random.key(0))
     a, b = (jax.random.uniform(jax.random.key(i), (3, 32, 32, 1)) for i in (1, 2))
     frames = interpolation_frames(family, ts["params"], ts["state"], a, b, steps=5)
     assert frames.shape == (5, 3, 32, 32, 1)
-    np.testing.assert_allclose(frames[0], family.reconstruct(ts["params"], ts["state"], a), atol=1e-5)
-    np.testing.assert_allclose(frames[-1], family.reconstruct(ts["params"], ts["state"], b), atol=1e-5)
-    middle = family.decode(
+    np.testing.assert_allclose(frames[0], family.can.reconstruct(ts["params"], ts["state"], a), atol=1e-5)
+    np.testing.assert_allclose(frames[-1], family.can.reconstruct(ts["params"], ts["state"], b), atol=1e-5)
+    middle = family.can.decode(
         ts["params"],
         ts["state"],
-        0.5 * (family.encode(ts["params"], ts["state"], a) + family.encode(ts["params"], ts["state"], b)),
+        0.5
+        * (family.can.encode(ts["params"], ts["state"], a) + family.can.encode(ts["params"], ts["state"], b)),
     )
     assert not np.allclose(frames[2], frames[0]) and np.allclose(frames[2], middle, atol=1e-5)
 
@@ -369,7 +369,7 @@ def test_infogan_eval_scores_its_clusters_and_viz_draws_its_sweeps(tmp_path, idx
     config = small_eval(tiny_config("infogan"), idx_dir)
     dataset = load_dataset(config.data)
     train_lib.train(config, tmp_path, dataset=dataset)
-    family, ts = train_lib.restore_model(config, tmp_path, dataset.image_shape)
+    family, ts = runtime.restore_model(config, tmp_path)
     model = evaluate_lib.model_metrics(family, ts, dataset, config, jax.random.key(0))
     clusters = np.asarray(
         evaluate_lib.cluster_images(family, ts["params"], ts["state"], jnp.asarray(dataset.test_images), 500)

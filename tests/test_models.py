@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
-from conftest import CONFIG_FILES, load_config_file, synthetic_dataset, tiny_config
+from conftest import CONFIG_FILES, REPO, load_config_file, synthetic_dataset, tiny_config
 from jax.sharding import AxisType, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from jaxgen import runtime
+from jaxgen import step as step_lib
 from jaxgen import train as train_lib
-from jaxgen.models import REGISTRY
+from jaxgen.data import feeds
+from jaxgen.models import REGISTRY, Abilities, Family, ModelSpec, Update, apply_net, register
 
 # The critic's output bias cancels in f(G(z)) - f(x): its gradient is exactly zero, so it must not move.
 FROZEN_BY_MATH = {("wgan", "disc"): {"['Dense_0']['bias']"}, ("wgan_gp", "disc"): {"['Dense_0']['bias']"}}
@@ -19,9 +28,9 @@ FROZEN_BY_MATH = {("wgan", "disc"): {"['Dense_0']['bias']"}, ("wgan_gp", "disc")
 
 def shrunk(config):
     """A config file's model at toy size: same architecture, regularisers and objective, tiny widths."""
-    config.model.width = min(config.model.width, 4)
-    config.model.hidden = min(config.model.hidden, 16)
-    config.model.iwae_k = min(config.model.iwae_k, 2)
+    for field, most in (("width", 4), ("hidden", 16), ("iwae_k", 2)):
+        if field in config.model:
+            setattr(config.model, field, min(config.model[field], most))
     config.train.batch_size = 8
     config.train.num_grid_images = 4
     return config
@@ -40,21 +49,23 @@ def test_every_config_file_trains_two_jitted_steps_at_toy_size(path):
 
 def check_two_jitted_steps(name, config):
     dataset = synthetic_dataset()
-    family = train_lib.build_family(config, dataset.image_shape)
-    keys = train_lib.Keys.from_seed(0)
+    family = runtime.build_family(config)
+    keys = runtime.Keys.from_seed(0)
     mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
-    ts = jax.device_put(train_lib.init_state(family, keys.init), NamedSharding(mesh, P()))
-    before = jax.tree.map(np.array, ts["params"])
-    multi_step = train_lib.make_multi_step(family, 8, mesh)
-    data = {"images": jnp.asarray(dataset.train_images), "labels": jnp.asarray(dataset.train_labels)}
-    n = len(dataset.train_images)
-    labelled = jnp.arange(0, n, 4, dtype=jnp.int32) if family.semi_supervised else None
-    plan = train_lib.batch_plan(keys.data, 0, n, labelled)
+    one = runtime.init_state(family, keys.init)
+    ts = jax.device_put(jax.tree.map(lambda x: x[None], one), NamedSharding(mesh, P()))  # one run slot
+    before = jax.tree.map(np.array, one["params"])
+    multi_step = step_lib.make_multi_step(family, 8, mesh, slots=1)
+    data = jax.tree.map(jnp.asarray, feeds.device_arrays(family.data, dataset))
+    n = len(data["images"])
+    labelled = jnp.arange(0, n, 4, dtype=jnp.int32) if family.data == "labelled_subset" else None
+    plans = jax.tree.map(lambda x: x[None], feeds.batch_plan(keys.data, 0, n, labelled))
     for _ in range(2):
-        ts, metrics = multi_step(ts, data, plan, 0, keys.train, 1)
+        ts, metrics = multi_step(ts, data, plans, 0, keys.train[None], 1)
         for metric, value in metrics.items():
             assert np.isfinite(np.asarray(value)).all(), metric
     assert multi_step._cache_size() == 1  # the second call did not retrace
+    ts = jax.tree.map(lambda x: x[0], ts)
     assert int(ts["step"]) == 2
     updated = {net for update in family.updates for net in update.networks}
     assert updated == set(family.networks)
@@ -66,16 +77,16 @@ def check_two_jitted_steps(name, config):
             jax.tree_util.keystr(p) for p, c in jax.tree_util.tree_leaves_with_path(changed) if not c
         }
         assert unchanged == FROZEN_BY_MATH.get((name, net), set()), f"{name}: params of {net} did not change"
-    if family.sample is not None:
-        images = family.sample(ts["params"], ts["state"], jax.random.key(1), 5)["images"]
+    if family.can.sample is not None:
+        images = family.can.sample(ts["params"], ts["state"], jax.random.key(1), 5)["images"]
         assert images.shape == (5, 32, 32, 1)
         assert float(images.min()) >= 0.0 and float(images.max()) <= 1.0
-    if family.reconstruct is not None:
-        recon = family.reconstruct(ts["params"], ts["state"], jnp.zeros((3, 32, 32, 1)))
+    if family.can.reconstruct is not None:
+        recon = family.can.reconstruct(ts["params"], ts["state"], jnp.zeros((3, 32, 32, 1)))
         assert recon.shape == (3, 32, 32, 1) and float(recon.min()) >= 0.0 and float(recon.max()) <= 1.0
-    if family.encode is not None:
+    if family.can.encode is not None:
         images = jax.random.uniform(jax.random.key(2), (3, 32, 32, 1))
-        codes = family.encode(ts["params"], ts["state"], images)
+        codes = family.can.encode(ts["params"], ts["state"], images)
         assert codes.ndim == 2 and codes.shape[0] == 3 and np.all(np.isfinite(codes))
         assert not np.allclose(codes[0], codes[1])  # codes depend on the image
 
@@ -94,7 +105,7 @@ def test_wgan_critic_weights_stay_clipped(tmp_path):
 
 def test_bfloat16_compute_trains_with_float32_state(tmp_path):
     config = tiny_config("gan", num_steps=2)
-    config.model.compute_dtype = "bfloat16"
+    config.runtime.compute_dtype = "bfloat16"
     ts = train_lib.train(config, tmp_path, dataset=synthetic_dataset())
     leaves = jax.tree.leaves((ts["params"], ts["opt_state"], ts["state"]))
     assert all(x.dtype in (jnp.float32, jnp.int32) for x in leaves)
@@ -108,9 +119,9 @@ def test_wgan_gp_critic_has_no_batch_norm_and_its_loss_adds_the_weighted_penalty
     from jaxgen.models import apply_net
 
     config = tiny_config("wgan_gp")
-    assert config.model.disc_batch_norm  # asked for BatchNorm: the family still builds the critic without
-    family = train_lib.build_family(config, (32, 32, 1))
-    ts = train_lib.init_state(family, jax.random.key(0))
+    assert "disc_batch_norm" not in config.model  # the penalty is per example: no BatchNorm to ask for
+    family = runtime.build_family(config)
+    ts = runtime.init_state(family, jax.random.key(0))
     params, state = ts["params"], ts["state"]
     assert state["disc"] == {}  # no batch_stats collection
     batch = {"image": jax.random.uniform(jax.random.key(1), (4, 32, 32, 1))}
@@ -130,3 +141,114 @@ def test_wgan_gp_critic_has_no_batch_norm_and_its_loss_adds_the_weighted_penalty
     )
     assert float(loss) == pytest.approx(float(expected.mean()), rel=1e-5)
     assert float(metrics["gradient_penalty"]) > 0.0
+
+
+# ----------------------------------------------------------------------------------------- a new family
+
+
+class Affine(nn.Module):
+    """y = a x + b per pixel, a and b scalars starting at the identity."""
+
+    @nn.compact
+    def __call__(self, x, train=True):
+        a = self.param("a", nn.initializers.ones, ())
+        return a * x + self.param("b", nn.initializers.zeros, ())
+
+
+def make_toy_translator(model, setup):
+    """A paired two-domain family defined here only: fits y = a x + b to the second domain's pixels."""
+    net = Affine()
+
+    def loss(params, state, batch, key):
+        out, state = apply_net(net, "g", params, state, batch["image"], train=True)
+        err = jnp.mean(jnp.square(out - batch["image_b"]))
+        return err, ({"mse": err}, state)
+
+    def translate(params, state, images):
+        return jnp.clip(apply_net(net, "g", params, state, images, train=False)[0], 0.0, 1.0)
+
+    def evaluate(params, state, batch):
+        out = translate(params, state, batch["image"])
+        return {"mse": jnp.mean(jnp.square(out - batch["image_b"]), axis=(1, 2, 3))}
+
+    image = (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),)
+    return Family(
+        networks={"g": net},
+        example_inputs={"g": image},
+        optimizers={"g": setup.optimizer},
+        updates=(Update("fit", ("g",), loss),),
+        data="paired_domains",
+        can=Abilities(translate=translate, evaluate=evaluate),
+    )
+
+
+def register_toy_translator():
+    """What a user's own family file does: register the model, with its (here empty) config block."""
+    register("toy_translator", ModelSpec(make_toy_translator, ml_collections.ConfigDict, {"optim.lr": 0.05}))
+
+
+TOY_CONFIG = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_models import register_toy_translator
+from jaxgen.config import base_config
+
+register_toy_translator()
+
+
+def get_config():
+    return base_config(
+        "toy_translator",
+        data={{"source": "idx", "idx_dir": {idx!r}, "domain_b": "negative"}},
+        train={{"batch_size": 8, "num_steps": 40, "checkpoint_every": 10, "eval_every": 10, "log_every": 5,
+                "num_grid_images": 4}},
+        eval={{"kid_subsets": 2, "kid_subset_size": 8}},
+        sample={{"num": 12}},
+    )
+"""
+
+
+def test_a_family_registered_by_a_test_trains_resumes_evaluates_and_samples_through_the_cli(
+    tmp_path, idx_dir
+):
+    config_file = tmp_path / "toy.py"
+    config_file.write_text(TOY_CONFIG.format(tests=str(REPO / "tests"), idx=str(idx_dir)))
+    workdir = tmp_path / "run"
+
+    def cli(*extra):
+        command = [
+            sys.executable,
+            "-m",
+            "jaxgen.main",
+            f"--config={config_file}",
+            f"--workdir={workdir}",
+            *extra,
+        ]
+        return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+
+    first = cli("--config.train.num_steps=20")
+    assert first.returncode == 0, first.stderr[-3000:]
+    resumed = cli()
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resuming from the checkpoint at step 20" in resumed.stderr
+    records = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in records if r["kind"] == "eval"]
+    assert [r["step"] for r in evals] == [10, 20, 30, 40]
+    assert evals[-1]["test_mse"] < 0.5 * evals[0]["test_mse"]  # it learns the negative
+    assert (workdir / "samples" / "translations_final.png").exists()
+
+    scored = cli("--mode=eval")
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    report = json.loads((workdir / "eval.json").read_text())
+    assert report["source"]["step"] == 40 and report["model"]["test_mse"] == pytest.approx(
+        evals[-1]["test_mse"]
+    )
+
+    drawn = cli("--mode=sample")
+    assert drawn.returncode == 0, drawn.stderr[-3000:]
+    with np.load(workdir / "samples.npz") as f:
+        images, inputs, labels = f["images"], f["inputs"], f["labels"]
+    assert images.shape == inputs.shape == (12, 32, 32, 1) and labels.shape == (12,)
+    identity_error = np.abs(inputs - (1.0 - inputs)).mean()
+    assert np.abs(images - (1.0 - inputs)).mean() < 0.5 * identity_error
+    assert "toy_translator" not in REGISTRY  # nothing in this process (or the package) learned of it

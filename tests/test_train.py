@@ -16,8 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
-from conftest import REPO, ScalarParam, synthetic_dataset, tiny_config
+from conftest import REPO, ScalarParam, synthetic_dataset, tiny_config, toy_spec
 
+from jaxgen import runtime
 from jaxgen import train as train_lib
 from jaxgen.models import REGISTRY, Family, Update, apply_net
 
@@ -47,6 +48,7 @@ def assert_bit_identical(a: dict, b: dict):
 def test_outputs_checkpoint_retention_and_in_process_resume(tmp_path):
     dataset = synthetic_dataset()
     config = tiny_config("classifier", num_steps=6, checkpoint_every=2, eval_every=3, keep_checkpoints=2)
+    config.optim.schedule = "constant"  # a cosine schedule follows num_steps, which this test changes
     full = train_lib.train(config, tmp_path / "full", dataset=dataset)
 
     workdir = tmp_path / "full"
@@ -110,7 +112,7 @@ def test_signal_during_a_periodic_save_stops_cleanly_without_saving_twice(tmp_pa
 # ----------------------------------------------------------------------------------------- NaN guard
 
 
-def _sqrt_family(model, optimizer, image_shape):
+def _sqrt_family(model, setup):
     """loss = sqrt(w), w = 1, SGD lr 1: w goes 1 -> 0.5 -> -0.21, so step 3's loss is NaN."""
     net = ScalarParam(1.0)
 
@@ -120,14 +122,14 @@ def _sqrt_family(model, optimizer, image_shape):
 
     return Family(
         networks={"net": net},
-        example_inputs={"net": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),)},
-        optimizers={"net": optimizer},
+        example_inputs={"net": (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),)},
+        optimizers={"net": setup.optimizer},
         updates=(Update("sqrt", ("net",), loss),),
     )
 
 
 def test_non_finite_loss_stops_with_step_loss_and_last_checkpoint(tmp_path, monkeypatch):
-    monkeypatch.setitem(REGISTRY, "sqrt_test", _sqrt_family)
+    monkeypatch.setitem(REGISTRY, "sqrt_test", toy_spec(_sqrt_family))
     config = tiny_config("sqrt_test", num_steps=8, checkpoint_every=2, log_every=4)
     config.optim.name, config.optim.lr = "sgd", 1.0
     with pytest.raises(train_lib.NonFiniteLossError) as info:
@@ -269,7 +271,7 @@ def test_second_trainer_on_the_same_workdir_stops_at_once(tmp_path):
 def test_seeds_trained_in_one_program_match_separate_runs(tmp_path):
     dataset = synthetic_dataset()
     config = tiny_config("wgan_gp", num_steps=3)  # two updates, 5 critic repeats, the penalty's double grad
-    many = train_lib.train_seeds(config, tmp_path / "many", [0, 3], dataset=dataset)
+    many = train_lib.train(config, tmp_path / "many", seeds=[0, 3], dataset=dataset)
     assert many["step"].shape == (2,)
     for i, seed in enumerate([0, 3]):
         single = config.copy_and_resolve_references()
@@ -282,7 +284,7 @@ def test_seeds_trained_in_one_program_match_separate_runs(tmp_path):
         workdir = train_lib.seed_workdir(tmp_path / "many", seed)
         assert json.loads((workdir / "config.json").read_text())["seed"] == seed
         assert (workdir / "samples" / "samples_final.png").exists()
-        _, restored = train_lib.restore_model(single, workdir, (32, 32, 1))
+        _, restored = runtime.restore_model(single, workdir)
         assert_bit_identical(flat_params(restored), flat_params({"params": vmapped}))
     flat = [np.asarray(x) for x in jax.tree.leaves(many["params"])]
     assert any(not np.allclose(x[0], x[1]) for x in flat)  # the seeds differ
@@ -291,19 +293,19 @@ def test_seeds_trained_in_one_program_match_separate_runs(tmp_path):
 def test_seeds_resume_only_from_a_common_step(tmp_path):
     dataset = synthetic_dataset()
     config = tiny_config("gan", num_steps=2)
-    train_lib.train_seeds(config, tmp_path, [0, 1], dataset=dataset)
+    train_lib.train(config, tmp_path, seeds=[0, 1], dataset=dataset)
     longer = config.copy_and_resolve_references()
     longer.train.num_steps = 4
-    resumed = train_lib.train_seeds(longer, tmp_path, [0, 1], dataset=dataset)
-    fresh = train_lib.train_seeds(longer, tmp_path / "fresh", [0, 1], dataset=dataset)
+    resumed = train_lib.train(longer, tmp_path, seeds=[0, 1], dataset=dataset)
+    fresh = train_lib.train(longer, tmp_path / "fresh", seeds=[0, 1], dataset=dataset)
     for a, b in zip(jax.tree.leaves(resumed["params"]), jax.tree.leaves(fresh["params"]), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    train_lib.train_seeds(config, tmp_path / "other", [5], dataset=dataset)
+    train_lib.train(config, tmp_path / "other", seeds=[5], dataset=dataset)
     (tmp_path / "seed_5").symlink_to(tmp_path / "other" / "seed_5")
     with pytest.raises(train_lib.config_lib.ConfigError, match="different steps"):
-        train_lib.train_seeds(longer, tmp_path, [0, 5], dataset=dataset)
+        train_lib.train(longer, tmp_path, seeds=[0, 5], dataset=dataset)
     with pytest.raises(train_lib.config_lib.ConfigError, match="distinct"):
-        train_lib.train_seeds(longer, tmp_path, [1, 1], dataset=dataset)
+        train_lib.train(longer, tmp_path, seeds=[1, 1], dataset=dataset)
 
 
 def test_gan_training_writes_a_progress_gif_of_its_sample_grids(tmp_path):
@@ -320,7 +322,7 @@ def test_gan_training_writes_a_progress_gif_of_its_sample_grids(tmp_path):
 
 
 def test_seeds_run_checkpoints_every_seed_when_terminated(tmp_path, monkeypatch):
-    original = train_lib.make_seeds_step
+    original = train_lib.make_multi_step
 
     def signalling(*args):
         step_fn = original(*args)
@@ -333,10 +335,64 @@ def test_seeds_run_checkpoints_every_seed_when_terminated(tmp_path, monkeypatch)
 
         return wrapped
 
-    monkeypatch.setattr(train_lib, "make_seeds_step", signalling)
+    monkeypatch.setattr(train_lib, "make_multi_step", signalling)
     with pytest.raises(train_lib.TrainingInterrupted) as stopped:
-        train_lib.train_seeds(tiny_config("gan", num_steps=5), tmp_path, [0, 1], dataset=synthetic_dataset())
+        train_lib.train(tiny_config("gan", num_steps=5), tmp_path, dataset=synthetic_dataset(), seeds=[0, 1])
     assert stopped.value.step == 2 and stopped.value.signum == signal.SIGTERM
     for seed in (0, 1):
         with ocp.CheckpointManager((train_lib.seed_workdir(tmp_path, seed) / "checkpoints").absolute()) as m:
             assert m.latest_step() == 2
+
+
+# ----------------------------------------------------------------------------------------- run slots
+
+
+def _written(workdir: Path) -> dict:
+    """What a run wrote into one workdir: file names (event files by count), metric keys per kind and the
+    steps of each kind, checkpoint steps, final metric keys."""
+    files = sorted(
+        str(p.relative_to(workdir))
+        for p in workdir.rglob("*")
+        if p.is_file() and "tensorboard" not in p.parts
+    )
+    files = [f for f in files if not f.startswith("checkpoints/")]
+    records = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+    kinds = {r["kind"] for r in records}
+    return {
+        "files": files,
+        "event_files": len(list((workdir / "tensorboard").glob("events.out.tfevents.*"))),
+        "metric_keys": {k: sorted({key for r in records if r["kind"] == k for key in r}) for k in kinds},
+        "metric_steps": {k: [r["step"] for r in records if r["kind"] == k] for k in kinds},
+        "checkpoints": sorted(int(p.name) for p in (workdir / "checkpoints").iterdir() if p.name.isdigit()),
+        "final": sorted(json.loads((workdir / "final_metrics.json").read_text())),
+    }
+
+
+def test_one_run_and_three_seeds_write_the_same_things(tmp_path):
+    """S = 1 and S = 3 run slots go through one loop: every seed's workdir holds what a single run's
+    holds (pictures, logs, evaluations, checkpoints, final metrics); seed 0 computes what one run does."""
+    dataset = synthetic_dataset()
+    config = tiny_config("ae", num_steps=4, checkpoint_every=2, eval_every=2, keep_checkpoints=5)
+    single = train_lib.train(config, tmp_path / "one", dataset=dataset)
+    many = train_lib.train(config, tmp_path / "three", dataset=dataset, seeds=[0, 1, 2])
+    one = _written(tmp_path / "one")
+    assert one["metric_steps"] == {"train": [1, 2, 3, 4], "eval": [2, 4]} and one["checkpoints"] == [2, 4]
+    assert "samples/reconstructions_0000002.png" in one["files"] and "test_mse" in one["final"]
+    for seed in (0, 1, 2):
+        seed_dir = train_lib.seed_workdir(tmp_path / "three", seed)
+        assert _written(seed_dir) == one, seed
+        assert json.loads((seed_dir / "config.json").read_text())["seed"] == seed
+    for a, b in zip(jax.tree.leaves(single["params"]), jax.tree.leaves(many["params"]), strict=True):
+        np.testing.assert_allclose(np.asarray(b)[0], np.asarray(a), rtol=1e-4, atol=1e-6)
+    assert not np.allclose(jax.tree.leaves(many["params"])[0][0], jax.tree.leaves(many["params"])[0][1])
+
+
+def test_non_finite_loss_in_one_seed_names_the_seed_and_step(tmp_path, monkeypatch):
+    monkeypatch.setitem(REGISTRY, "sqrt_test", toy_spec(_sqrt_family))
+    config = tiny_config("sqrt_test", num_steps=8, checkpoint_every=2, log_every=4)
+    config.optim.name, config.optim.lr = "sgd", 1.0
+    with pytest.raises(train_lib.NonFiniteLossError) as info:
+        train_lib.train(config, tmp_path, dataset=synthetic_dataset(), seeds=[4, 5])
+    message = str(info.value)
+    assert message.startswith("seed 4: non-finite loss at step 3: sqrt/loss = nan")
+    assert "last good checkpoint: step 2" in message

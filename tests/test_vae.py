@@ -10,16 +10,15 @@ import pytest
 
 from jaxgen import metrics
 from jaxgen.config import base_config
-from jaxgen.models import init_networks
+from jaxgen.models import Setup, init_networks
 from jaxgen.models.vae import make
 
 
 def tiny_vae(**overrides):
-    model = base_config().model
-    model.arch, model.hidden, model.latent_dim, model.crop = "mlp", 16, 3, 2
+    model = base_config("vae", model={"hidden": 16, "latent_dim": 3, "binarize": False}).model
     for key, value in overrides.items():
         setattr(model, key, value)
-    family = make(model, optax.adam(1e-3), (32, 32, 1))
+    family = make(model, Setup((32, 32, 1), optax.adam(1e-3)))
     params, state = init_networks(family, jax.random.key(0))
     return family, params, state
 
@@ -31,7 +30,7 @@ def binary_images(n=6):
 def test_models_the_784_pixels_inside_the_padding():
     family, params, state = tiny_vae()
     assert params["dec"]["MLP_0"]["Dense_1"]["kernel"].shape == (16, 28 * 28)
-    images = family.sample(params, state, jax.random.key(2), 4)["images"]
+    images = family.can.sample(params, state, jax.random.key(2), 4)["images"]
     assert images.shape == (4, 32, 32, 1)
     border = np.asarray(images).copy()
     border[:, 2:30, 2:30] = 0
@@ -43,7 +42,7 @@ def test_iwae_bound_rises_with_k_and_the_elbo_matches_the_analytic_kl_form():
     x = binary_images()
 
     def lw(images, key, n):
-        return family.log_weights(params, state, images, key, n)
+        return family.can.log_weights(params, state, images, key, n)
 
     elbo, iwae_1 = metrics.importance_bounds(lw, x, jax.random.key(3), k=2000, chunk=500)
     _, iwae_50 = metrics.importance_bounds(lw, x, jax.random.key(4), k=50, chunk=50)
@@ -67,7 +66,7 @@ def test_iwae_objective_is_minus_the_k_sample_bound():
     key = jax.random.key(6)
     loss, (metrics_out, _) = family.updates[0].loss(params, state, {"image": x}, key)
     _, noise_key = jax.random.split(key)
-    lw = family.log_weights(params, state, x, noise_key, 8)
+    lw = family.can.log_weights(params, state, x, noise_key, 8)
     bound = jax.scipy.special.logsumexp(lw, axis=1) - jnp.log(8.0)
     assert float(loss) == pytest.approx(-float(bound.mean()), rel=1e-6)
     assert float(metrics_out["iwae_bound"]) == pytest.approx(float(bound.mean()), rel=1e-6)
@@ -109,10 +108,10 @@ def test_conv_vae_models_the_same_784_pixels_and_bounds_hold():
     x = binary_images(4)
 
     def lw(images, key, n):
-        return family.log_weights(params, state, images, key, n)
+        return family.can.log_weights(params, state, images, key, n)
 
     elbo, iwae = metrics.importance_bounds(lw, x, jax.random.key(3), k=64, chunk=16)
     assert np.all(np.asarray(iwae) >= np.asarray(elbo))
     assert -float(jnp.mean(elbo)) > 100.0  # 784 Bernoulli pixels at init: hundreds of nats
-    images = family.sample(params, state, jax.random.key(2), 3)["images"]
+    images = family.can.sample(params, state, jax.random.key(2), 3)["images"]
     assert images.shape == (3, 32, 32, 1) and not np.asarray(images)[:, :2].any()

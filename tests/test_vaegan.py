@@ -11,7 +11,7 @@ from conftest import tiny_config
 
 from jaxgen import losses
 from jaxgen.data import to_signed
-from jaxgen.models import apply_net, init_networks
+from jaxgen.models import Setup, apply_net, init_networks
 from jaxgen.models.vaegan import feature_reconstruction_loss, make
 
 
@@ -25,7 +25,7 @@ def setup(**fields):
     model = tiny_config("vaegan").model
     for key, value in fields.items():
         setattr(model, key, value)
-    family = make(model, optax.adam(1e-3), (32, 32, 1))
+    family = make(model, Setup((32, 32, 1), optax.adam(1e-3)))
     params, state = init_networks(family, jax.random.key(0))
     batch = {"image": jax.random.uniform(jax.random.key(1), (4, 32, 32, 1))}
     return family, params, state, batch

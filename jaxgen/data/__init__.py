@@ -30,6 +30,8 @@ class Dataset:
     val_images: np.ndarray
     val_labels: np.ndarray
     source: str  # where it came from, for the logs
+    # data.domain_b: the same images, index for index, in the second domain (two-domain models)
+    second: Dataset | None = None
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -128,12 +130,34 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
     if n_val >= len(train_x):
         raise DataError(f"data.val_size={n_val} leaves no training images out of {len(train_x)}")
     split = len(train_x) - n_val
-    dataset = Dataset(
+    original = Dataset(
         train_x[:split], train_y[:split], test_x, test_y, train_x[split:], train_y[split:], source
     )
-    log(f"{data_config.name}: {len(dataset.train_images)} train, {len(dataset.val_images)} val, "
-        f"{len(dataset.test_images)} test images of {dataset.image_shape} from {source}")  # fmt: skip
+    dataset = in_domain(original, data_config.domain_a)
+    if data_config.domain_b:
+        dataset = dataclasses.replace(dataset, second=in_domain(original, data_config.domain_b))
+    domains = f"; domains {data_config.domain_a} and {data_config.domain_b}" if dataset.second else ""
+    log(
+        f"{data_config.name}: {len(dataset.train_images)} train, {len(dataset.val_images)} val, "
+        f"{len(dataset.test_images)} test images of {dataset.image_shape} from {source}{domains}"
+    )
     return dataset
+
+
+TEST_INDEX_OFFSET = 1 << 24  # test image i of a derived domain draws with index TEST_INDEX_OFFSET + i
+
+
+def in_domain(dataset: Dataset, name: str) -> Dataset:
+    """Every split of dataset through the transform `name` of jaxgen/data/domains.py (labels unchanged);
+    an image's draw depends on its split and index only."""
+    if name == "original":
+        return dataset
+    from jaxgen.data.domains import derive
+
+    log(f"deriving the {name!r} domain of {dataset.source}")
+    offsets = {"train": 0, "val": len(dataset.train_images), "test": TEST_INDEX_OFFSET}
+    splits = {f"{s}_images": derive(name, getattr(dataset, f"{s}_images"), i) for s, i in offsets.items()}
+    return dataclasses.replace(dataset, **splits, source=f"{name} of {dataset.source}")
 
 
 def to_float(images: jax.Array) -> jax.Array:
@@ -149,43 +173,3 @@ def to_signed(images: jax.Array) -> jax.Array:
 def from_signed(images: jax.Array) -> jax.Array:
     """[-1, 1] -> [0, 1]."""
     return (images + 1.0) / 2.0
-
-
-# ----------------------------------------------------------------------------------------- batching
-
-
-def epoch_order(data_key: jax.Array, epoch: jax.Array | int, n: int) -> jax.Array:
-    """The order of training images in one epoch: a pure function of (data key, epoch)."""
-    return jax.random.permutation(jax.random.fold_in(data_key, epoch), n)
-
-
-def batch_indices(
-    orders: jax.Array, first_epoch: jax.Array, counter: jax.Array, batch_size: int
-) -> jax.Array:
-    """Indices of batch number `counter` (counted from the start of training).
-
-    orders: [2, N] epoch orders of epochs first_epoch and first_epoch + 1 (a compiled call may cross one
-    epoch boundary). The remainder of each epoch that does not fill a batch is dropped.
-    """
-    batches_per_epoch = orders.shape[1] // batch_size
-    epoch = counter // batches_per_epoch
-    start = (counter % batches_per_epoch) * batch_size
-    order = jax.lax.dynamic_index_in_dim(orders, epoch - first_epoch, keepdims=False)
-    return jax.lax.dynamic_slice_in_dim(order, start, batch_size)
-
-
-def labelled_subset(key: jax.Array, labels: np.ndarray, num_labels: int, classes: int = 10) -> np.ndarray:
-    """Sorted indices of num_labels training images, num_labels / classes of each class: the labelled set
-    of a semi-supervised run, a pure function of (key, labels)."""
-    per_class = num_labels // classes
-    chosen = []
-    for c in range(classes):
-        members = np.flatnonzero(labels == c)
-        if len(members) < per_class:
-            raise ValueError(
-                f"data.num_labels={num_labels} needs {per_class} images of class {c}; the training set has "
-                f"{len(members)}"
-            )
-        order = np.asarray(jax.random.permutation(jax.random.fold_in(key, c), len(members)))
-        chosen.append(members[order[:per_class]])
-    return np.sort(np.concatenate(chosen)).astype(np.int32)

@@ -1,30 +1,47 @@
-"""Model registry: name -> family factory. The only way the trainer finds a model.
+"""Model registry: name -> ModelSpec (jaxgen/models/family.py). The only way the trainer finds a model.
 
-A factory is `make(model_config, optimizer, image_shape) -> Family` (see jaxgen/models/family.py).
+Each family module lists its models in `MODELS`; `register` adds a model from outside the package (a
+user's own family file, imported by the config file that trains it).
 """
 
 from __future__ import annotations
 
 from jaxgen.models import aae, autoencoder, classifier, conditional_gan, energy_gan, gan, vae, vaegan
-from jaxgen.models.family import Family, Update, apply_net, init_networks
+from jaxgen.models.family import (
+    Abilities,
+    Family,
+    ModelSpec,
+    Pictures,
+    Prior,
+    Setup,
+    Update,
+    apply_net,
+    init_networks,
+)
 
-REGISTRY = {
-    "classifier": classifier.make,
-    "ae": autoencoder.make,
-    "gan": gan.make_gan,
-    "wgan": gan.make_wgan,
-    "wgan_gp": gan.make_wgan_gp,
-    "lsgan": gan.make_lsgan,
-    "ebgan": energy_gan.make_ebgan,
-    "began": energy_gan.make_began,
-    "cgan": conditional_gan.make_cgan,
-    "acgan": conditional_gan.make_acgan,
-    "infogan": conditional_gan.make_infogan,
-    "vae": vae.make,
-    "vaegan": vaegan.make,
-    "aae": aae.make_aae,
-    "style_aae": aae.make_style_aae,
-    "ssaae": aae.make_semi_supervised_aae,
-}
+REGISTRY: dict[str, ModelSpec] = {}
+for _module in (classifier, autoencoder, vae, vaegan, gan, energy_gan, conditional_gan, aae):
+    REGISTRY.update(_module.MODELS)
 
-__all__ = ["REGISTRY", "Family", "Update", "apply_net", "init_networks"]
+
+def register(name: str, spec: ModelSpec) -> ModelSpec:
+    """Make `name` a model: `base_config(name)` then builds its config block and the trainer its family."""
+    if not isinstance(spec, ModelSpec):
+        raise TypeError(f"register({name!r}, ...) needs a ModelSpec, got {type(spec).__name__}")
+    REGISTRY[name] = spec
+    return spec
+
+
+__all__ = [
+    "REGISTRY",
+    "Abilities",
+    "Family",
+    "ModelSpec",
+    "Pictures",
+    "Prior",
+    "Setup",
+    "Update",
+    "apply_net",
+    "init_networks",
+    "register",
+]

@@ -29,12 +29,11 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
-import optax
 
 from jaxgen import layers, losses
-from jaxgen.models import priors
-from jaxgen.models.autoencoder import MLPDecoder, MLPEncoder
-from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models import options, priors
+from jaxgen.models.autoencoder import MLPDecoder, MLPEncoder, Pixels, autoencoding, reconstruction_scores
+from jaxgen.models.family import Abilities, Family, ModelSpec, Pictures, Prior, Setup, Update, apply_net
 
 NUM_CLASSES = 10
 STYLE_CONV_DISC = (64, 8)  # the style repository's discriminator: style -> 64 -> 8 -> 1
@@ -94,65 +93,48 @@ class ConvStyleDecoder(nn.Module):
         return layers.Conv(self.channels, 3, 1, 1, conv=self.conv, kernel_init=init)(x)
 
 
-def _adversarial_losses(disc: nn.Module, name: str, params, state, real: jax.Array, fake: jax.Array):
-    """(discriminator loss [B] with the fakes detached, its accuracy on both halves) for codes [B, D]."""
+def code_discriminator_loss(disc: nn.Module, name: str, params, state, real: jax.Array, fake: jax.Array):
+    """(-log D(real) - log(1 - D(fake)) per example [B] with the fakes detached, D's accuracy on both halves,
+    the new state) for codes [B, D]: real are prior draws, fake the encoder's codes."""
     real_logits, state = apply_net(disc, name, params, state, real, train=True)
     fake_logits, state = apply_net(disc, name, params, state, jax.lax.stop_gradient(fake), train=True)
     accuracy = 0.5 * (jnp.mean(real_logits > 0) + jnp.mean(fake_logits < 0))
     return losses.gan_discriminator_loss(real_logits, fake_logits), accuracy, state
 
 
-class _Pixels:
-    """The reconstruction target: the pixels inside a `crop` border of [B, S, S, C] images, flattened."""
+def fooling_loss(disc: nn.Module, name: str, params, state, codes: jax.Array):
+    """The encoder's adversarial loss -log D(codes), batch mean, and the new state."""
+    logits, state = apply_net(disc, name, params, state, codes, train=True)
+    return losses.gan_generator_loss(logits).mean(), state
 
-    def __init__(self, image_shape, crop: int, kind: str):
-        self.size, _, self.channels = image_shape
-        self.crop, self.kind = crop, kind
-        self.count = (self.size - 2 * crop) ** 2 * self.channels
 
-    def flat(self, images: jax.Array) -> jax.Array:
-        return layers.crop_flat(images, self.crop)
-
-    def error(self, logits: jax.Array, images: jax.Array) -> jax.Array:
-        """Per-example error [B] of decoder logits [B, D] against images: BCE on logits, or L1 / MSE on
-        sigmoid pixels."""
-        out = logits if self.kind == "bce" else jax.nn.sigmoid(logits)
-        return losses.reconstruction_loss(out, self.flat(images), self.kind)
-
-    def image(self, logits: jax.Array) -> jax.Array:
-        return layers.uncrop_flat(jax.nn.sigmoid(logits), self.crop, self.size, self.channels)
+def _codes(*dims: int) -> tuple[jax.ShapeDtypeStruct, ...]:
+    return tuple(jax.ShapeDtypeStruct((1, d), jnp.float32) for d in dims)
 
 
 # ----------------------------------------------------------------------------------------- the AAE
 
 
-def make_aae(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """AAE with a chosen prior: networks enc, dec, disc; updates: disc, then enc + dec on reconstruction +
     model.adversarial_weight x the non-saturating adversarial loss of the codes."""
-    problem = priors.prior_problem(model.prior, model.latent_dim)
-    if problem:
-        raise ValueError(problem)
-    pixels = _Pixels(image_shape, model.crop, model.recon_loss)
+    pixels = Pixels(setup.image_shape, model.crop, model.recon_loss)
     prior = priors.PRIORS[model.prior]
     enc = MLPEncoder(model.latent_dim, model.hidden, model.depth)
     dec = MLPDecoder(pixels.count, model.hidden, model.depth)
     disc = Discriminator((model.hidden,) * model.depth)
 
     def encode(params, state, images):
-        codes, _ = apply_net(enc, "enc", params, state, pixels.flat(images), train=False)
-        return codes
+        return apply_net(enc, "enc", params, state, pixels.flat(images), train=False)[0]
 
     def decode(params, state, codes):
-        logits, _ = apply_net(dec, "dec", params, state, codes, train=False)
-        return pixels.image(logits)
+        return pixels.image(apply_net(dec, "dec", params, state, codes, train=False)[0])
 
     def disc_loss(params, state, batch, key):
         """-log D(z_prior) - log(1 - D(enc(x))) for batch['image'] [B, S, S, C]; z_prior [B, latent]."""
         codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
         real = prior(key, codes.shape[0], model.latent_dim)
-        loss, accuracy, state = _adversarial_losses(disc, "disc", params, state, real, codes)
+        loss, accuracy, state = code_discriminator_loss(disc, "disc", params, state, real, codes)
         return loss.mean(), ({"loss": loss.mean(), "real_fake_accuracy": accuracy}, state)
 
     def ae_loss(params, state, batch, key):
@@ -161,18 +143,13 @@ def make_aae(
         codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
         logits, state = apply_net(dec, "dec", params, state, codes, train=True)
         recon = pixels.error(logits, batch["image"]).mean()
-        fooling, state = apply_net(disc, "disc", params, state, codes, train=True)
-        adversarial = losses.gan_generator_loss(fooling).mean()
+        adversarial, state = fooling_loss(disc, "disc", params, state, codes)
         metrics = {f"recon_{model.recon_loss}": recon, "adversarial": adversarial}
         return recon + model.adversarial_weight * adversarial, (metrics, state)
 
     def evaluate(params, state, batch):
         logits, _ = apply_net(dec, "dec", params, state, encode(params, state, batch["image"]), train=False)
-        target = pixels.flat(batch["image"])
-        return {
-            "mse": losses.reconstruction_loss(jax.nn.sigmoid(logits), target, "mse"),
-            "bce": losses.reconstruction_loss(logits, target, "bce"),
-        }
+        return reconstruction_scores(jax.nn.sigmoid(logits), logits, pixels.flat(batch["image"]))
 
     def sample(params, state, key, n):
         return {"images": decode(params, state, prior(key, n, model.latent_dim))}
@@ -180,208 +157,199 @@ def make_aae(
     return Family(
         networks={"enc": enc, "dec": dec, "disc": disc},
         example_inputs={
-            "enc": (jax.ShapeDtypeStruct((1, pixels.count), jnp.float32),),
-            "dec": (jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32),),
-            "disc": (jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32),),
+            "enc": _codes(pixels.count),
+            "dec": _codes(model.latent_dim),
+            "disc": _codes(model.latent_dim),
         },
-        optimizers={"enc": optimizer, "dec": optimizer, "disc": optimizer},
+        optimizers={"enc": setup.optimizer, "dec": setup.optimizer, "disc": setup.optimizer},
         updates=(Update("disc", ("disc",), disc_loss), Update("ae", ("enc", "dec"), ae_loss)),
-        sample=sample,
-        reconstruct=lambda params, state, images: decode(params, state, encode(params, state, images)),
-        evaluate=evaluate,
-        encode=encode,
-        decode=decode,
-        code_space="gaussian" if model.prior == "gaussian" else "data",
-        prior=lambda key, n: prior(key, n, model.latent_dim),
+        can=autoencoding(
+            encode, decode, sample, evaluate, "gaussian" if model.prior == "gaussian" else "data"
+        ),
+        pictures=Pictures(prior=Prior(model.prior, lambda key, n: prior(key, n, model.latent_dim))),
     )
 
 
 # ----------------------------------------------------------------------------------------- digit + style
 
 
-def _style_networks(model: ml_collections.ConfigDict, image_shape):
-    """(encoder to [B, 10 + style], decoder from [B, 10 + style], encoder input of images, discriminator
-    widths) for model.arch 'conv' (the style repository) or 'mlp' (the paper: model.depth x model.hidden)."""
-    size, _, channels = image_shape
-    outputs = NUM_CLASSES + model.latent_dim
-    if model.arch == "conv":
-        conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
-        dec = ConvStyleDecoder(size, channels, conv)
-        return ConvStyleEncoder(outputs, conv), dec, (lambda images: images), STYLE_CONV_DISC
-    if model.arch == "mlp":
-        enc = MLPEncoder(outputs, model.hidden, model.depth)
-        dec = MLPDecoder((size - 2 * model.crop) ** 2 * channels, model.hidden, model.depth)
-        return enc, dec, (lambda images: layers.crop_flat(images, model.crop)), (model.hidden,) * model.depth
-    raise ValueError(f"model.arch={model.arch!r}: the style models are 'conv' or 'mlp'")
+class StyleCoder:
+    """The networks and pictures both (digit, style) families share: an encoder to (digit logits, style),
+    a decoder from (digit one-hot or probabilities, style), for model.arch 'conv' (the style repository's
+    GroupNorm networks) or 'mlp' (the paper's: model.depth x model.hidden)."""
 
+    def __init__(self, model: ml_collections.ConfigDict, setup: Setup):
+        size, _, channels = setup.image_shape
+        self.style_dim = model.latent_dim
+        self.pixels = Pixels(setup.image_shape, model.crop, model.recon_loss)
+        outputs = NUM_CLASSES + model.latent_dim
+        self.conv_decoder = model.arch == "conv"
+        if model.arch == "conv":
+            self.enc, self.dec = (
+                ConvStyleEncoder(outputs, setup.conv),
+                ConvStyleDecoder(size, channels, setup.conv),
+            )
+            self.enc_input, self.disc_widths = (lambda images: images), STYLE_CONV_DISC
+        elif model.arch == "mlp":
+            self.enc = MLPEncoder(outputs, model.hidden, model.depth)
+            self.dec = MLPDecoder(self.pixels.count, model.hidden, model.depth)
+            self.enc_input, self.disc_widths = self.pixels.flat, (model.hidden,) * model.depth
+        else:
+            raise ValueError(f"model.arch={model.arch!r}: the style models are 'conv' or 'mlp'")
+        enc_shape = self.enc_input(jnp.zeros((1, *setup.image_shape))).shape
+        self.example_inputs = {
+            "enc": (jax.ShapeDtypeStruct(enc_shape, jnp.float32),),
+            "dec": _codes(NUM_CLASSES + model.latent_dim),
+        }
 
-def _style_parts(model, image_shape):
-    """The pieces both style families share: networks and the encode / decode / sample / picture hooks."""
-    enc, dec, enc_input, disc_widths = _style_networks(model, image_shape)
-    pixels = _Pixels(image_shape, model.crop, model.recon_loss)
-    conv_decoder = model.arch == "conv"
-    style_dim = model.latent_dim
-
-    def encode_both(params, state, images, train):
-        """(digit logits [B, 10], style [B, latent_dim]) of images [B, S, S, C] in [0, 1]."""
-        out, state = apply_net(enc, "enc", params, state, enc_input(images), train=train)
+    def encode_both(self, params, state, images, train):
+        """(digit logits [B, 10], style [B, latent_dim], new state) of images [B, S, S, C] in [0, 1]."""
+        out, state = apply_net(self.enc, "enc", params, state, self.enc_input(images), train=train)
         return out[:, :NUM_CLASSES], out[:, NUM_CLASSES:], state
 
-    def decode_logits(params, state, digit, style, train):
+    def decode_logits(self, params, state, digit, style, train):
         """Decoder logits over the modelled pixels [B, D] for digit probabilities / one-hots [B, 10]."""
-        out, state = apply_net(dec, "dec", params, state, jnp.concatenate([digit, style], -1), train=train)
-        return (layers.crop_flat(out, model.crop) if conv_decoder else out), state
+        code = jnp.concatenate([digit, style], -1)
+        out, state = apply_net(self.dec, "dec", params, state, code, train=train)
+        return (self.pixels.flat(out) if self.conv_decoder else out), state
 
-    def write(params, state, digits, style):
+    def write(self, params, state, digits, style):
         """Images [B, S, S, C] of digits [B] (int) in styles [B, latent_dim]."""
-        logits, _ = decode_logits(params, state, jax.nn.one_hot(digits, NUM_CLASSES), style, train=False)
-        return pixels.image(logits)
+        onehot = jax.nn.one_hot(digits, NUM_CLASSES)
+        return self.pixels.image(self.decode_logits(params, state, onehot, style, train=False)[0])
 
-    def encode(params, state, images):
-        return encode_both(params, state, images, train=False)[1]
+    def abilities(self) -> Abilities:
+        """Sample (balanced digits in N(0, I) styles), reconstruct, classify, encode (the style) and the
+        test reconstruction errors (decoded from the predicted digit)."""
 
-    def reconstruct(params, state, images):
-        logits, style, _ = encode_both(params, state, images, train=False)
-        return write(params, state, jnp.argmax(logits, -1), style)
+        def encode(params, state, images):
+            return self.encode_both(params, state, images, train=False)[1]
 
-    def sample(params, state, key, n):
-        label_key, style_key = jax.random.split(key)
-        labels = jax.random.permutation(label_key, jnp.arange(n) % NUM_CLASSES)
-        return {
-            "images": write(params, state, labels, priors.gaussian(style_key, n, style_dim)),
-            "labels": labels,
-        }
+        def classify(params, state, images):
+            return self.encode_both(params, state, images, train=False)[0]
 
-    def sweeps(params, state, key, n):
-        """'digits': row = digit, column = one N(0, I) style shared by the rows."""
-        styles = jnp.tile(priors.gaussian(key, n, style_dim), (NUM_CLASSES, 1))
-        images = write(params, state, jnp.repeat(jnp.arange(NUM_CLASSES), n), styles)
-        return {"digits": images.reshape(NUM_CLASSES, n, *images.shape[1:])}
+        def reconstruct(params, state, images):
+            logits, style, _ = self.encode_both(params, state, images, train=False)
+            return self.write(params, state, jnp.argmax(logits, -1), style)
 
-    def restyle(params, state, images):
-        """Each image's style written as every digit: [B, 10, S, S, C]."""
-        style = encode(params, state, images)
-        b = images.shape[0]
-        out = write(params, state, jnp.tile(jnp.arange(NUM_CLASSES), b), jnp.repeat(style, NUM_CLASSES, 0))
-        return out.reshape(b, NUM_CLASSES, *out.shape[1:])
+        def sample(params, state, key, n):
+            label_key, style_key = jax.random.split(key)
+            labels = jax.random.permutation(label_key, jnp.arange(n) % NUM_CLASSES)
+            styles = priors.gaussian(style_key, n, self.style_dim)
+            return {"images": self.write(params, state, labels, styles), "labels": labels}
 
-    def evaluate(params, state, batch):
-        """Classification accuracy / error / cross-entropy of the encoder and the reconstruction errors
-        (decoded from the predicted digit)."""
-        logits, style, _ = encode_both(params, state, batch["image"], train=False)
-        predicted = jnp.argmax(logits, -1)
-        recon, _ = decode_logits(params, state, jax.nn.one_hot(predicted, NUM_CLASSES), style, train=False)
-        target = pixels.flat(batch["image"])
-        correct = (predicted == batch["label"]).astype(jnp.float32)
-        return {
-            "accuracy": correct,
-            "error": 1.0 - correct,
-            "cross_entropy": losses.softmax_cross_entropy(logits, batch["label"]),
-            "mse": losses.reconstruction_loss(jax.nn.sigmoid(recon), target, "mse"),
-            "l1": losses.reconstruction_loss(jax.nn.sigmoid(recon), target, "l1"),
-        }
+        def evaluate(params, state, batch):
+            logits, style, _ = self.encode_both(params, state, batch["image"], train=False)
+            onehot = jax.nn.one_hot(jnp.argmax(logits, -1), NUM_CLASSES)
+            recon = jax.nn.sigmoid(self.decode_logits(params, state, onehot, style, train=False)[0])
+            target = self.pixels.flat(batch["image"])
+            return {name: losses.reconstruction_loss(recon, target, name) for name in ("mse", "l1")}
 
-    hooks = {
-        "sample": sample,
-        "reconstruct": reconstruct,
-        "evaluate": evaluate,
-        "encode": encode,
-        "sweeps": sweeps,
-        "restyle": restyle,
-        "conditional": True,
-        "code_space": "gaussian",
-        "prior": lambda key, n: priors.gaussian(key, n, style_dim),
-    }
-    inputs = {
-        "enc": (jax.ShapeDtypeStruct(enc_input(jnp.zeros((1, *image_shape))).shape, jnp.float32),),
-        "dec": (jax.ShapeDtypeStruct((1, NUM_CLASSES + style_dim), jnp.float32),),
-    }
-    return enc, dec, disc_widths, pixels, encode_both, decode_logits, hooks, inputs
+        return Abilities(
+            sample=sample,
+            reconstruct=reconstruct,
+            evaluate=evaluate,
+            encode=encode,
+            classify=classify,
+            code_space="gaussian",
+        )
+
+    def pictures(self) -> Pictures:
+        """The digit sweep, the style-transfer table and the N(0, I) prior of the styles."""
+
+        def sweeps(params, state, key, n):
+            """'digits': row = digit, column = one N(0, I) style shared by the rows."""
+            styles = jnp.tile(priors.gaussian(key, n, self.style_dim), (NUM_CLASSES, 1))
+            images = self.write(params, state, jnp.repeat(jnp.arange(NUM_CLASSES), n), styles)
+            return {"digits": images.reshape(NUM_CLASSES, n, *images.shape[1:])}
+
+        def restyle(params, state, images):
+            """Each image's style written as every digit: [B, 10, S, S, C]."""
+            style = self.encode_both(params, state, images, train=False)[1]
+            b = images.shape[0]
+            digits = jnp.tile(jnp.arange(NUM_CLASSES), b)
+            out = self.write(params, state, digits, jnp.repeat(style, NUM_CLASSES, 0))
+            return out.reshape(b, NUM_CLASSES, *out.shape[1:])
+
+        prior = Prior("gaussian", lambda key, n: priors.gaussian(key, n, self.style_dim))
+        return Pictures(sweeps=sweeps, restyle=restyle, prior=prior)
 
 
-def make_style_aae(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_style_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """The supervised style AAE: networks enc, dec (and disc unless model.adversarial_weight is 0).
 
     Updates: disc on (one-hot label, N(0, I) style) vs (one-hot label, encoded style); then enc + dec on
     reconstruction from (one-hot label, style) + label_weight x cross-entropy + adversarial_weight x the
     encoder's adversarial loss.
     """
-    enc, dec, disc_widths, pixels, encode_both, decode_logits, hooks, inputs = _style_parts(
-        model, image_shape
-    )
+    coder = StyleCoder(model, setup)
     adversarial = model.adversarial_weight > 0
-    disc = Discriminator(disc_widths)
+    disc = Discriminator(coder.disc_widths)
 
     def disc_loss(params, state, batch, key):
         """Digit-aware: real (one-hot y, N(0, I)), fake (one-hot y, style(x)), the same labels y [B]."""
-        _, style, state = encode_both(params, state, batch["image"], train=True)
+        _, style, state = coder.encode_both(params, state, batch["image"], train=True)
         onehot = jax.nn.one_hot(batch["label"], NUM_CLASSES)
         real = jnp.concatenate([onehot, priors.gaussian(key, style.shape[0], style.shape[1])], -1)
         fake = jnp.concatenate([onehot, style], -1)
-        loss, accuracy, state = _adversarial_losses(disc, "disc", params, state, real, fake)
+        loss, accuracy, state = code_discriminator_loss(disc, "disc", params, state, real, fake)
         return loss.mean(), ({"loss": loss.mean(), "real_fake_accuracy": accuracy}, state)
 
     def ae_loss(params, state, batch, key):
         """Reconstruction of batch['image'] [B, S, S, C] from (one-hot batch['label'], style) + weighted
         cross-entropy of the digit logits (+ the adversarial loss of (one-hot label, style))."""
         del key
-        logits, style, state = encode_both(params, state, batch["image"], train=True)
+        logits, style, state = coder.encode_both(params, state, batch["image"], train=True)
         onehot = jax.nn.one_hot(batch["label"], NUM_CLASSES)
-        recon_logits, state = decode_logits(params, state, onehot, style, train=True)
-        recon = pixels.error(recon_logits, batch["image"]).mean()
+        recon_logits, state = coder.decode_logits(params, state, onehot, style, train=True)
+        recon = coder.pixels.error(recon_logits, batch["image"]).mean()
         ce = losses.softmax_cross_entropy(logits, batch["label"]).mean()
         accuracy = jnp.mean(jnp.argmax(logits, -1) == batch["label"])
         metrics = {f"recon_{model.recon_loss}": recon, "cross_entropy": ce, "accuracy": accuracy}
         total = recon + model.label_weight * ce
         if adversarial:
-            fooling, state = apply_net(
-                disc, "disc", params, state, jnp.concatenate([onehot, style], -1), train=True
-            )
-            metrics["adversarial"] = losses.gan_generator_loss(fooling).mean()
+            code = jnp.concatenate([onehot, style], -1)
+            metrics["adversarial"], state = fooling_loss(disc, "disc", params, state, code)
             total = total + model.adversarial_weight * metrics["adversarial"]
         return total, (metrics, state)
 
-    networks, updates = {"enc": enc, "dec": dec}, (Update("ae", ("enc", "dec"), ae_loss),)
+    networks, inputs = {"enc": coder.enc, "dec": coder.dec}, coder.example_inputs
+    updates = (Update("ae", ("enc", "dec"), ae_loss),)
     if adversarial:
         networks["disc"] = disc
-        inputs = {**inputs, "disc": (jax.ShapeDtypeStruct((1, NUM_CLASSES + model.latent_dim), jnp.float32),)}
+        inputs = {**inputs, "disc": _codes(NUM_CLASSES + model.latent_dim)}
         updates = (Update("disc", ("disc",), disc_loss), *updates)
     return Family(
         networks=networks,
         example_inputs=inputs,
-        optimizers={name: optimizer for name in networks},
+        optimizers={name: setup.optimizer for name in networks},
         updates=updates,
-        **hooks,
+        can=coder.abilities(),
+        pictures=coder.pictures(),
     )
 
 
-def make_semi_supervised_aae(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_semi_supervised_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """Semi-supervised AAE: networks enc, dec, disc_cat (on q(y | x)), disc_style (on z).
 
     Updates: both discriminators; then enc + dec on reconstruction from (q(y | x), z) of an unlabelled
     batch + adversarial_weight x (both adversarial losses) + label_weight x the cross-entropy of a labelled
     batch (batch['labelled_image'], batch['labelled_label'], drawn by the trainer from data.num_labels).
     """
-    enc, dec, disc_widths, pixels, encode_both, decode_logits, hooks, inputs = _style_parts(
-        model, image_shape
-    )
-    disc_cat, disc_style = Discriminator(disc_widths), Discriminator(disc_widths)
+    coder = StyleCoder(model, setup)
+    disc_cat, disc_style = Discriminator(coder.disc_widths), Discriminator(coder.disc_widths)
 
     def disc_loss(params, state, batch, key):
         """Real: one-hot of uniform digits and N(0, I) styles; fake: the encoder's (q(y | x), z)."""
         cat_key, style_key = jax.random.split(key)
-        logits, style, state = encode_both(params, state, batch["image"], train=True)
+        logits, style, state = coder.encode_both(params, state, batch["image"], train=True)
         b = style.shape[0]
         real_cat = jax.nn.one_hot(jax.random.randint(cat_key, (b,), 0, NUM_CLASSES), NUM_CLASSES)
-        cat_loss, cat_accuracy, state = _adversarial_losses(
+        cat_loss, cat_accuracy, state = code_discriminator_loss(
             disc_cat, "disc_cat", params, state, real_cat, jax.nn.softmax(logits)
         )
         real_style = priors.gaussian(style_key, b, style.shape[1])
-        style_loss, style_accuracy, state = _adversarial_losses(
+        style_loss, style_accuracy, state = code_discriminator_loss(
             disc_style, "disc_style", params, state, real_style, style
         )
         loss = (cat_loss + style_loss).mean()
@@ -392,14 +360,14 @@ def make_semi_supervised_aae(
         """Reconstruction from (q(y | x), z) + adversarial terms on the unlabelled batch [B, S, S, C], plus
         the labelled batch's cross-entropy. The unlabelled batch's 'label' is never read."""
         del key
-        logits, style, state = encode_both(params, state, batch["image"], train=True)
+        logits, style, state = coder.encode_both(params, state, batch["image"], train=True)
         probabilities = jax.nn.softmax(logits)
-        recon_logits, state = decode_logits(params, state, probabilities, style, train=True)
-        recon = pixels.error(recon_logits, batch["image"]).mean()
+        recon_logits, state = coder.decode_logits(params, state, probabilities, style, train=True)
+        recon = coder.pixels.error(recon_logits, batch["image"]).mean()
         fool_cat, state = apply_net(disc_cat, "disc_cat", params, state, probabilities, train=True)
         fool_style, state = apply_net(disc_style, "disc_style", params, state, style, train=True)
         adversarial = (losses.gan_generator_loss(fool_cat) + losses.gan_generator_loss(fool_style)).mean()
-        labelled_logits, _, state = encode_both(params, state, batch["labelled_image"], train=True)
+        labelled_logits, _, state = coder.encode_both(params, state, batch["labelled_image"], train=True)
         ce = losses.softmax_cross_entropy(labelled_logits, batch["labelled_label"]).mean()
         metrics = {
             f"recon_{model.recon_loss}": recon,
@@ -409,17 +377,120 @@ def make_semi_supervised_aae(
         }
         return recon + model.adversarial_weight * adversarial + model.label_weight * ce, (metrics, state)
 
-    code = (jax.ShapeDtypeStruct((1, NUM_CLASSES), jnp.float32),)
-    style_code = (jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32),)
-    networks = {"enc": enc, "dec": dec, "disc_cat": disc_cat, "disc_style": disc_style}
+    networks = {"enc": coder.enc, "dec": coder.dec, "disc_cat": disc_cat, "disc_style": disc_style}
     return Family(
         networks=networks,
-        example_inputs={**inputs, "disc_cat": code, "disc_style": style_code},
-        optimizers={name: optimizer for name in networks},
+        example_inputs={
+            **coder.example_inputs,
+            "disc_cat": _codes(NUM_CLASSES),
+            "disc_style": _codes(model.latent_dim),
+        },
+        optimizers={name: setup.optimizer for name in networks},
         updates=(
             Update("disc", ("disc_cat", "disc_style"), disc_loss),
             Update("ae", ("enc", "dec"), ae_loss),
         ),
-        semi_supervised=True,
-        **hooks,
+        data="labelled_subset",
+        can=coder.abilities(),
+        pictures=coder.pictures(),
     )
+
+
+# ----------------------------------------------------------------------------------------- options
+
+
+def _options(latent_dim: int, hidden: int, depth: int, recon_loss: str, adversarial_weight: float):
+    o = ml_collections.ConfigDict()
+    o.latent_dim = latent_dim  # code size (the style's, beside the digit, for the style models)
+    options.mlp_net(o, hidden, depth)
+    o.recon_loss = recon_loss  # mse | bce | l1 per pixel (bce on the decoder's logits)
+    o.adversarial_weight = (
+        adversarial_weight  # weight of the encoder's adversarial loss (0: no discriminator)
+    )
+    return o
+
+
+def aae_options() -> ml_collections.ConfigDict:
+    # adversarial weight 0.05 against the per-pixel loss: at 1 the 2-D codes collapsed onto a line
+    o = _options(2, 1000, 2, "bce", 0.05)
+    o.prior = "gaussian"  # the code prior: gaussian | mixture | triangle | donut | swiss_roll (priors.py)
+    return o
+
+
+def style_options() -> ml_collections.ConfigDict:
+    o = _options(4, 400, 1, "l1", 0.1)
+    o.arch = "conv"  # conv (the style repository's GroupNorm networks) | mlp (model.depth x model.hidden)
+    o.label_weight = 1.0  # weight of the digit cross-entropy
+    return o
+
+
+def ssaae_options() -> ml_collections.ConfigDict:
+    o = style_options()
+    o.update(
+        {
+            "arch": "mlp",
+            "latent_dim": 10,
+            "hidden": 1000,
+            "depth": 2,
+            "recon_loss": "bce",
+            "adversarial_weight": 1.0,
+        }
+    )
+    return o
+
+
+def _prior_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
+    return options.first_problem(
+        priors.prior_problem(model.prior, model.latent_dim), options.crop_problem(model, data)
+    )
+
+
+POSITIVE = ("latent_dim", *options.MLP_POSITIVE)
+RULES = {"positive": POSITIVE, "check": options.crop_problem}
+STYLE_CHOICES = {"arch": ("conv", "mlp"), "recon_loss": losses.RECONSTRUCTION_LOSSES}
+STYLE_SETTINGS = {
+    "optim.lr": 4e-4,  # AdamW 4e-4, weight decay 0.01: the style repository's
+    "optim.b1": 0.9,
+    "optim.weight_decay": 0.01,
+    "train.num_steps": 11244,  # 12 epochs
+    "train.eval_every": 937,
+    "train.checkpoint_every": 937,
+}
+MODELS = {
+    "aae": ModelSpec(
+        make_aae,
+        aae_options,
+        {
+            "train.batch_size": 100,
+            "train.num_steps": 12000,
+            "train.eval_every": 3000,
+            "train.checkpoint_every": 3000,
+        },
+        choices={"recon_loss": losses.RECONSTRUCTION_LOSSES, "prior": tuple(priors.PRIORS)},
+        positive=POSITIVE,
+        non_negative=("adversarial_weight",),
+        check=_prior_problem,
+    ),
+    "style_aae": ModelSpec(
+        make_style_aae,
+        style_options,
+        STYLE_SETTINGS,
+        STYLE_CHOICES,
+        non_negative=("adversarial_weight", "label_weight"),
+        **RULES,
+    ),
+    "ssaae": ModelSpec(
+        make_semi_supervised_aae,
+        ssaae_options,
+        {
+            "train.batch_size": 100,
+            "train.num_steps": 30000,
+            "train.eval_every": 3000,
+            "train.checkpoint_every": 3000,
+            "data.num_labels": 100,
+        },
+        STYLE_CHOICES,
+        non_negative=("adversarial_weight", "label_weight"),
+        **RULES,
+    ),
+}

@@ -21,10 +21,10 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
-import optax
 
 from jaxgen import layers, losses
-from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models import options
+from jaxgen.models.family import Abilities, Family, ModelSpec, Pictures, Setup, Update, apply_net
 
 # Architectures without BatchNorm: one image's code depends on that image only, so the per-example
 # encoder Jacobian of the contractive penalty is defined.
@@ -168,10 +168,65 @@ class ConvLinearDecoder(nn.Module):
         return layers.Conv(self.out_channels, transpose=True, conv=self.conv)(x)
 
 
-def networks(model: ml_collections.ConfigDict, image_shape) -> tuple[nn.Module, nn.Module, bool]:
+class Pixels:
+    """The modelled pixels: those inside a `crop` border of [B, S, S, C] images, flattened to [B, D].
+
+    A decoder's outputs over them are logits (pixels through a sigmoid), or the pixels themselves for a
+    `linear` decoder; `kind` is the reconstruction error (mse | bce | l1; bce is taken on the logits).
+    """
+
+    def __init__(self, image_shape, crop: int, kind: str, linear: bool = False):
+        self.size, _, self.channels = image_shape
+        self.crop, self.kind, self.linear = crop, kind, linear
+        self.count = (self.size - 2 * crop) ** 2 * self.channels
+
+    def flat(self, images: jax.Array) -> jax.Array:
+        return layers.crop_flat(images, self.crop)
+
+    def values(self, out: jax.Array) -> jax.Array:
+        """Decoder outputs [B, D] -> pixel values."""
+        return out if self.linear else jax.nn.sigmoid(out)
+
+    def error(self, out: jax.Array, images: jax.Array) -> jax.Array:
+        """Per-example reconstruction error [B] of decoder outputs [B, D] against images [B, S, S, C]."""
+        return losses.reconstruction_loss(
+            out if self.kind == "bce" else self.values(out), self.flat(images), self.kind
+        )
+
+    def image(self, out: jax.Array) -> jax.Array:
+        """Decoder outputs [B, D] -> images [B, S, S, C] in [0, 1] with a zero border."""
+        return layers.uncrop_flat(jnp.clip(self.values(out), 0.0, 1.0), self.crop, self.size, self.channels)
+
+
+def reconstruction_scores(pixels: jax.Array, logits: jax.Array, target: jax.Array) -> dict[str, jax.Array]:
+    """Per-example test MSE of pixels and BCE of logits [B, D] against target pixels [B, D]."""
+    return {
+        "mse": losses.reconstruction_loss(pixels, target, "mse"),
+        "bce": losses.reconstruction_loss(logits, target, "bce"),
+    }
+
+
+def autoencoding(encode, decode, sample, evaluate, code_space: str, **more) -> Abilities:
+    """What a model that encodes and decodes can do; its reconstruction is decode(encode(x))."""
+
+    def reconstruct(params, state, images):
+        return decode(params, state, encode(params, state, images))
+
+    return Abilities(
+        sample=sample,
+        reconstruct=reconstruct,
+        evaluate=evaluate,
+        encode=encode,
+        decode=decode,
+        code_space=code_space,
+        **more,
+    )
+
+
+def networks(model: ml_collections.ConfigDict, setup: Setup) -> tuple[nn.Module, nn.Module, bool]:
     """(encoder, decoder, flat): flat networks read and write the cropped pixels [B, D], others images."""
-    size, _, channels = image_shape
-    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
+    size, _, channels = setup.image_shape
+    conv = setup.conv
     pixels = (size - 2 * model.crop) ** 2 * channels
     w, act = model.width, model.code_activation
     if model.arch == "conv":
@@ -203,8 +258,8 @@ def networks(model: ml_collections.ConfigDict, image_shape) -> tuple[nn.Module, 
     raise ValueError(f"unknown autoencoder model.arch={model.arch!r}")
 
 
-def config_problem(model: ml_collections.ConfigDict, image_size: int) -> str | None:
-    """Why these model fields cannot build an autoencoder (a message naming the fields), or None."""
+def config_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
+    """Why these fields cannot build an autoencoder (a message naming the fields), or None."""
     if model.arch == "linear" and model.recon_loss != "mse":
         return "model.arch='linear' has no output activation: use model.recon_loss='mse'"
     if model.contractive and model.arch not in PER_EXAMPLE_ARCHS:
@@ -212,13 +267,15 @@ def config_problem(model: ml_collections.ConfigDict, image_size: int) -> str | N
             f"model.contractive needs an encoder without BatchNorm (model.arch in {PER_EXAMPLE_ARCHS}), "
             f"not {model.arch!r}: with BatchNorm an image's code depends on the rest of its batch"
         )
-    map_size = image_size // 8
-    if model.arch == "fully_conv" and (image_size % 8 or model.latent_dim % map_size**2):
+    map_size = data.image_size // 8
+    if model.arch == "fully_conv" and (data.image_size % 8 or model.latent_dim % map_size**2):
         return (
             f"model.arch='fully_conv' codes are a {map_size}x{map_size} map: model.latent_dim="
             f"{model.latent_dim} must be a multiple of {map_size**2} (and the image size of 8)"
         )
-    return None
+    if not 0.0 <= model.input_dropout < 1.0:
+        return f"model.input_dropout={model.input_dropout} must be in [0, 1)"
+    return options.crop_problem(model, data)
 
 
 def contractive_penalty(encode_one, inputs: jax.Array) -> jax.Array:
@@ -231,72 +288,57 @@ def contractive_penalty(encode_one, inputs: jax.Array) -> jax.Array:
     return jnp.sum(jnp.square(jacobians.reshape(inputs.shape[0], -1)), axis=1)
 
 
-def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+def code_penalties(model: ml_collections.ConfigDict, codes: jax.Array, jacobian_norm=None) -> dict:
+    """The weighted regularisers' batch means: {name: (weight, value)} for the L2 / L1 code penalties and,
+    given `jacobian_norm()` (the per-example contractive term), the contractive penalty."""
+    terms = {}
+    if model.code_l2:
+        terms["code_l2"] = (model.code_l2, losses.l2_code_penalty(codes).mean())
+    if model.code_l1:
+        terms["code_l1"] = (model.code_l1, losses.l1_code_penalty(codes).mean())
+    if model.contractive:
+        terms["jacobian_frobenius2"] = (model.contractive, jacobian_norm().mean())
+    return terms
+
+
+def make(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """Autoencoder family: networks 'enc' and 'dec', one reconstruction update over both."""
-    size, _, channels = image_shape
-    problem = config_problem(model, size)
-    if problem:
-        raise ValueError(problem)
-    enc, dec, flat_io = networks(model, image_shape)
-    crop, kind = model.crop, model.recon_loss
-    linear_output = model.arch == "linear"  # the linear AE outputs pixels directly (no sigmoid)
+    enc, dec, flat_io = networks(model, setup)
+    pixels = Pixels(setup.image_shape, model.crop, model.recon_loss, linear=model.arch == "linear")
 
     def enc_input(images):
-        return layers.crop_flat(images, crop) if flat_io else images
-
-    def target(images):
-        """The modelled pixels [B, D]: inside the crop border."""
-        return layers.crop_flat(images, crop)
+        return pixels.flat(images) if flat_io else images
 
     def decode_outputs(params, state, codes, train):
-        """Decoder pre-activation outputs over the modelled pixels [B, D]."""
+        """Decoder outputs over the modelled pixels [B, D]."""
         out, state = apply_net(dec, "dec", params, state, codes, train=train)
-        return (out if flat_io else layers.crop_flat(out, crop)), state
-
-    def pixels_of(out):
-        return out if linear_output else jax.nn.sigmoid(out)
-
-    def recon_error(out, clean_pixels):
-        """Per-example reconstruction error: 'mse' on pixels, or 'bce' on the output logits."""
-        return losses.reconstruction_loss(out if kind == "bce" else pixels_of(out), clean_pixels, kind)
+        return (out if flat_io else pixels.flat(out)), state
 
     def loss(params, state, batch, key):
         """Per-pixel reconstruction error of the clean batch['image'] [B, S, S, C] from a possibly masked
         input, plus the weighted code penalties (L2, L1, contractive)."""
         clean = batch["image"]
-        images = losses.pixel_dropout(key, clean, model.input_dropout) if model.input_dropout else clean
-        inputs = enc_input(images)
+        inputs = enc_input(corrupt(key, clean) if model.input_dropout else clean)
         codes, state = apply_net(enc, "enc", params, state, inputs, train=True)
         out, state = decode_outputs(params, state, codes, train=True)
-        err = recon_error(out, target(clean)).mean()
-        metrics = {f"recon_{kind}": err}
-        total = err
-        for weight, name, penalty in (
-            (model.code_l2, "code_l2", losses.l2_code_penalty),
-            (model.code_l1, "code_l1", losses.l1_code_penalty),
-        ):
-            if weight:
-                metrics[name] = penalty(codes).mean()
-                total = total + weight * metrics[name]
-        if model.contractive:
+        err = pixels.error(out, clean).mean()
 
+        def jacobian_norm():
             def encode_one(x):
                 return apply_net(enc, "enc", params, state, x[None], train=False)[0][0]
 
-            metrics["jacobian_frobenius2"] = contractive_penalty(encode_one, inputs).mean()
-            total = total + model.contractive * metrics["jacobian_frobenius2"]
+            return contractive_penalty(encode_one, inputs)
+
+        total, metrics = err, {f"recon_{model.recon_loss}": err}
+        for name, (weight, value) in code_penalties(model, codes, jacobian_norm).items():
+            total, metrics[name] = total + weight * value, value
         return total, (metrics, state)
 
     def decode_images(params, state, z):
-        out, _ = decode_outputs(params, state, z, train=False)
-        return layers.uncrop_flat(jnp.clip(pixels_of(out), 0.0, 1.0), crop, size, channels)
+        return pixels.image(decode_outputs(params, state, z, train=False)[0])
 
     def encode(params, state, images):
-        codes, _ = apply_net(enc, "enc", params, state, enc_input(images), train=False)
-        return codes
-
-    def reconstruct(params, state, images):
-        return decode_images(params, state, encode(params, state, images))
+        return apply_net(enc, "enc", params, state, enc_input(images), train=False)[0]
 
     def sample(params, state, key, n):
         # A plain AE has no prior; decoding N(0, I) codes is the seeds' "random samples" picture.
@@ -304,20 +346,18 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
 
     def evaluate(params, state, batch):
         out, _ = decode_outputs(params, state, encode(params, state, batch["image"]), train=False)
-        clean = target(batch["image"])
-        pixels = jnp.clip(pixels_of(out), 0.0, 1.0)
+        values = jnp.clip(pixels.values(out), 0.0, 1.0)
         # BCE needs logits: a bce decoder gives them; a sigmoid (or linear) decoder's pixels are mapped back.
-        logits = out if kind == "bce" else jax.scipy.special.logit(jnp.clip(pixels, 1e-6, 1 - 1e-6))
-        scores = {
-            "mse": losses.reconstruction_loss(pixels, clean, "mse"),
-            "bce": losses.reconstruction_loss(logits, clean, "bce"),
-        }
+        logits = (
+            out if model.recon_loss == "bce" else jax.scipy.special.logit(jnp.clip(values, 1e-6, 1 - 1e-6))
+        )
+        scores = reconstruction_scores(values, logits, pixels.flat(batch["image"]))
         if model.input_dropout:
             # the denoising task itself: corrupted test images (one mask per image index) -> clean ones
             keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.key(TEST_NOISE_SEED), i))(batch["index"])
             masked = jax.vmap(lambda k, x: corrupt(k, x[None])[0])(keys, batch["image"])
-            restored = target(reconstruct(params, state, masked))
-            scores["denoise_mse"] = losses.reconstruction_loss(restored, clean, "mse")
+            restored = pixels.flat(decode_images(params, state, encode(params, state, masked)))
+            scores["denoise_mse"] = losses.reconstruction_loss(restored, pixels.flat(batch["image"]), "mse")
         return scores
 
     def corrupt(key, images):
@@ -328,20 +368,47 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         product = params["enc"]["Dense_0"]["kernel"] @ params["dec"]["Dense_0"]["kernel"]
         return {"W2·W1": product.T}
 
+    code_space = "unit_box" if model.code_activation == "sigmoid" else "data"
     return Family(
         networks={"enc": enc, "dec": dec},
         example_inputs={
-            "enc": (jax.ShapeDtypeStruct(enc_input(jnp.zeros((1, *image_shape))).shape, jnp.float32),),
+            "enc": (jax.ShapeDtypeStruct(enc_input(jnp.zeros((1, *setup.image_shape))).shape, jnp.float32),),
             "dec": (jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32),),
         },
-        optimizers={"enc": optimizer, "dec": optimizer},
+        optimizers={"enc": setup.optimizer, "dec": setup.optimizer},
         updates=(Update("ae", ("enc", "dec"), loss),),
-        sample=sample,
-        reconstruct=reconstruct,
-        evaluate=evaluate,
-        encode=encode,
-        decode=decode_images,
-        code_space="unit_box" if model.code_activation == "sigmoid" else "data",
-        corrupt=corrupt if model.input_dropout else None,
-        matrices=end_to_end_matrix if model.arch == "linear" else None,
+        can=autoencoding(encode, decode_images, sample, evaluate, code_space),
+        pictures=Pictures(
+            corrupt=corrupt if model.input_dropout else None,
+            matrices=end_to_end_matrix if model.arch == "linear" else None,
+        ),
     )
+
+
+def ae_options() -> ml_collections.ConfigDict:
+    o = options.conv_net(64, 100)
+    o.arch = "conv"  # conv | mlp | fully_conv | conv_linear | linear (the module docstring)
+    options.mlp_net(o, hidden=512, depth=2)
+    o.recon_loss = "mse"  # mse | bce | l1 per pixel (bce on the decoder's logits)
+    o.code_activation = "none"  # none | sigmoid: codes bounded to (0, 1)
+    o.code_l2 = 0.0  # weight of the mean squared code (the seeds' L2 latent penalty: 0.2)
+    o.code_l1 = 0.0  # weight of the mean absolute code (sparse autoencoder)
+    o.input_dropout = 0.0  # denoising: each input pixel zeroed with this probability; clean target
+    o.contractive = 0.0  # weight of the encoder Jacobian's squared Frobenius norm (contractive AE)
+    return o
+
+
+MODELS = {
+    "ae": ModelSpec(
+        make,
+        ae_options,
+        choices={
+            "arch": ("conv", "mlp", "fully_conv", "conv_linear", "linear"),
+            "recon_loss": losses.RECONSTRUCTION_LOSSES,
+            "code_activation": ("none", "sigmoid"),
+        },
+        positive=(*options.CONV_POSITIVE, *options.MLP_POSITIVE),
+        non_negative=("code_l2", "code_l1", "contractive"),
+        check=config_problem,
+    )
+}

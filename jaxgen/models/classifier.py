@@ -12,10 +12,10 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
-import optax
 
 from jaxgen import layers, losses
-from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models import options
+from jaxgen.models.family import Abilities, Family, ModelSpec, Setup, Update, apply_net
 
 
 class CNN(nn.Module):
@@ -33,10 +33,9 @@ class CNN(nn.Module):
         return (features, logits) if with_features else logits
 
 
-def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+def make(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """Classifier family: one network 'cls', one cross-entropy update."""
-    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
-    cls = CNN(layers.down_widths(model.width), conv=conv)
+    cls = CNN(layers.down_widths(model.width), conv=setup.conv)
 
     def loss(params, state, batch, key):
         """Mean cross-entropy of batch['label'] under cls(batch['image']) [B, 10]."""
@@ -46,12 +45,8 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         accuracy = jnp.mean(jnp.argmax(logits, -1) == batch["label"])
         return ce.mean(), ({"loss": ce.mean(), "accuracy": accuracy}, state)
 
-    def evaluate(params, state, batch):
-        logits, _ = apply_net(cls, "cls", params, state, batch["image"], train=False)
-        return {
-            "accuracy": (jnp.argmax(logits, -1) == batch["label"]).astype(jnp.float32),
-            "loss": losses.softmax_cross_entropy(logits, batch["label"]),
-        }
+    def classify(params, state, images):
+        return apply_net(cls, "cls", params, state, images, train=False)[0]
 
     def encode(params, state, images):
         """Penultimate features [B, F]: what the PCA / t-SNE pictures and the latent probes look at."""
@@ -60,9 +55,23 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
 
     return Family(
         networks={"cls": cls},
-        example_inputs={"cls": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),)},
-        optimizers={"cls": optimizer},
+        example_inputs={"cls": (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),)},
+        optimizers={"cls": setup.optimizer},
         updates=(Update("cls", ("cls",), loss),),
-        evaluate=evaluate,
-        encode=encode,
+        can=Abilities(classify=classify, encode=encode),
     )
+
+
+SETTINGS = {
+    "optim.lr": 1e-3,
+    "optim.b1": 0.9,
+    "optim.schedule": "cosine",
+    "train.num_steps": 4685,  # 5 epochs of batch 64
+    "train.eval_every": 937,  # once per epoch
+    "train.checkpoint_every": 937,
+}
+MODELS = {
+    "classifier": ModelSpec(
+        make, lambda: options.conv_net(64, latent_dim=None), SETTINGS, positive=("width",)
+    )
+}

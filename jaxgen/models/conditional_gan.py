@@ -19,11 +19,11 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
-import optax
 
 from jaxgen import layers, losses
 from jaxgen.data import from_signed, to_signed
-from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models import options
+from jaxgen.models.family import Abilities, Family, ModelSpec, Pictures, Setup, Update, apply_net
 from jaxgen.models.gan import Generator
 
 NUM_CLASSES = 10
@@ -74,11 +74,15 @@ class QHead(nn.Module):
         return out[:, :NUM_CLASSES], out[:, NUM_CLASSES:]
 
 
-def _networks(model: ml_collections.ConfigDict, image_shape, code_size: int):
-    size, _, channels = image_shape
-    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
-    gen = Generator(layers.up_widths(model.width, size), channels, conv=conv)
-    return gen, conv, (jax.ShapeDtypeStruct((1, model.latent_dim + code_size), jnp.float32),)
+def _generator(model: ml_collections.ConfigDict, setup: Setup, code_size: int):
+    """The DCGAN generator fed [z, codes of code_size], and its example input."""
+    size, _, channels = setup.image_shape
+    gen = Generator(layers.up_widths(model.width, size), channels, conv=setup.conv)
+    return gen, (jax.ShapeDtypeStruct((1, model.latent_dim + code_size), jnp.float32),)
+
+
+def _image_input(setup: Setup) -> tuple[jax.ShapeDtypeStruct, ...]:
+    return (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),)
 
 
 def _balanced_labels(key: jax.Array, n: int) -> jax.Array:
@@ -114,12 +118,10 @@ def _label_generator(gen: Generator, latent_dim: int):
     return generate, sample, sweeps
 
 
-def make_cgan(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_cgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """Conditional GAN: G(z, y) and D(x, y) with the non-saturating loss."""
-    gen, conv, gen_input = _networks(model, image_shape, NUM_CLASSES)
-    disc = LabelDiscriminator(layers.down_widths(model.width), conv)
+    gen, gen_input = _generator(model, setup, NUM_CLASSES)
+    disc = LabelDiscriminator(layers.down_widths(model.width), setup.conv)
 
     generate, sample, sweeps = _label_generator(gen, model.latent_dim)
 
@@ -152,25 +154,19 @@ def make_cgan(
         networks={"gen": gen, "disc": disc},
         example_inputs={
             "gen": gen_input,
-            "disc": (
-                jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),
-                jax.ShapeDtypeStruct((1, NUM_CLASSES), jnp.float32),
-            ),
+            "disc": (*_image_input(setup), jax.ShapeDtypeStruct((1, NUM_CLASSES), jnp.float32)),
         },
-        optimizers={"gen": optimizer, "disc": optimizer},
+        optimizers={"gen": setup.optimizer, "disc": setup.optimizer},
         updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
-        sample=sample,
-        sweeps=sweeps,
-        conditional=True,
+        can=Abilities(sample=sample),
+        pictures=Pictures(sweeps=sweeps),
     )
 
 
-def make_acgan(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_acgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """ACGAN: G(z, y); D gives a real/fake logit and class logits; both minimise the class cross-entropy."""
-    gen, conv, gen_input = _networks(model, image_shape, NUM_CLASSES)
-    disc = HeadedDiscriminator(layers.down_widths(model.width), NUM_CLASSES, conv)
+    gen, gen_input = _generator(model, setup, NUM_CLASSES)
+    disc = HeadedDiscriminator(layers.down_widths(model.width), NUM_CLASSES, setup.conv)
 
     generate, sample, sweeps = _label_generator(gen, model.latent_dim)
 
@@ -205,25 +201,22 @@ def make_acgan(
 
     return Family(
         networks={"gen": gen, "disc": disc},
-        example_inputs={"gen": gen_input, "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),)},
-        optimizers={"gen": optimizer, "disc": optimizer},
+        example_inputs={"gen": gen_input, "disc": _image_input(setup)},
+        optimizers={"gen": setup.optimizer, "disc": setup.optimizer},
         updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
-        sample=sample,
-        sweeps=sweeps,
-        conditional=True,
+        can=Abilities(sample=sample),
+        pictures=Pictures(sweeps=sweeps),
     )
 
 
-def make_infogan(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """InfoGAN: networks gen, disc (body + D head) and q (Q head on the body); updates: disc on the GAN
     loss; gen and q on the generator's GAN loss + model.info_weight x the mutual-information loss."""
     n_cont = model.info_continuous
-    gen, conv, gen_input = _networks(model, image_shape, NUM_CLASSES + n_cont)
-    disc = HeadedDiscriminator(layers.down_widths(model.width), 0, conv)
+    gen, gen_input = _generator(model, setup, NUM_CLASSES + n_cont)
+    disc = HeadedDiscriminator(layers.down_widths(model.width), 0, setup.conv)
     q = QHead(n_cont)
-    body_size = disc_body_features(model, image_shape)
+    body_size = disc_body_features(model.width, setup.image_shape)
 
     def draw_codes(key, n):
         cat_key, cont_key, noise_key = jax.random.split(key, 3)
@@ -298,20 +291,47 @@ def make_infogan(
         networks={"gen": gen, "disc": disc, "q": q},
         example_inputs={
             "gen": gen_input,
-            "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+            "disc": _image_input(setup),
             "q": (jax.ShapeDtypeStruct((1, body_size), jnp.float32),),
         },
-        optimizers={"gen": optimizer, "disc": optimizer, "q": optimizer},
+        optimizers={"gen": setup.optimizer, "disc": setup.optimizer, "q": setup.optimizer},
         updates=(Update("disc", ("disc",), disc_loss), Update("gen_q", ("gen", "q"), gen_q_loss)),
-        sample=sample,
-        encode=encode,
-        sweeps=sweeps,
-        cluster=cluster,
+        can=Abilities(sample=sample, encode=encode, cluster=cluster),
+        pictures=Pictures(sweeps=sweeps),
     )
 
 
-def disc_body_features(model: ml_collections.ConfigDict, image_shape) -> int:
+def disc_body_features(width: int, image_shape) -> int:
     """Size of the DCGAN down stack's flattened output for these images."""
-    widths = layers.down_widths(model.width)
+    widths = layers.down_widths(width)
     side = image_shape[0] // 2 ** len(widths)
     return side * side * widths[-1]
+
+
+def cgan_options() -> ml_collections.ConfigDict:
+    """The conditional GANs' block (cGAN, ACGAN)."""
+    o = options.conv_net(64, 100)
+    o.gan_loss = "non_saturating"  # non_saturating | minimax generator loss
+    return o
+
+
+def infogan_options() -> ml_collections.ConfigDict:
+    o = cgan_options()
+    o.latent_dim = 62  # the paper's MNIST noise, beside the codes
+    o.info_continuous = 2  # continuous codes, uniform on (-1, 1), besides the 10-way category
+    o.info_weight = 1.0  # weight lambda of the mutual-information loss
+    return o
+
+
+CHOICES = {"gan_loss": losses.GAN_GENERATOR_LOSSES}
+MODELS = {
+    "cgan": ModelSpec(make_cgan, cgan_options, choices=CHOICES, positive=options.CONV_POSITIVE),
+    "acgan": ModelSpec(make_acgan, cgan_options, choices=CHOICES, positive=options.CONV_POSITIVE),
+    "infogan": ModelSpec(
+        make_infogan,
+        infogan_options,
+        choices=CHOICES,
+        positive=options.CONV_POSITIVE,
+        non_negative=("info_continuous", "info_weight"),
+    ),
+}

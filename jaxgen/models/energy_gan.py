@@ -20,11 +20,11 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
-import optax
 
 from jaxgen import layers, losses
 from jaxgen.data import from_signed, to_signed
-from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models import options
+from jaxgen.models.family import Abilities, Family, ModelSpec, Setup, Update, apply_net
 from jaxgen.models.gan import Generator
 
 
@@ -55,17 +55,16 @@ class AutoencoderDiscriminator(nn.Module):
         return up(code, train), code
 
 
-def _networks(model: ml_collections.ConfigDict, image_shape, use_batch_norm: bool):
-    size, _, channels = image_shape
-    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
-    gen = Generator(layers.up_widths(model.width, size), channels, conv=conv)
+def _networks(model: ml_collections.ConfigDict, setup: Setup, use_batch_norm: bool):
+    size, _, channels = setup.image_shape
+    gen = Generator(layers.up_widths(model.width, size), channels, conv=setup.conv)
     disc = AutoencoderDiscriminator(
         layers.down_widths(model.width),
         layers.up_widths(model.width, size),
         model.disc_code_dim,
         channels,
         use_batch_norm,
-        conv,
+        setup.conv,
     )
     latent = model.latent_dim
 
@@ -79,9 +78,21 @@ def _networks(model: ml_collections.ConfigDict, image_shape, use_batch_norm: boo
 
     example_inputs = {
         "gen": (jax.ShapeDtypeStruct((1, latent), jnp.float32),),
-        "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+        "disc": (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),),
     }
     return gen, disc, generate, sample, example_inputs
+
+
+def _family(gen, disc, sample, example_inputs, setup: Setup, disc_loss, gen_loss, **extra) -> Family:
+    """D's update, then G's, one optimizer each."""
+    return Family(
+        networks={"gen": gen, "disc": disc},
+        example_inputs=example_inputs,
+        optimizers={"gen": setup.optimizer, "disc": setup.optimizer},
+        updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
+        can=Abilities(sample=sample),
+        **extra,
+    )
 
 
 def _reconstruction_errors(disc, params, state, images, kind: str):
@@ -90,11 +101,9 @@ def _reconstruction_errors(disc, params, state, images, kind: str):
     return losses.reconstruction_loss(recon, images, kind), codes, state
 
 
-def make_ebgan(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_ebgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """EBGAN with the margin loss and the pulling-away term (model.ebgan_margin, model.pt_weight)."""
-    gen, disc, generate, sample, example_inputs = _networks(model, image_shape, model.disc_batch_norm)
+    gen, disc, generate, sample, example_inputs = _networks(model, setup, model.disc_batch_norm)
 
     def disc_loss(params, state, batch, key):
         """E(x) + max(0, m - E(G(z))) averaged over the batch."""
@@ -115,20 +124,12 @@ def make_ebgan(
         loss = energy.mean() + model.pt_weight * pulling_away
         return loss, ({"loss": loss, "pulling_away": pulling_away}, state)
 
-    return Family(
-        networks={"gen": gen, "disc": disc},
-        example_inputs=example_inputs,
-        optimizers={"gen": optimizer, "disc": optimizer},
-        updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
-        sample=sample,
-    )
+    return _family(gen, disc, sample, example_inputs, setup, disc_loss, gen_loss)
 
 
-def make_began(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_began(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """BEGAN with the equilibrium control k_t (model.began_gamma, model.began_lambda_k); no BatchNorm."""
-    gen, disc, generate, sample, example_inputs = _networks(model, image_shape, use_batch_norm=False)
+    gen, disc, generate, sample, example_inputs = _networks(model, setup, use_batch_norm=False)
 
     def disc_loss(params, state, batch, key):
         """L(x) - k_t L(G(z)); then k_{t+1} from this batch's losses (stored in the returned state)."""
@@ -156,11 +157,38 @@ def make_began(
         loss = error.mean()
         return loss, ({"loss": loss}, state)
 
-    return Family(
-        networks={"gen": gen, "disc": disc},
-        example_inputs=example_inputs,
-        optimizers={"gen": optimizer, "disc": optimizer},
-        updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
-        sample=sample,
-        extras={"k": jnp.zeros((), jnp.float32)},
-    )
+    extras = {"k": jnp.zeros((), jnp.float32)}
+    return _family(gen, disc, sample, example_inputs, setup, disc_loss, gen_loss, extras=extras)
+
+
+def ebgan_options() -> ml_collections.ConfigDict:
+    o = options.conv_net(64, 100)
+    o.disc_code_dim = 64  # code size of the autoencoder discriminator
+    o.disc_batch_norm = True  # BatchNorm in the autoencoder discriminator
+    o.ebgan_margin = 1.0  # margin m of the discriminator's hinge on fake energies (MSE units)
+    o.pt_weight = 0.1  # weight of the pulling-away term in the generator loss (0 = off)
+    return o
+
+
+def began_options() -> ml_collections.ConfigDict:
+    o = options.conv_net(64, 64)
+    o.disc_code_dim = 64  # code size of the autoencoder discriminator (no BatchNorm: the paper's)
+    o.began_gamma = 0.75  # diversity ratio gamma = E L(G(z)) / E L(x) at equilibrium
+    o.began_lambda_k = 0.001  # learning rate of the control variable k
+    return o
+
+
+POSITIVE = (*options.CONV_POSITIVE, "disc_code_dim")
+MODELS = {
+    "ebgan": ModelSpec(
+        make_ebgan, ebgan_options, positive=POSITIVE, non_negative=("ebgan_margin", "pt_weight")
+    ),
+    # lr 5e-4: an L1 autoencoder sits ~300 steps on the blank-image plateau at the paper's 1e-4
+    "began": ModelSpec(
+        make_began,
+        began_options,
+        {"optim.lr": 5e-4},
+        positive=POSITIVE,
+        non_negative=("began_gamma", "began_lambda_k"),
+    ),
+}

@@ -2,15 +2,20 @@
 
 A family declares its networks, one optimizer per network and an ordered list of updates. Each update
 differentiates a pure loss with respect to some networks' params and is run `repeat` times per training
-step (WGAN: critic x5, then generator). The trainer runs any such list and never asks which model it is.
+step (WGAN: critic x5, then generator). It also says what data it needs (`data`, one of
+`jaxgen.data.feeds.KINDS`), what the trained model can do (`can`) and which pictures it can draw
+(`pictures`). The trainer runs any such list and never asks which model it is.
 
 Loss signature (shapes in each family's docstrings):
 
     loss(params, state, batch, key) -> (scalar, (metrics, new_state))
 
 `params` maps network name -> params; `state` maps network name -> its non-trainable collections
-(BatchNorm statistics) plus an "extras" entry for model-level variables; `batch` holds "image" float32
-[B, H, W, C] in [0, 1] and "label" int32 [B].
+(BatchNorm statistics) plus an "extras" entry for model-level variables; `batch` holds what the family's
+data kind feeds (jaxgen/data/feeds.py): always "image" float32 [B, H, W, C] in [0, 1] and "label" int32 [B].
+
+A model is registered as a `ModelSpec`: its factory, its config block (the `model` fields with defaults,
+validated by `jaxgen.config.validate` with the spec's rules) and the paper's values of shared fields.
 """
 
 from __future__ import annotations
@@ -21,13 +26,17 @@ from typing import Any
 
 import flax.linen as nn
 import jax
+import ml_collections
 import optax
+
+from jaxgen import layers
 
 Params = dict[str, Any]
 State = dict[str, Any]
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
 LossFn = Callable[[Params, State, Batch, jax.Array], tuple[jax.Array, tuple[Metrics, State]]]
+ImagesFn = Callable[[Params, State, jax.Array], jax.Array]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,52 +49,100 @@ class Update:
     repeat: int = 1
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class Abilities:
+    """What a trained model can do; None where it cannot. Images are [B, H, W, C] in [0, 1]."""
+
+    # (params, state, key, n) -> {"images": [n, H, W, C], and "labels" [n] (or other codes [n, ...]) that
+    # drew them, for conditional models}
+    sample: Callable[[Params, State, jax.Array, int], dict[str, jax.Array]] | None = None
+    # (params, state, images) -> reconstructions
+    reconstruct: ImagesFn | None = None
+    # (params, state, batch) -> {metric: per-example values [B]}, averaged over the test set. The batch holds
+    # what training batches hold (test split) and "index" int32 [B], each image's position in the split
+    evaluate: Callable[[Params, State, Batch], Metrics] | None = None
+    # (params, state, images) -> codes [B, D]: latent probes, scatter / t-SNE pictures
+    encode: ImagesFn | None = None
+    # (params, state, codes [B, D]) -> images: the decoded-manifold and interpolation pictures
+    decode: ImagesFn | None = None
+    # where codes live: "gaussian" (pushed to N(0, I): Gaussian-fit metric, manifold grid at Gaussian
+    # quantiles), "unit_box" (sigmoid-bounded: grid over (0, 1)) or "data" (grid over the test codes' range)
+    code_space: str = "data"
+    # (params, state, images, key, k) -> log p(x, z_i) - log q(z_i | x) [B, k], z_i ~ q(z | x): importance
+    # weights of a likelihood model, for the ELBO and the IWAE bound (jaxgen.metrics)
+    log_weights: Callable[[Params, State, jax.Array, jax.Array, int], jax.Array] | None = None
+    binary_data: bool = False  # the likelihood is of dynamically binarised pixels (else of grey levels)
+    # (params, state, images) -> class logits [B, K]: the test accuracy, error and cross-entropy
+    classify: ImagesFn | None = None
+    # (params, state, images) -> index [B] of an unsupervised categorical code (InfoGAN's Q head), scored
+    # by the best one-to-one matching of clusters to labels
+    cluster: Callable[[Params, State, jax.Array], jax.Array] | None = None
+    # (params, state, images of domain A) -> the same images written in domain B (two-domain models)
+    translate: ImagesFn | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Prior:
+    """The distribution an adversarial autoencoder pushes its codes to: `draw(key, n) -> codes [n, D]`."""
+
+    name: str
+    draw: Callable[[jax.Array, int], jax.Array]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Pictures:
+    """Hooks of `--mode=viz` pictures that only some families can draw."""
+
+    # (key, images) -> the corrupted inputs a denoising model restores: the denoising picture
+    corrupt: Callable[[jax.Array, jax.Array], jax.Array] | None = None
+    # params -> {title: 2-D array}: weight matrices worth drawing as heatmaps (the linear AE's W2.W1)
+    matrices: Callable[[Params], dict[str, jax.Array]] | None = None
+    # (params, state, key, n) -> {title: images [R, C, H, W, ch]}: tables whose rows and columns each set
+    # one code or noise vector (the digit grid of conditional models, InfoGAN's sweeps)
+    sweeps: Callable[[Params, State, jax.Array, int], dict[str, jax.Array]] | None = None
+    prior: Prior | None = None  # the prior-fit picture (2-D codes over the prior's samples)
+    # (params, state, images) -> [B, 10, H, W, C]: each image's style written as every digit
+    restyle: Callable[[Params, State, jax.Array], jax.Array] | None = None
+
+
 @dataclasses.dataclass(frozen=True, eq=False)  # hashed by identity: a static argument of jitted helpers
 class Family:
-    """Everything the trainer needs to train, sample and evaluate one model."""
+    """Everything the trainer needs to train one model, and what the trained model can do."""
 
     networks: Mapping[str, nn.Module]
     example_inputs: Mapping[str, tuple[jax.ShapeDtypeStruct, ...]]  # per network, for init
     optimizers: Mapping[str, optax.GradientTransformation]
     updates: tuple[Update, ...]
-    # (params, state, key, n) -> {"images": [n, H, W, C] in [0, 1], optional "labels": [n]}
-    sample: Callable[[Params, State, jax.Array, int], dict[str, jax.Array]] | None = None
-    # (params, state, images in [0, 1]) -> reconstructions in [0, 1]
-    reconstruct: Callable[[Params, State, jax.Array], jax.Array] | None = None
-    # (params, state, batch) -> {metric: per-example values [B]}; averaged over the test set. The batch also
-    # holds "index" int32 [B], each image's position in the split (for per-image noise keys)
-    evaluate: Callable[[Params, State, Batch], Metrics] | None = None
-    conditional: bool = False  # samples come with labels
-    # (params, state, images in [0, 1]) -> codes [B, D]: latent probes, scatter / t-SNE pictures
-    encode: Callable[[Params, State, jax.Array], jax.Array] | None = None
-    # (params, state, codes [B, D]) -> images [B, H, W, C] in [0, 1]: the decoded-manifold picture
-    decode: Callable[[Params, State, jax.Array], jax.Array] | None = None
-    # where codes live, for the manifold grid: "gaussian" (a N(0, I) prior: grid at Gaussian quantiles),
-    # "unit_box" (sigmoid-bounded codes: grid over (0, 1)) or "data" (grid over the test codes' range)
-    code_space: str = "data"
-    # (params, state, binary images, key, k) -> log p(x, z_i) - log q(z_i | x) [B, k], z_i ~ q(z | x):
-    # importance weights of a likelihood model, for the ELBO and the IWAE bound (jaxgen.metrics)
-    log_weights: Callable[[Params, State, jax.Array, jax.Array, int], jax.Array] | None = None
-    # (key, images in [0, 1]) -> the corrupted inputs a denoising model restores: the denoising picture
-    corrupt: Callable[[jax.Array, jax.Array], jax.Array] | None = None
-    # params -> {title: 2-D array}: weight matrices worth drawing as heatmaps (the linear AE's W2.W1)
-    matrices: Callable[[Params], dict[str, jax.Array]] | None = None
+    data: str = "labelled"  # what the trainer feeds (jaxgen.data.feeds.KINDS)
     # initial model-level variables, kept in state["extras"] and updated by the losses (BEGAN's k)
     extras: Mapping[str, jax.Array] = dataclasses.field(default_factory=dict)
-    # (params, state, key, n) -> {title: images [R, C, H, W, ch] in [0, 1]}: tables of samples whose rows
-    # and columns each set one code or noise vector (the digit grid of conditional GANs, InfoGAN sweeps)
-    sweeps: Callable[[Params, State, jax.Array, int], dict[str, jax.Array]] | None = None
-    # (params, state, images in [0, 1]) -> cluster index [B] of an unsupervised categorical code (InfoGAN's
-    # Q head), scored by the best one-to-one matching of clusters to labels
-    cluster: Callable[[Params, State, jax.Array], jax.Array] | None = None
-    # (key, n) -> codes [n, D] drawn from the prior the codes are pushed to (an AAE's): the prior-fit picture
-    prior: Callable[[jax.Array, int], jax.Array] | None = None
-    # (params, state, images in [0, 1]) -> [B, 10, H, W, C]: each image's style (its code) written as every
-    # digit - the style-transfer picture of models whose decoder takes (digit, style)
-    restyle: Callable[[Params, State, jax.Array], jax.Array] | None = None
-    # the losses read labelled examples only from batch["labelled_image"] / batch["labelled_label"], drawn
-    # from the data.num_labels subset; batch["label"] of the unlabelled stream is -1 (jaxgen/train.py)
-    semi_supervised: bool = False
+    can: Abilities = Abilities()
+    pictures: Pictures = Pictures()
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """What a factory is given besides its config block: the data's shapes, the optimizer every network
+    gets (a family may wrap it), and how conv layers compute (the runtime section)."""
+
+    image_shape: tuple[int, int, int]
+    optimizer: optax.GradientTransformation
+    conv: layers.ConvOptions = layers.ConvOptions()
+    image_shape_b: tuple[int, int, int] | None = None  # two-domain data: the second domain's images
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: the factory, its config block and the rules `jaxgen.config.validate` applies."""
+
+    make: Callable[[ml_collections.ConfigDict, Setup], Family]
+    options: Callable[[], ml_collections.ConfigDict]  # the `model` block: every field, a default, a comment
+    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # shared fields: paper values
+    choices: Mapping[str, tuple] = dataclasses.field(default_factory=dict)  # field -> allowed values
+    positive: tuple[str, ...] = ()  # fields that must be > 0
+    non_negative: tuple[str, ...] = ()  # fields that must be >= 0
+    # (model block, data block) -> why they cannot build this model (naming the fields), or None
+    check: Callable[[ml_collections.ConfigDict, ml_collections.ConfigDict], str | None] | None = None
 
 
 def init_networks(family: Family, key: jax.Array) -> tuple[Params, State]:

@@ -12,6 +12,7 @@ Generators end in tanh ([-1, 1]); real images are mapped to [-1, 1] with `data.t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import flax.linen as nn
@@ -22,7 +23,8 @@ import optax
 
 from jaxgen import layers, losses, optim
 from jaxgen.data import from_signed, to_signed
-from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models import options
+from jaxgen.models.family import Abilities, Family, ModelSpec, Setup, Update, apply_net
 
 
 class Generator(nn.Module):
@@ -50,26 +52,26 @@ class Discriminator(nn.Module):
         return nn.Dense(1, kernel_init=layers.dcgan_init)(h)[:, 0]
 
 
-def _adversarial_family(
-    model: ml_collections.ConfigDict,
-    image_shape,
-    disc_optimizer: optax.GradientTransformation,
-    gen_optimizer: optax.GradientTransformation,
+def adversarial_family(
+    setup: Setup,
+    width: int,
+    latent_dim: int,
     disc_objective: Callable[[jax.Array, jax.Array], jax.Array],
     gen_objective: Callable[[jax.Array], jax.Array],
+    n_critic: int = 1,
+    disc_batch_norm: bool = True,
+    disc_optimizer: optax.GradientTransformation | None = None,
     gradient_penalty_weight: float = 0.0,
 ) -> Family:
     """A generator/discriminator pair trained by alternating updates with the given per-example objectives;
     a positive gradient_penalty_weight adds the WGAN-GP penalty to the critic's (and drops its BatchNorm)."""
-    size, _, channels = image_shape
-    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
-    gen = Generator(layers.up_widths(model.width, size), channels, conv=conv)
-    batch_norm = model.disc_batch_norm and not gradient_penalty_weight
-    disc = Discriminator(layers.down_widths(model.width), batch_norm, conv=conv)
-    latent = model.latent_dim
+    size, _, channels = setup.image_shape
+    gen = Generator(layers.up_widths(width, size), channels, conv=setup.conv)
+    batch_norm = disc_batch_norm and not gradient_penalty_weight
+    disc = Discriminator(layers.down_widths(width), batch_norm, conv=setup.conv)
 
     def generate(params, state, key, n, train):
-        z = jax.random.normal(key, (n, latent))
+        z = jax.random.normal(key, (n, latent_dim))
         return apply_net(gen, "gen", params, state, z, train=train)
 
     def disc_loss(params, state, batch, key):
@@ -107,70 +109,98 @@ def _adversarial_family(
     return Family(
         networks={"gen": gen, "disc": disc},
         example_inputs={
-            "gen": (jax.ShapeDtypeStruct((1, latent), jnp.float32),),
-            "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+            "gen": (jax.ShapeDtypeStruct((1, latent_dim), jnp.float32),),
+            "disc": (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),),
         },
-        optimizers={"gen": gen_optimizer, "disc": disc_optimizer},
+        optimizers={"gen": setup.optimizer, "disc": disc_optimizer or setup.optimizer},
         updates=(
-            Update("disc", ("disc",), disc_loss, repeat=model.n_critic),
+            Update("disc", ("disc",), disc_loss, repeat=n_critic),
             Update("gen", ("gen",), gen_loss),
         ),
-        sample=sample,
+        can=Abilities(sample=sample),
     )
 
 
-def make_gan(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
+def _family(
+    model: ml_collections.ConfigDict, setup: Setup, disc_objective, gen_objective, **options
 ) -> Family:
+    """adversarial_family at the block's sizes and number of critic updates."""
+    return adversarial_family(
+        setup, model.width, model.latent_dim, disc_objective, gen_objective, model.n_critic, **options
+    )
+
+
+def make_gan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """DCGAN with the minimax or non-saturating generator loss (model.gan_loss)."""
-    return _adversarial_family(
-        model,
-        image_shape,
-        optimizer,
-        optimizer,
-        losses.gan_discriminator_loss,
-        lambda fake: losses.gan_generator_loss(fake, model.gan_loss),
-    )
+    gen_objective = functools.partial(losses.gan_generator_loss, kind=model.gan_loss)
+    batch_norm = model.disc_batch_norm
+    return _family(model, setup, losses.gan_discriminator_loss, gen_objective, disc_batch_norm=batch_norm)
 
 
-def make_wgan(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_wgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """WGAN: critic params clipped to [-c, c] after each update by an optax transform."""
-    return _adversarial_family(
-        model,
-        image_shape,
-        optax.chain(optimizer, optim.clip_params(model.clip_value)),
-        optimizer,
-        losses.wasserstein_critic_loss,
-        losses.wasserstein_generator_loss,
-    )
+    clipped = optax.chain(setup.optimizer, optim.clip_params(model.clip_value))
+    objectives = (losses.wasserstein_critic_loss, losses.wasserstein_generator_loss)
+    return _family(model, setup, *objectives, disc_batch_norm=model.disc_batch_norm, disc_optimizer=clipped)
 
 
-def make_wgan_gp(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_wgan_gp(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """WGAN-GP: Wasserstein losses + model.gp_weight x the per-example gradient penalty; no BatchNorm."""
-    return _adversarial_family(
-        model,
-        image_shape,
-        optimizer,
-        optimizer,
-        losses.wasserstein_critic_loss,
-        losses.wasserstein_generator_loss,
-        gradient_penalty_weight=model.gp_weight,
-    )
+    objectives = (losses.wasserstein_critic_loss, losses.wasserstein_generator_loss)
+    return _family(model, setup, *objectives, gradient_penalty_weight=model.gp_weight)
 
 
-def make_lsgan(
-    model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape
-) -> Family:
+def make_lsgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """LSGAN with the paper's 0-1 coding (a = 0, b = 1, c = 1) on the discriminator's raw scores."""
-    return _adversarial_family(
-        model,
-        image_shape,
-        optimizer,
-        optimizer,
-        losses.least_squares_discriminator_loss,
-        losses.least_squares_generator_loss,
-    )
+    objectives = (losses.least_squares_discriminator_loss, losses.least_squares_generator_loss)
+    return _family(model, setup, *objectives, disc_batch_norm=model.disc_batch_norm)
+
+
+def _options(**extra) -> ml_collections.ConfigDict:
+    o = options.conv_net(64, 100)
+    o.n_critic = 1  # discriminator (critic) updates per generator update
+    o.disc_batch_norm = True  # BatchNorm in the discriminator
+    o.update(extra)
+    return o
+
+
+def gan_options() -> ml_collections.ConfigDict:
+    o = _options()
+    o.gan_loss = "non_saturating"  # non_saturating | minimax generator loss
+    return o
+
+
+def wgan_options() -> ml_collections.ConfigDict:
+    # no BatchNorm: the dual needs a critic f(x) of each sample, not of its batch (configs/wgan.py)
+    o = _options(n_critic=5, disc_batch_norm=False)
+    o.clip_value = 0.01  # the critic's weights are clipped to [-c, c] after every update
+    return o
+
+
+def wgan_gp_options() -> ml_collections.ConfigDict:
+    o = options.conv_net(64, 100)
+    o.n_critic = 5  # critic updates per generator update (the critic never has BatchNorm)
+    o.gp_weight = 10.0  # weight lambda of the gradient penalty
+    return o
+
+
+GAN_POSITIVE = (*options.CONV_POSITIVE, "n_critic")
+WGAN_SETTINGS = {
+    "optim.name": "rmsprop",
+    "optim.lr": 5e-5,
+    "train.num_steps": 5000,
+    "train.eval_every": 500,
+    "train.checkpoint_every": 500,
+}
+WGAN_GP_SETTINGS = {"optim.lr": 1e-4, "optim.b1": 0.0, "optim.b2": 0.9, "train.num_steps": 5000}
+
+MODELS = {
+    "gan": ModelSpec(
+        make_gan, gan_options, choices={"gan_loss": losses.GAN_GENERATOR_LOSSES}, positive=GAN_POSITIVE
+    ),
+    "wgan": ModelSpec(make_wgan, wgan_options, WGAN_SETTINGS, positive=(*GAN_POSITIVE, "clip_value")),
+    "wgan_gp": ModelSpec(
+        make_wgan_gp, wgan_gp_options, WGAN_GP_SETTINGS, positive=GAN_POSITIVE, non_negative=("gp_weight",)
+    ),
+    "lsgan": ModelSpec(make_lsgan, _options, {"train.num_steps": 5000}, positive=GAN_POSITIVE),
+}

@@ -20,11 +20,12 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
-import optax
 
 from jaxgen import layers, losses
 from jaxgen.metrics import dynamic_binarize
-from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models import options
+from jaxgen.models.autoencoder import autoencoding, reconstruction_scores
+from jaxgen.models.family import Family, ModelSpec, Setup, Update, apply_net
 
 
 class MLPEncoder(nn.Module):
@@ -89,25 +90,22 @@ def log_likelihood(out: jax.Array, log_scale: jax.Array | None, x: jax.Array) ->
     return losses.diagonal_gaussian_log_density(x, mean, jnp.broadcast_to(2.0 * log_scale, mean.shape))
 
 
-def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+def make(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """VAE family: networks 'enc' and 'dec', one update on -ELBO (or -IWAE_k) in nats per image."""
-    size, _, channels = image_shape
+    size, _, channels = setup.image_shape
     crop = model.crop
-    if size - 2 * crop <= 0:
-        raise ValueError(f"model.crop={crop} leaves nothing of a {size}x{size} image")
     pixels = (size - 2 * crop) ** 2 * channels
-    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
     if model.arch == "mlp":
         enc = MLPEncoder(model.hidden, model.depth, model.latent_dim)
         enc_input = (1, pixels)
     elif model.arch == "conv":
-        enc = ConvEncoder(layers.down_widths(model.width), model.latent_dim, conv)
-        enc_input = (1, *image_shape)
+        enc = ConvEncoder(layers.down_widths(model.width), model.latent_dim, setup.conv)
+        enc_input = (1, *setup.image_shape)
     else:
         raise ValueError(f"model.arch={model.arch!r}: the VAE is 'mlp' or 'conv'")
     dec = Decoder(
         model.arch, model.hidden, model.depth, pixels, crop, layers.up_widths(model.width, size), channels,
-        model.decoder_dist == "gaussian", conv,
+        model.decoder_dist == "gaussian", setup.conv,
     )  # fmt: skip
 
     def flat(images):
@@ -164,20 +162,13 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
         mean, _, _ = posterior(params, state, images, train=False)
         return mean
 
-    def reconstruct(params, state, images):
-        return decode_mean(params, state, encode(params, state, images))
-
     def sample(params, state, key, n):
         return {"images": decode_mean(params, state, jax.random.normal(key, (n, model.latent_dim)))}
 
     def evaluate(params, state, batch):
         """Per-pixel MSE / BCE of the mean reconstruction (over the modelled pixels)."""
         out, _, _ = decode_out(params, state, encode(params, state, batch["image"]), train=False)
-        target = flat(batch["image"])
-        return {
-            "mse": losses.reconstruction_loss(jax.nn.sigmoid(out), target, "mse"),
-            "bce": losses.reconstruction_loss(out, target, "bce"),
-        }
+        return reconstruction_scores(jax.nn.sigmoid(out), out, flat(batch["image"]))
 
     return Family(
         networks={"enc": enc, "dec": dec},
@@ -185,13 +176,47 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
             "enc": (jax.ShapeDtypeStruct(enc_input, jnp.float32),),
             "dec": (jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32),),
         },
-        optimizers={"enc": optimizer, "dec": optimizer},
+        optimizers={"enc": setup.optimizer, "dec": setup.optimizer},
         updates=(Update("vae", ("enc", "dec"), loss),),
-        sample=sample,
-        reconstruct=reconstruct,
-        evaluate=evaluate,
-        encode=encode,
-        decode=decode_mean,
-        code_space="gaussian",
-        log_weights=log_weights,
+        can=autoencoding(
+            encode,
+            decode_mean,
+            sample,
+            evaluate,
+            "gaussian",
+            log_weights=log_weights,
+            binary_data=model.binarize,
+        ),
     )
+
+
+def vae_options() -> ml_collections.ConfigDict:
+    o = options.conv_net(64, 2)
+    o.arch = "mlp"  # mlp (the seeds' 784-400-(latent)-400-784) | conv (DCGAN stacks)
+    options.mlp_net(o, hidden=400, depth=1)
+    o.binarize = True  # train on dynamically binarised images, x ~ Bernoulli(pixel)
+    o.iwae_k = 1  # objective: 1 = the ELBO, k > 1 = the importance-weighted bound with k samples
+    o.decoder_dist = "bernoulli"  # bernoulli | gaussian (learned shared scale) likelihood
+    o.kl_weight = 1.0  # weight of the KL term (1 = the ELBO; a beta-VAE otherwise)
+    return o
+
+
+SETTINGS = {
+    "optim.lr": 1e-3,
+    "optim.b1": 0.9,
+    "train.batch_size": 128,
+    "train.num_steps": 4680,  # 10 epochs
+    "train.eval_every": 468,  # once per epoch
+    "train.checkpoint_every": 468,
+}
+MODELS = {
+    "vae": ModelSpec(
+        make,
+        vae_options,
+        SETTINGS,
+        choices={"arch": ("mlp", "conv"), "decoder_dist": ("bernoulli", "gaussian")},
+        positive=(*options.CONV_POSITIVE, *options.MLP_POSITIVE, "iwae_k"),
+        non_negative=("kl_weight",),
+        check=options.crop_problem,
+    )
+}

@@ -20,11 +20,12 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
-import optax
 
 from jaxgen import layers, losses
 from jaxgen.data import to_signed
-from jaxgen.models.family import Family, Update, apply_net
+from jaxgen.models import options
+from jaxgen.models.autoencoder import autoencoding, reconstruction_scores
+from jaxgen.models.family import Family, ModelSpec, Setup, Update, apply_net
 from jaxgen.models.vae import ConvEncoder, Decoder
 
 
@@ -55,14 +56,14 @@ def feature_reconstruction_loss(real_features: jax.Array, recon_features: jax.Ar
     return 0.5 * jnp.sum(jnp.square(real_features - recon_features), axis=-1)
 
 
-def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformation, image_shape) -> Family:
+def make(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """VAE-GAN family: networks 'enc', 'dec', 'disc'; updates enc, dec, disc on one batch each step."""
-    size, _, channels = image_shape
-    conv = layers.ConvOptions(model.conv_impl, model.compute_dtype)
-    latent = model.latent_dim
+    size, _, channels = setup.image_shape
+    conv, latent = setup.conv, model.latent_dim
     enc = ConvEncoder(layers.down_widths(model.width), latent, conv)
-    dec = Decoder("conv", model.hidden, model.depth, size * size * channels, 0,
-                  layers.up_widths(model.width, size), channels, conv=conv)  # fmt: skip
+    dec = Decoder(
+        "conv", 0, 0, size * size * channels, 0, layers.up_widths(model.width, size), channels, conv=conv
+    )
     disc = FeatureDiscriminator(layers.down_widths(model.width), conv=conv)
 
     def decode(params, state, z, train):
@@ -124,40 +125,49 @@ def make(model: ml_collections.ConfigDict, optimizer: optax.GradientTransformati
     def decode_images(params, state, z):
         return decode(params, state, z, train=False)[0]
 
-    def reconstruct(params, state, images):
-        return decode_images(params, state, encode(params, state, images))
-
     def sample(params, state, key, n):
         return {"images": decode_images(params, state, jax.random.normal(key, (n, latent)))}
 
     def evaluate(params, state, batch):
         """Per-pixel MSE / BCE of the reconstruction over the pixels inside `model.crop` (the digit)."""
-        recon = layers.crop_flat(
-            jnp.clip(reconstruct(params, state, batch["image"]), 1e-6, 1 - 1e-6), model.crop
-        )
+        recon = decode_images(params, state, encode(params, state, batch["image"]))
+        recon = layers.crop_flat(jnp.clip(recon, 1e-6, 1 - 1e-6), model.crop)
         target = layers.crop_flat(batch["image"], model.crop)
-        return {
-            "mse": losses.reconstruction_loss(recon, target, "mse"),
-            "bce": losses.reconstruction_loss(jax.scipy.special.logit(recon), target, "bce"),
-        }
+        return reconstruction_scores(recon, jax.scipy.special.logit(recon), target)
 
+    image = (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),)
     return Family(
         networks={"enc": enc, "dec": dec, "disc": disc},
         example_inputs={
-            "enc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+            "enc": image,
             "dec": (jax.ShapeDtypeStruct((1, latent), jnp.float32),),
-            "disc": (jax.ShapeDtypeStruct((1, *image_shape), jnp.float32),),
+            "disc": image,
         },
-        optimizers={"enc": optimizer, "dec": optimizer, "disc": optimizer},
+        optimizers={"enc": setup.optimizer, "dec": setup.optimizer, "disc": setup.optimizer},
         updates=(
             Update("enc", ("enc",), enc_loss),
             Update("dec", ("dec",), dec_loss),
             Update("disc", ("disc",), disc_loss),
         ),
-        sample=sample,
-        reconstruct=reconstruct,
-        evaluate=evaluate,
-        encode=encode,
-        decode=decode_images,
-        code_space="gaussian",
+        can=autoencoding(encode, decode_images, sample, evaluate, "gaussian"),
     )
+
+
+def vaegan_options() -> ml_collections.ConfigDict:
+    o = options.conv_net(32, 32)
+    o.crop = 2  # test reconstruction errors over the pixels inside this border (MNIST's 28x28 digit)
+    o.kl_weight = 1.0  # weight of the KL term in the encoder loss
+    o.feature_weight = 1.0  # gamma: weight of the feature-space reconstruction in the decoder loss
+    return o
+
+
+MODELS = {
+    "vaegan": ModelSpec(
+        make,
+        vaegan_options,
+        {"train.num_steps": 5000},
+        positive=options.CONV_POSITIVE,
+        non_negative=("kl_weight", "feature_weight"),
+        check=options.crop_problem,
+    )
+}

@@ -1,0 +1,209 @@
+"""What training, evaluation, sampling and pictures share: build a family from a config, the named keys,
+fresh and restored train states, drawing samples and scoring a test split.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from tqdm import tqdm
+
+from jaxgen import checkpoints, layers, losses
+from jaxgen.config import model_spec
+from jaxgen.data import Dataset, feeds, load_dataset
+from jaxgen.data.domains import DOMAINS
+from jaxgen.metrics import map_chunks
+from jaxgen.models import Family, Setup, init_networks
+from jaxgen.optim import make_optimizer
+
+TrainState = dict[str, Any]  # {"step": int32 [], "params", "state", "opt_state"}
+SAMPLE_BLOCK = 500  # --mode=sample / eval draw blocks of this size with keys fold_in(key, block)
+
+
+def log(message: str) -> None:
+    """One line of run progress on stderr (the progress bar shares the stream)."""
+    tqdm.write(f"[jaxgen] {message}", file=sys.stderr)
+
+
+def enable_compilation_cache(directory: Path | None = None) -> Path:
+    """Turn on JAX's persistent compilation cache ($JAXGEN_CACHE_DIR or ~/.cache/jaxgen/xla)."""
+    directory = directory or Path(
+        os.environ.get("JAXGEN_CACHE_DIR") or Path.home() / ".cache" / "jaxgen" / "xla"
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(directory))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return directory
+
+
+def prepare_backend(config: ml_collections.ConfigDict) -> None:
+    """Backend settings every mode applies before compiling anything."""
+    if config.runtime.compilation_cache:
+        enable_compilation_cache()
+
+
+def conv_options(runtime: ml_collections.ConfigDict, slots: int = 1) -> layers.ConvOptions:
+    """runtime.conv_impl resolved: 'auto' is XLA's convs on accelerators; on the CPU the 'cpu' lowering,
+    or 'matmul' when S > 1 run slots are vmapped (vmapped convs become grouped convs, slow on XLA:CPU)."""
+    impl = runtime.conv_impl
+    if impl == "auto":
+        impl = ("matmul" if slots > 1 else "cpu") if jax.default_backend() == "cpu" else "xla"
+    return layers.ConvOptions(impl, runtime.compute_dtype)
+
+
+def domain_shape(name: str, shape: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The image shape of domain `name` of images of this shape."""
+
+    def transform(images):
+        return DOMAINS[name](images, jax.random.split(jax.random.key(0), images.shape[0]))
+
+    return tuple(jax.eval_shape(transform, jax.ShapeDtypeStruct((1, *shape), jnp.float32)).shape[1:])
+
+
+def data_shapes(config: ml_collections.ConfigDict, dataset: Dataset | None = None):
+    """(image shape, second domain's image shape or None), without loading MNIST-like data."""
+    data = config.data
+    if dataset is None and data.name not in ("mnist", "fashion_mnist"):
+        dataset = load_dataset(data)
+    if dataset is not None:
+        return dataset.image_shape, dataset.second.image_shape if dataset.second else None
+    raw = (data.image_size, data.image_size, 1)
+    shape_b = domain_shape(data.domain_b, raw) if data.domain_b else None
+    return domain_shape(data.domain_a, raw), shape_b
+
+
+def build_family(config: ml_collections.ConfigDict, dataset: Dataset | None = None, slots: int = 1) -> Family:
+    """The configured model's family, for the data's shapes (loaded only where they are not known)."""
+    image_shape, image_shape_b = data_shapes(config, dataset)
+    optimizer = make_optimizer(config.optim, config.train.num_steps)
+    setup = Setup(image_shape, optimizer, conv_options(config.runtime, slots), image_shape_b)
+    family = model_spec(config.model.name).make(config.model, setup)
+    feeds.check(family.data, config.data, config.model.name)
+    return family
+
+
+@dataclasses.dataclass(frozen=True)
+class Keys:
+    """Named root keys derived from the config seed."""
+
+    init: jax.Array
+    data: jax.Array
+    train: jax.Array
+    grid: jax.Array
+    labels: jax.Array  # which training images keep their labels in a semi-supervised run
+
+    @classmethod
+    def from_seed(cls, seed: int) -> Keys:
+        root = jax.random.key(seed)
+        return cls(*(jax.random.fold_in(root, i) for i in range(len(dataclasses.fields(cls)))))
+
+
+def init_state(family: Family, key: jax.Array) -> TrainState:
+    """Fresh parameters, optimizer states and step 0."""
+    params, state = init_networks(family, key)
+    opt_state = {name: family.optimizers[name].init(params[name]) for name in sorted(family.networks)}
+    return {"step": jnp.zeros((), jnp.int32), "params": params, "state": state, "opt_state": opt_state}
+
+
+def restore_model(
+    config: ml_collections.ConfigDict, workdir: str | Path, dataset: Dataset | None = None
+) -> tuple[Family, TrainState]:
+    """The configured family and the newest checkpoint in workdir (for sampling, evaluation, pictures)."""
+    family = build_family(config, dataset)
+    if not (Path(workdir) / "checkpoints").is_dir():
+        raise FileNotFoundError(
+            f"no checkpoint in {Path(workdir) / 'checkpoints'}; train first with the same --workdir"
+        )
+    with checkpoints.manager(Path(workdir), config.train.keep_checkpoints, create=False) as manager:
+        ts = checkpoints.restore_latest(manager, init_state(family, jax.random.key(0)))
+    if ts is None:
+        raise FileNotFoundError(
+            f"no checkpoint in {Path(workdir) / 'checkpoints'}; train first with the same --workdir"
+        )
+    return family, ts
+
+
+# ----------------------------------------------------------------------------------------- using a model
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def draw_samples(family: Family, params, state, key: jax.Array, n: int) -> dict[str, jax.Array]:
+    """Jitted family.can.sample (images in [0, 1], and the labels or codes that drew them)."""
+    return family.can.sample(params, state, key, n)
+
+
+def draw_many(family: Family, ts: TrainState, key: jax.Array, n: int) -> dict[str, np.ndarray]:
+    """n samples on the host, drawn in fixed blocks (one compiled size; the same n samples for any caller)."""
+    keys = [jax.random.fold_in(key, i) for i in range(math.ceil(n / SAMPLE_BLOCK))]
+    parts = [jax.device_get(draw_samples(family, ts["params"], ts["state"], k, SAMPLE_BLOCK)) for k in keys]
+    return {name: np.concatenate([p[name] for p in parts])[:n] for name in parts[0]}
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def apply_to_images(family: Family, ability: str, params, state, images: jax.Array) -> jax.Array:
+    """family.can.<ability> (reconstruct, translate, encode, ...) on uint8 or float images."""
+    floats = images.astype(jnp.float32) / 255.0 if images.dtype == jnp.uint8 else images
+    return getattr(family.can, ability)(params, state, floats)
+
+
+def classification_metrics(logits: jax.Array, labels: jax.Array) -> dict[str, jax.Array]:
+    """Per-example accuracy, error and cross-entropy [B] of class logits [B, K]."""
+    correct = (jnp.argmax(logits, -1) == labels).astype(jnp.float32)
+    return {
+        "accuracy": correct,
+        "error": 1.0 - correct,
+        "cross_entropy": losses.softmax_cross_entropy(logits, labels),
+    }
+
+
+def evaluate_split(family: Family, ts: TrainState, data: dict, chunk: int = 500) -> dict:
+    """Mean test metrics over a whole split (one compiled call): family.can.evaluate's, and the accuracy,
+    error and cross-entropy of a family that can classify. `data` holds "test_images", "test_labels" (and
+    the second domain's "test_images_b", "test_labels_b")."""
+    if family.can.evaluate is None and family.can.classify is None:
+        return {}
+    rows = jax.tree.map(jnp.asarray, feeds.test_rows(data))
+    return _evaluate_chunks(family, ts["params"], ts["state"], rows, chunk)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def _evaluate_chunks(family, params, state, rows, chunk):
+    def one(chunk_rows):
+        batch = feeds.test_batch(chunk_rows)
+        out = {}
+        if family.can.classify is not None:
+            logits = family.can.classify(params, state, batch["image"])
+            out.update(classification_metrics(logits, batch["label"]))
+        if family.can.evaluate is not None:
+            out.update(family.can.evaluate(params, state, batch))
+        return out
+
+    per_example = map_chunks(one, rows, chunk)
+    return {name: jnp.mean(values) for name, values in per_example.items()}
+
+
+def write_pictures(family: Family, ts: TrainState, data: dict, keys, workdir: Path, n: int, tag: str) -> None:
+    """Sample grid (fixed noise across the run) and, for models that reconstruct or translate, the test
+    images (odd rows) above what the model makes of them."""
+    from jaxgen import viz
+
+    params, state = ts["params"], ts["state"]
+    if family.can.sample is not None:
+        images = np.asarray(draw_samples(family, params, state, keys.grid, n)["images"])
+        viz.save_grid(workdir / "samples" / f"samples_{tag}.png", images)
+    originals = data["test_images"][:n]
+    for ability, name in (("reconstruct", "reconstructions"), ("translate", "translations")):
+        if getattr(family.can, ability) is not None:
+            made = np.asarray(apply_to_images(family, ability, params, state, originals))
+            path = workdir / "samples" / f"{name}_{tag}.png"
+            viz.save_reconstructions(path, np.asarray(originals) / 255.0, made)

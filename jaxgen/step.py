@@ -1,0 +1,114 @@
+"""The compiled training step: a family's updates in order on one batch each, for S run slots at once.
+
+Pure functions of (state, data, plan, first epoch, key): `jaxgen.train` runs them and owns every side
+effect. The step's key is `fold_in(train_key, step)`, each update repetition folds its own key and draws
+its own batch (jaxgen/data/feeds.py), and batches are sharded over the devices along the batch axis.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import ml_collections
+import optax
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from jaxgen import config as config_lib
+from jaxgen.data import feeds
+from jaxgen.models import Family
+from jaxgen.runtime import TrainState
+
+# Measured on a 2-core CPU (experiments/README.md): a lax.scan over conv steps ran slower per step than
+# separate calls, so CPU fuses nothing; on accelerators fusing steps removes per-call dispatch.
+DEFAULT_STEPS_PER_CALL = {"cpu": 1, "gpu": 50, "tpu": 50}
+
+
+def batches_per_step(family: Family) -> int:
+    """Every update repetition draws its own batch (WGAN's critic sees 5 fresh batches per step)."""
+    return sum(update.repeat for update in family.updates)
+
+
+# ----------------------------------------------------------------------------------------- the step
+
+
+def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
+    """One training step: run the family's updates in order. Pure: (state, data, ...) -> (state, metrics)."""
+    batch_sharding = NamedSharding(mesh, P("data"))
+    n_batches = batches_per_step(family)
+
+    def apply_update(update, params, model_state, opt_state, batch, key):
+        def objective(trainable, model_state):
+            return update.loss({**params, **trainable}, model_state, batch, key)
+
+        trainable = {name: params[name] for name in update.networks}
+        (loss, (metrics, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(
+            trainable, model_state
+        )
+        params, opt_state = dict(params), dict(opt_state)
+        for name in update.networks:
+            updates, opt_state[name] = family.optimizers[name].update(
+                grads[name], opt_state[name], params[name]
+            )
+            params[name] = optax.apply_updates(params[name], updates)
+        return params, model_state, opt_state, {"loss": loss, **metrics}
+
+    def train_step(ts: TrainState, data, plan, first_epoch, train_key) -> tuple[TrainState, dict]:
+        step = ts["step"]
+        key = jax.random.fold_in(train_key, step)
+        params, model_state, opt_state = ts["params"], ts["state"], ts["opt_state"]
+        metrics, draw = {}, 0
+        for update in family.updates:
+            for _ in range(update.repeat):
+                update_key = jax.random.fold_in(key, draw + 1)
+                batch = feeds.draw(
+                    family.data, data, plan, first_epoch, step * n_batches + draw, update_key, batch_size
+                )
+                batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+                draw += 1
+                params, model_state, opt_state, update_metrics = apply_update(
+                    update, params, model_state, opt_state, batch, update_key
+                )
+            metrics.update({f"{update.name}/{k}": v for k, v in update_metrics.items()})
+        new_ts = {"step": step + 1, "params": params, "state": model_state, "opt_state": opt_state}
+        return new_ts, metrics
+
+    return train_step
+
+
+def make_multi_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh, slots: int = 1):
+    """k steps of S slots per compiled call: states, plans and keys carry a leading [S] axis, the metrics
+    come back [k, S]. One slot runs the plain step; several are vmapped. The state buffers are donated."""
+    step = make_train_step(family, batch_size, mesh)
+    if slots == 1:
+
+        def slot_step(ts, data, plans, first_epoch, keys):
+            first = functools.partial(jax.tree.map, lambda x: x[0])
+            out = step(first(ts), data, first(plans), first_epoch, keys[0])
+            return jax.tree.map(lambda x: x[None], out)
+    else:
+        slot_step = jax.vmap(step, in_axes=(0, None, 0, None, 0))
+
+    @functools.partial(jax.jit, static_argnames="k", donate_argnums=0)
+    def multi_step(ts, data, plans, first_epoch, keys, k: int):
+        if k == 1:
+            ts, metrics = slot_step(ts, data, plans, first_epoch, keys)
+            return ts, jax.tree.map(lambda x: x[None], metrics)
+        return jax.lax.scan(lambda s, _: slot_step(s, data, plans, first_epoch, keys), ts, None, length=k)
+
+    return multi_step
+
+
+def resolve_steps_per_call(config: ml_collections.ConfigDict, per_step: int, batches_per_epoch: int) -> int:
+    """Configured steps per call, or the per-backend default; bounded so a call spans at most 2 epochs."""
+    k = config.runtime.steps_per_call or DEFAULT_STEPS_PER_CALL.get(jax.default_backend(), 1)
+    k = min(k, config.train.log_every, config.train.num_steps)
+    if k * per_step > batches_per_epoch:
+        if config.runtime.steps_per_call:
+            raise config_lib.ConfigError(
+                f"runtime.steps_per_call={k} needs {k * per_step} batches per call, more than one epoch "
+                f"({batches_per_epoch} batches); lower it"
+            )
+        k = max(1, batches_per_epoch // per_step)
+    return k

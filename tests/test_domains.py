@@ -1,0 +1,70 @@
+"""Derived image domains: pure transforms with the values they promise, deterministic per image index."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import synthetic_arrays, write_idx_dir
+
+from jaxgen.config import base_config
+from jaxgen.data import domains, load_dataset
+
+KEYS = jax.random.split(jax.random.key(0), 2)
+
+
+def square(size=8, top=2, side=3):
+    """A white square on black [2, size, size, 1] (twice)."""
+    x = np.zeros((2, size, size, 1), np.float32)
+    x[:, top : top + side, top : top + side] = 1.0
+    return jnp.asarray(x)
+
+
+def test_negative_rotated_thick_and_edges_on_a_square():
+    x = square()
+    np.testing.assert_array_equal(domains.negative(x, KEYS), 1.0 - x)
+    np.testing.assert_array_equal(domains.rotated(x, KEYS)[0, :, :, 0], np.rot90(np.asarray(x)[0, :, :, 0]))
+    thick = np.asarray(domains.thick(x, KEYS))[0, :, :, 0]
+    assert thick[1:6, 1:6].all() and thick.sum() == 25  # a 3x3 square grows to 5x5
+    edges = np.asarray(domains.edges(x, KEYS))[0, :, :, 0]
+    assert edges[3, 3] == 0.0  # the inside of the square is flat
+    assert edges.sum() == 25 - 1  # the 5x5 dilation minus the 1x1 erosion
+
+
+def test_coloured_digits_have_contrasting_colours_that_follow_the_image_index():
+    grey = (jnp.asarray(synthetic_arrays(4, 2)["train_images"])[..., None]).astype(jnp.uint8)
+    grey = jnp.pad(grey, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    first = domains.derive("coloured", np.asarray(grey))
+    assert first.shape == (4, 32, 32, 3) and first.dtype == np.uint8
+    again = domains.derive("coloured", np.asarray(grey)[2:], first_index=2)
+    np.testing.assert_array_equal(again, first[2:])  # an image's colours depend on its index only
+    background = first[:, 0, 0, :].astype(int)  # the padding: pure background
+    stroke = np.stack([first[i, 7, 6 + 4 * i, :] for i in range(4)]).astype(int)  # inside image i's square
+    shift = np.abs(stroke - background)
+    assert (np.minimum(shift, 255 - shift) >= 0.3 * 255 - 2).all()  # every channel differs by 0.3 to 0.7
+    assert len({tuple(c) for c in background}) == 4  # each image its own colours
+
+
+@pytest.mark.parametrize("name", sorted(domains.DOMAINS))
+def test_every_domain_stays_in_range_and_keeps_the_image_size(name):
+    images = (np.random.default_rng(0).random((3, 32, 32, 1)) * 255).astype(np.uint8)
+    out = domains.derive(name, images)
+    assert out.shape[:3] == (3, 32, 32) and out.dtype == np.uint8
+    assert out.shape[3] == (3 if name == "coloured" else 1)
+
+
+def test_a_second_domain_loads_aligned_with_the_first(tmp_path):
+    config = base_config(
+        "gan", data={"source": "idx", "idx_dir": str(write_idx_dir(tmp_path, synthetic_arrays()))}
+    )
+    config.data.domain_b = "negative"
+    dataset = load_dataset(config.data)
+    np.testing.assert_array_equal(dataset.second.train_images, 255 - dataset.train_images)
+    np.testing.assert_array_equal(dataset.second.test_labels, dataset.test_labels)
+    config.data.domain_a, config.data.domain_b = "rotated", ""
+    rotated = load_dataset(config.data)
+    assert rotated.second is None
+    np.testing.assert_array_equal(
+        rotated.train_images[0, :, :, 0], np.rot90(dataset.train_images[0, :, :, 0])
+    )

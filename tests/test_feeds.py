@@ -1,0 +1,76 @@
+"""What the trainer feeds each data kind: labelled, labelled subset, paired and unpaired domains."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import synthetic_dataset
+
+from jaxgen.config import ConfigError, base_config
+from jaxgen.data import feeds, in_domain
+
+
+def indexed_two_domains(n: int = 40):
+    """Train image i is the constant i (so a batch tells which images it holds); domain B is the negative."""
+    data = synthetic_dataset(n, 10)
+    images = np.broadcast_to(np.arange(n, dtype=np.uint8)[:, None, None, None], (n, 32, 32, 1))
+    data = dataclasses.replace(data, train_images=np.ascontiguousarray(images))
+    return dataclasses.replace(data, second=in_domain(data, "negative"))
+
+
+def draw_indices(kind, dataset, batches=30, batch_size=4):
+    """(A indices, B indices) of the images in `batches` training batches of this kind."""
+    data = jax.tree.map(jnp.asarray, feeds.device_arrays(kind, dataset))
+    n = data["images"].shape[0]
+    plan = feeds.batch_plan(jax.random.key(0), 0, n)
+    a, b = [], []
+    for counter in range(batches):
+        key = jax.random.fold_in(jax.random.key(1), counter)
+        batch = feeds.draw(kind, data, plan, 0, counter, key, batch_size)
+        a.append(np.rint(np.asarray(batch["image"])[:, 0, 0, 0] * 255).astype(int))
+        b.append(255 - np.rint(np.asarray(batch["image_b"])[:, 0, 0, 0] * 255).astype(int))
+        assert set(batch) == {"image", "label", "image_b"}  # the B stream carries no labels
+    return np.concatenate(a), np.concatenate(b)
+
+
+def test_unpaired_domains_come_from_disjoint_halves_and_are_never_the_same_images():
+    a, b = draw_indices("unpaired_domains", indexed_two_domains(40))
+    assert a.max() < 20 <= b.min()  # A from the first half of the training set, B from the second
+    assert len(set(b)) > 10  # B is drawn throughout its half
+
+
+def test_paired_domains_show_each_image_in_both_domains():
+    a, b = draw_indices("paired_domains", indexed_two_domains(40), batches=10)
+    np.testing.assert_array_equal(a, b)
+    assert sorted(a) == list(range(40))  # ten batches of 4: one epoch, every image once
+
+
+def test_two_domain_test_rows_are_aligned():
+    dataset = indexed_two_domains()
+    rows = feeds.test_rows(feeds.device_arrays("unpaired_domains", dataset))
+    batch = feeds.test_batch(rows)
+    np.testing.assert_allclose(np.asarray(batch["image_b"]), 1.0 - np.asarray(batch["image"]), atol=1e-6)
+    np.testing.assert_array_equal(rows["label_b"], rows["label"])
+    np.testing.assert_array_equal(rows["index"], np.arange(len(dataset.test_images)))
+
+
+@pytest.mark.parametrize(
+    "kind,fields,match",
+    [
+        ("labelled", {"num_labels": 100}, "data.num_labels=100 is for semi-supervised models"),
+        ("paired_domains", {}, "translates between two domains: set data.domain_b"),
+        ("labelled", {"domain_b": "edges"}, "data.domain_b='edges' is for two-domain models"),
+    ],
+)
+def test_data_fields_that_do_not_fit_the_kind_are_refused(kind, fields, match):
+    data = base_config().data
+    for name, value in fields.items():
+        setattr(data, name, value)
+    with pytest.raises(ConfigError, match=match):
+        feeds.check(kind, data, "toy")
+    with pytest.raises(ValueError, match="declares data='pairs'"):
+        feeds.check("pairs", base_config().data, "toy")

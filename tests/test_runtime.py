@@ -1,0 +1,57 @@
+"""What every mode shares: classification metrics, test-split scoring, shapes of derived domains, backend."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import tiny_config
+
+from jaxgen import runtime
+from jaxgen.models import Abilities, Family
+
+
+def test_classification_metrics_by_hand():
+    logits = jnp.asarray([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
+    labels = jnp.asarray([0, 0, 0])
+    out = runtime.classification_metrics(logits, labels)
+    np.testing.assert_array_equal(out["accuracy"], [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(out["error"], [0.0, 1.0, 0.0])
+    expected = [np.log1p(np.exp(-2.0)), np.log1p(np.exp(1.0)), np.log1p(np.exp(-3.0))]
+    np.testing.assert_allclose(out["cross_entropy"], expected, rtol=1e-6)
+
+
+def test_evaluate_split_merges_classification_and_the_family_metrics_independently_of_the_chunk():
+    def classify(params, state, images):
+        mean = images.mean(axis=(1, 2, 3))
+        return jnp.stack([mean, 1.0 - mean], -1) * 10.0  # class 0 when the image is bright
+
+    def evaluate(params, state, batch):
+        return {"brightness": batch["image"].mean(axis=(1, 2, 3)), "position": batch["index"] * 1.0}
+
+    family = Family({}, {}, {}, (), can=Abilities(classify=classify, evaluate=evaluate))
+    images = np.zeros((7, 4, 4, 1), np.uint8)
+    images[:3] = 255
+    data = {"test_images": images, "test_labels": np.asarray([0, 0, 0, 1, 1, 1, 0], np.int32)}
+    by_2 = runtime.evaluate_split(family, {"params": {}, "state": {}}, data, chunk=2)
+    by_7 = runtime.evaluate_split(family, {"params": {}, "state": {}}, data, chunk=7)
+    assert set(by_2) == {"accuracy", "error", "cross_entropy", "brightness", "position"}
+    assert float(by_2["accuracy"]) == pytest.approx(6 / 7) and float(by_2["position"]) == pytest.approx(3.0)
+    for name in by_2:
+        assert float(by_2[name]) == pytest.approx(float(by_7[name]), rel=1e-6)
+    assert runtime.evaluate_split(Family({}, {}, {}, ()), {}, data) == {}  # nothing to score
+
+
+def test_data_shapes_follow_the_domains_without_loading_data():
+    config = tiny_config("gan")
+    assert runtime.data_shapes(config) == ((32, 32, 1), None)
+    config.data.domain_a, config.data.domain_b = "rotated", "coloured"
+    assert runtime.data_shapes(config) == ((32, 32, 1), (32, 32, 3))
+
+
+def test_auto_conv_lowering_per_backend_and_number_of_slots():
+    config = tiny_config("gan")
+    assert runtime.conv_options(config.runtime).impl == "cpu"  # the tests run on the CPU
+    assert runtime.conv_options(config.runtime, slots=3).impl == "matmul"
+    config.runtime.conv_impl = "xla"
+    assert runtime.conv_options(config.runtime, slots=3).impl == "xla"
