@@ -51,8 +51,7 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
     keys = runtime.Keys.from_seed(0)
     mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
     replicated = NamedSharding(mesh, P())
-    one_slot = jax.tree.map(lambda x: x[None], runtime.init_state(family, keys.init))
-    state = {"ts": jax.device_put(one_slot, replicated)}
+    state = {"ts": jax.device_put(runtime.init_state(family, keys.init), replicated)}
     n = 60_000
     rng = np.random.default_rng(0)
     data = jax.device_put(
@@ -62,11 +61,11 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
         },
         replicated,
     )
-    plan = jax.tree.map(lambda x: x[None], feeds.batch_plan(keys.data, 0, n))
+    plan = feeds.batch_plan(keys.data, 0, n)
     multi_step = make_multi_step(family, batch, mesh, slots=1)
 
     def step():
-        state["ts"], metrics = multi_step(state["ts"], data, plan, 0, keys.train[None], steps_per_call)
+        state["ts"], metrics = multi_step(state["ts"], data, plan, 0, keys.train, steps_per_call)
         jax.block_until_ready((state["ts"], metrics))
 
     return step

@@ -102,6 +102,13 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     return c
 
 
+def with_seed(config: ml_collections.ConfigDict, seed: int) -> ml_collections.ConfigDict:
+    """A copy of config with another seed (one run slot of a many-seed run)."""
+    copy = config.copy_and_resolve_references()
+    copy.seed = seed
+    return copy
+
+
 def model_spec(name: str):
     """The registered ModelSpec of model `name`, or a ConfigError naming the closest model."""
     from jaxgen.models import REGISTRY  # late import: the families import this module's ConfigError

@@ -21,6 +21,7 @@ import numpy as np
 
 from jaxgen import runtime, viz
 from jaxgen.data import load_dataset
+from jaxgen.workdir import check_usable
 
 
 def pca_2d(points: np.ndarray) -> np.ndarray:
@@ -87,6 +88,7 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
     from jaxgen.evaluate import encode_images
 
     workdir = Path(workdir)
+    check_usable(workdir, create=False)
     runtime.prepare_backend(config)
     dataset = load_dataset(config.data)
     n = min(config.eval.embed_points, len(dataset.test_images))

@@ -24,6 +24,7 @@ from jaxgen import features as features_lib
 from jaxgen import metrics, runtime
 from jaxgen.data import Dataset, feeds, load_dataset, to_float
 from jaxgen.models import Family
+from jaxgen.workdir import check_usable
 
 
 class SamplesError(ValueError):
@@ -170,6 +171,7 @@ def evaluate(
 ) -> dict:
     """Score the newest checkpoint in workdir (or the samples file); write the JSON report and return it."""
     workdir = Path(workdir)
+    check_usable(workdir, create=False)
     runtime.prepare_backend(config)
     started = time.perf_counter()
     dataset = load_dataset(config.data)
@@ -193,7 +195,6 @@ def evaluate(
 
     report.update(feature_metrics(dataset, images, labels, config, jax.random.fold_in(key, 2)))
     report["seconds"] = round(time.perf_counter() - started, 1)
-    workdir.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(report, indent=2) + "\n")
     print(format_table(report), file=sys.stderr)
     runtime.log(f"wrote {out_path}")

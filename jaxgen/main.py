@@ -37,6 +37,12 @@ flags.DEFINE_list(
     "With --mode=train: train these seeds (e.g. 0,1,2) of the config in one compiled program (vmap over "
     "seeds); seed s writes workdir/seed_<s>, which the other modes read with --config.seed=<s>.",
 )
+flags.DEFINE_bool(
+    "allow_config_change",
+    False,
+    "With --mode=train: resume a workdir even though the config differs from the one it recorded in fields "
+    "that change the model or its training (the changes are logged).",
+)
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -44,8 +50,9 @@ def run(argv) -> int:
     """Dispatch on --mode; return the process exit status (2 for bad input, 1 for a failed run)."""
     del argv
     config = FLAGS.config
-    from jaxgen import runtime
+    from jaxgen import runtime, workdir
     from jaxgen import train as train_lib
+    from jaxgen.checkpoints import CheckpointError
     from jaxgen.data import DataError
     from jaxgen.evaluate import SamplesError
     from jaxgen.features import ExtractorError
@@ -54,10 +61,11 @@ def run(argv) -> int:
         config_lib.validate(config)
         if FLAGS.samples is not None and FLAGS.mode != "eval":
             raise config_lib.ConfigError("--samples is read by --mode=eval only")
-        if FLAGS.seeds is not None and FLAGS.mode != "train":
-            raise config_lib.ConfigError("--seeds is read by --mode=train only")
+        if (FLAGS.seeds is not None or FLAGS.allow_config_change) and FLAGS.mode != "train":
+            raise config_lib.ConfigError("--seeds and --allow_config_change are read by --mode=train only")
         if FLAGS.mode == "train":
-            train_lib.train(config, FLAGS.workdir, seeds=_seeds(FLAGS.seeds))
+            seeds, allow = _seeds(FLAGS.seeds), FLAGS.allow_config_change
+            train_lib.train(config, FLAGS.workdir, seeds=seeds, allow_config_change=allow)
         elif FLAGS.mode == "sample":
             from jaxgen.sample import sample_from_checkpoint
 
@@ -70,13 +78,20 @@ def run(argv) -> int:
             from jaxgen.embed import draw_figures
 
             draw_figures(config, FLAGS.workdir)
-    except train_lib.TrainingInterrupted as e:
+    except workdir.TrainingInterrupted as e:
         runtime.log(f"{e}; checkpoint saved. Run the same command again to resume.")
         return 128 + e.signum
-    except (config_lib.ConfigError, SamplesError, train_lib.WorkdirBusyError) as e:
+    except (
+        config_lib.ConfigError,
+        SamplesError,
+        workdir.WorkdirBusyError,
+        workdir.WorkdirError,
+        FileNotFoundError,
+        DataError,
+    ) as e:
         print(f"jaxgen: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
-    except (ExtractorError, DataError, train_lib.NonFiniteLossError, FileNotFoundError) as e:
+    except (ExtractorError, CheckpointError, train_lib.NonFiniteLossError) as e:
         print(f"jaxgen: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     return 0

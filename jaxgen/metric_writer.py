@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from tensorboardX import SummaryWriter
@@ -15,9 +16,15 @@ class MetricWriter:
         self.path = workdir / "metrics.jsonl"
         if self.path.exists():
             # A killed run may have logged past its last checkpoint; the resumed run logs those steps again.
-            kept = [
-                line for line in self.path.read_text().splitlines() if json.loads(line)["step"] <= resume_step
-            ]
+            kept = []
+            for number, line in enumerate(self.path.read_text().splitlines(), 1):
+                try:
+                    step = json.loads(line)["step"]
+                except (ValueError, KeyError, TypeError):  # a line torn by a kill during its write
+                    print(f"[jaxgen] dropped the unreadable line {number} of {self.path}", file=sys.stderr)
+                    continue
+                if step <= resume_step:
+                    kept.append(line)
             self.path.write_text("".join(line + "\n" for line in kept))
         self.tensorboard = SummaryWriter(str(workdir / "tensorboard"), purge_step=resume_step + 1)
 

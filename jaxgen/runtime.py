@@ -16,10 +16,11 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from jax.sharding import AxisType
 from tqdm import tqdm
 
 from jaxgen import checkpoints, layers, losses
-from jaxgen.config import model_spec
+from jaxgen.config import ConfigError, model_spec
 from jaxgen.data import Dataset, feeds, load_dataset
 from jaxgen.data.domains import DOMAINS
 from jaxgen.metrics import map_chunks
@@ -82,6 +83,15 @@ def data_shapes(config: ml_collections.ConfigDict, dataset: Dataset | None = Non
     return domain_shape(data.domain_a, raw), shape_b
 
 
+def data_mesh(batch_size: int, slots: int = 1) -> jax.sharding.Mesh:
+    """The 'data' mesh a batch is split over: every local device for one run slot, one device for S > 1
+    (the slot axis is then the parallel one)."""
+    devices = jax.local_devices() if slots == 1 else jax.local_devices()[:1]
+    if batch_size % len(devices):
+        raise ConfigError(f"train.batch_size={batch_size} must be divisible by {len(devices)} devices")
+    return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
+
+
 def build_family(config: ml_collections.ConfigDict, dataset: Dataset | None = None, slots: int = 1) -> Family:
     """The configured model's family, for the data's shapes (loaded only where they are not known)."""
     image_shape, image_shape_b = data_shapes(config, dataset)
@@ -118,14 +128,11 @@ def init_state(family: Family, key: jax.Array) -> TrainState:
 def restore_model(
     config: ml_collections.ConfigDict, workdir: str | Path, dataset: Dataset | None = None
 ) -> tuple[Family, TrainState]:
-    """The configured family and the newest checkpoint in workdir (for sampling, evaluation, pictures)."""
+    """The configured family and the newest intact checkpoint in workdir (for sampling, evaluation,
+    pictures). Reads only: a damaged newest step is reported and an older one used; nothing is written."""
     family = build_family(config, dataset)
-    if not (Path(workdir) / "checkpoints").is_dir():
-        raise FileNotFoundError(
-            f"no checkpoint in {Path(workdir) / 'checkpoints'}; train first with the same --workdir"
-        )
-    with checkpoints.manager(Path(workdir), config.train.keep_checkpoints, create=False) as manager:
-        ts = checkpoints.restore_latest(manager, init_state(family, jax.random.key(0)))
+    reader = checkpoints.Checkpoints(Path(workdir), config.train.keep_checkpoints, writer=False, log=log)
+    ts, _ = reader.restore_latest(init_state(family, jax.random.key(0)))
     if ts is None:
         raise FileNotFoundError(
             f"no checkpoint in {Path(workdir) / 'checkpoints'}; train first with the same --workdir"

@@ -12,12 +12,14 @@ import numpy as np
 from jaxgen import config as config_lib
 from jaxgen import runtime, viz
 from jaxgen.data import load_dataset
+from jaxgen.workdir import check_usable
 
 
 def sample_from_checkpoint(config: ml_collections.ConfigDict, workdir: str | Path) -> Path:
     """Write workdir/samples.npz (images [N, H, W, C] float32 in [0, 1], and the labels or codes that drew
     them; a translating model's "inputs" and their "labels") and a grid."""
     workdir = Path(workdir)
+    check_usable(workdir, create=False)
     runtime.prepare_backend(config)
     family = runtime.build_family(config)
     if family.can.sample is None and family.can.translate is None:

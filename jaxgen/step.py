@@ -78,17 +78,12 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
 
 
 def make_multi_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh, slots: int = 1):
-    """k steps of S slots per compiled call: states, plans and keys carry a leading [S] axis, the metrics
-    come back [k, S]. One slot runs the plain step; several are vmapped. The state buffers are donated."""
+    """k steps per compiled call; the metrics come back stacked [k]. With S > 1 run slots the step is
+    vmapped: states, plans and keys carry a leading [S] axis and the metrics are [k, S]. One slot runs the
+    plain step on unstacked arguments (a stacked axis of 1 changed XLA's fusions and float rounding). The
+    state buffers are donated."""
     step = make_train_step(family, batch_size, mesh)
-    if slots == 1:
-
-        def slot_step(ts, data, plans, first_epoch, keys):
-            first = functools.partial(jax.tree.map, lambda x: x[0])
-            out = step(first(ts), data, first(plans), first_epoch, keys[0])
-            return jax.tree.map(lambda x: x[None], out)
-    else:
-        slot_step = jax.vmap(step, in_axes=(0, None, 0, None, 0))
+    slot_step = step if slots == 1 else jax.vmap(step, in_axes=(0, None, 0, None, 0))
 
     @functools.partial(jax.jit, static_argnames="k", donate_argnums=0)
     def multi_step(ts, data, plans, first_epoch, keys, k: int):

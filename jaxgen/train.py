@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-from jax.sharding import AxisType, NamedSharding
+from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from tqdm import tqdm
 
@@ -35,9 +35,7 @@ from jaxgen.data import Dataset, feeds, load_dataset
 from jaxgen.metric_writer import MetricWriter
 from jaxgen.runtime import Keys, TrainState, log
 from jaxgen.step import batches_per_step, make_multi_step, resolve_steps_per_call
-from jaxgen.workdir import StopSignal, TrainingInterrupted, WorkdirBusyError, locks, seed_workdir
-
-__all__ = ["NonFiniteLossError", "TrainingInterrupted", "WorkdirBusyError", "seed_workdir", "train"]
+from jaxgen.workdir import StopSignal, TrainingInterrupted, check_resume, check_usable, locks, seed_workdir
 
 
 class NonFiniteLossError(RuntimeError):
@@ -64,9 +62,13 @@ def train(
     workdir: str | Path,
     dataset: Dataset | None = None,
     seeds: list[int] | None = None,
+    allow_config_change: bool = False,
 ) -> TrainState:
     """Train (or resume) the configured model in workdir and return the final state. With `seeds`, train
-    those seeds at once, each in workdir/seed_<s>, and return their states stacked on a leading axis."""
+    those seeds at once, each in workdir/seed_<s>, and return their states stacked on a leading axis.
+
+    A resumed run must ask for the config its workdir recorded, but for the fields of
+    `jaxgen.workdir.RESUMABLE`; `allow_config_change` resumes it anyway (the changes are logged)."""
     config_lib.validate(config)
     if seeds is not None and (len(set(seeds)) != len(seeds) or not seeds):
         raise config_lib.ConfigError(f"seeds {seeds} must be distinct and at least one")
@@ -76,76 +78,70 @@ def train(
     else:
         slots = [Slot(s, seed_workdir(workdir, s), Keys.from_seed(s)) for s in seeds]
     for path in (workdir, *(slot.workdir for slot in slots)):
+        check_usable(path, create=True)
         path.mkdir(parents=True, exist_ok=True)
     runtime.prepare_backend(config)
     with locks([workdir, *(slot.workdir for slot in slots)]):
-        run = _Run(config, slots, dataset or load_dataset(config.data))
+        run = _Run(config, slots, dataset or load_dataset(config.data), allow_config_change)
         try:
             ts = run.loop()
         finally:
             run.close()
-    return ts if seeds is not None else jax.tree.map(lambda x: x[0], ts)
+    return jax.tree.map(lambda x: x[None], ts) if seeds is not None and not run.stacked else ts
 
 
 class _Run:
     """The host side of one training program: set-up, then compiled calls of k steps with logging,
     evaluation, checkpoints and the stop signal between them, the same for every slot."""
 
-    def __init__(self, config: ml_collections.ConfigDict, slots: list[Slot], dataset: Dataset):
+    def __init__(
+        self, config: ml_collections.ConfigDict, slots: list[Slot], dataset: Dataset, allow_change: bool
+    ):
         self.config, self.slots, n_slots = config, slots, len(slots)
         batch_size = config.train.batch_size
         self.family = family = runtime.build_family(config, dataset, slots=n_slots)
-        devices = jax.local_devices() if n_slots == 1 else jax.local_devices()[:1]  # S > 1: the slot axis
-        if batch_size % len(devices):
-            raise config_lib.ConfigError(
-                f"train.batch_size={batch_size} must be divisible by {len(devices)} devices"
-            )
-        arrays = feeds.device_arrays(family.data, dataset)
+        self.mesh = runtime.data_mesh(batch_size, n_slots)
+        arrays = feeds.device_arrays(family.data, dataset, batch_size)
         self.n_train = len(arrays["images"])
-        if self.n_train < batch_size:
-            raise config_lib.ConfigError(
-                f"train.batch_size={batch_size} exceeds the {self.n_train} training images"
-            )
-        self.mesh = jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
         replicated = NamedSharding(self.mesh, P())
-        states, subsets = [], []
-        for slot in slots:
-            slot.manager = checkpoints.manager(slot.workdir, config.train.keep_checkpoints)
-            states.append(
-                checkpoints.restore_latest(slot.manager, runtime.init_state(family, slot.keys.init))
-            )
-            slot.last_saved = slot.manager.latest_step()
+        configs = [config_lib.with_seed(config, slot.seed) for slot in slots]
+        subsets = []
+        for slot, slot_config in zip(slots, configs, strict=True):
+            slot.manager = checkpoints.Checkpoints(slot.workdir, config.train.keep_checkpoints, log=log)
+            check_resume(slot.workdir, bool(slot.manager.steps()), slot_config, allow_change, log)
             labels, key = arrays["labels"], slot.keys.labels
             subsets.append(feeds.labelled_indices(family.data, config.data, labels, key, slot.workdir))
-        if len({slot.last_saved for slot in slots}) != 1:
-            raise config_lib.ConfigError(
-                f"seeds {[s.seed for s in slots]} have checkpoints at different steps "
-                f"{[s.last_saved for s in slots]} in {[str(s.workdir) for s in slots]}; remove those "
-                "workdirs or train the seeds one by one"
-            )
-        for slot, (indices, record) in zip(slots, subsets, strict=True):  # every check passed: write
-            slot_config = config.copy_and_resolve_references()
-            slot_config.seed = slot.seed
+        fresh = [runtime.init_state(family, slot.keys.init) for slot in slots]
+        restored = checkpoints.restore_common([slot.manager for slot in slots], fresh)
+        if restored is None:
+            where = [str(s.workdir) for s in slots]
+            raise config_lib.ConfigError(f"seeds have checkpoints at different steps in {where}: remove them")
+        for slot, slot_config, subset, (_, step) in zip(slots, configs, subsets, restored, strict=True):
             (slot.workdir / "config.json").write_text(slot_config.to_json_best_effort(indent=2))
-            if record is not None:
-                (slot.workdir / feeds.LABELLED_FILE).write_text(json.dumps(record) + "\n")
-                log(f"{len(indices)} labelled images, per class {record['per_class']}: {slot.workdir}")
+            feeds.record_labelled(slot.workdir, *subset)
+            slot.last_saved = step
         if slots[0].last_saved is not None:
             more = f" (and {n_slots - 1} more seeds)" if n_slots > 1 else ""
             log(f"resuming from the checkpoint at step {slots[0].last_saved} in {slots[0].workdir}{more}")
-        fresh = [
-            runtime.init_state(family, s.keys.init) if st is None else st
-            for s, st in zip(slots, states, strict=True)
-        ]
-        self.ts = jax.device_put(jax.tree.map(lambda *xs: jnp.stack(xs), *fresh), replicated)
+        fresh = [f if st is None else st for f, (st, _) in zip(fresh, restored, strict=True)]
+        self.stacked = n_slots > 1  # S > 1: every state, plan, key and metric has a leading slot axis
+        self.ts = jax.device_put(self._stack(fresh), replicated)
         self.data = jax.device_put(arrays, replicated)
-        self.subsets = None if subsets[0][0] is None else jax.device_put(np.stack([i for i, _ in subsets]))
-        self.pending: list[tuple[int, dict]] = []  # (first step, metrics [k, S]) still on device
-        self.clock = {"time": time.perf_counter(), "step": int(self.ts["step"][0])}
+        self.subsets = None if subsets[0][0] is None else jax.device_put(self._stack([i for i, _ in subsets]))
+        self.pending: list[tuple[int, dict]] = []  # (first step, metrics [k] or [k, S]) still on device
+        self.clock = {"time": time.perf_counter(), "step": slots[0].last_saved or 0}
         self.bar = None
 
+    def _stack(self, values: list):
+        """Per-slot pytrees as the compiled step takes them: stacked for S > 1, the one value for S = 1."""
+        return jax.tree.map(lambda *xs: jnp.stack(xs), *values) if self.stacked else values[0]
+
+    def _of_slot(self, metric: np.ndarray, i: int) -> np.ndarray:
+        """Slot i's values [k] of a metric [k] (S = 1) or [k, S]."""
+        return metric[:, i] if self.stacked else metric
+
     def slot_state(self, i: int) -> TrainState:
-        return jax.tree.map(lambda x: x[i], self.ts)
+        return jax.tree.map(lambda x: x[i], self.ts) if self.stacked else self.ts
 
     def loop(self) -> TrainState:
         config, family, slots = self.config, self.family, self.slots
@@ -153,13 +149,16 @@ class _Run:
         batches_per_epoch = self.n_train // config.train.batch_size
         k = resolve_steps_per_call(config, per_step, batches_per_epoch)
         multi_step = make_multi_step(family, config.train.batch_size, self.mesh, len(slots))
-        data_keys = jnp.stack([slot.keys.data for slot in slots])
-        train_keys = jnp.stack([slot.keys.train for slot in slots])
-        plan_of = jax.jit(jax.vmap(feeds.batch_plan, in_axes=(0, None, None, 0)), static_argnums=2)
+        data_keys = self._stack([slot.keys.data for slot in slots])
+        train_keys = self._stack([slot.keys.train for slot in slots])
+        batch_plan = (
+            jax.vmap(feeds.batch_plan, in_axes=(0, None, None, 0)) if self.stacked else feeds.batch_plan
+        )
+        plan_of = jax.jit(batch_plan, static_argnums=2)
         plans = functools.lru_cache(maxsize=1)(
             lambda epoch: plan_of(data_keys, epoch, self.n_train, self.subsets)
         )
-        start = step = int(self.ts["step"][0])
+        start = step = self.clock["step"]
         for slot in slots:
             slot.writer = MetricWriter(slot.workdir, start)
         self._describe(k)
@@ -202,7 +201,7 @@ class _Run:
 
     def _describe(self, k: int) -> None:
         n_slots, family = len(self.slots), self.family
-        n_params = sum(x.size for x in jax.tree.leaves(self.ts["params"])) // n_slots
+        n_params = sum(x.size for x in jax.tree.leaves(self.slot_state(0)["params"]))
         seeds = f", {n_slots} seeds {[s.seed for s in self.slots]} in one program" if n_slots > 1 else ""
         log(
             f"model {self.config.model.name}: networks {sorted(family.networks)}, {n_params:,} parameters"
@@ -223,9 +222,11 @@ class _Run:
         for i, slot in enumerate(self.slots):
             for first, metrics in zip(firsts, host, strict=True):
                 self._stop_if_not_finite(
-                    slot, first, {name: values[:, i] for name, values in metrics.items()}
+                    slot, first, {name: self._of_slot(values, i) for name, values in metrics.items()}
                 )
-            means = {n: float(np.mean(np.concatenate([m[n][:, i] for m in host]))) for n in host[0]}
+            means = {
+                n: float(np.mean(np.concatenate([self._of_slot(m[n], i) for m in host]))) for n in host[0]
+            }
             slot.writer.write(
                 "train", step, {**means, "steps_per_s": rate, "images_per_s": rate * batch_size}
             )
@@ -250,7 +251,7 @@ class _Run:
         self.flush(step)
         for i, slot in enumerate(self.slots):
             if slot.last_saved != step:
-                checkpoints.save(slot.manager, step, self.slot_state(i))
+                slot.manager.save(step, self.slot_state(i))
                 slot.last_saved = step
 
     def evaluate(self, step: int, tag: str) -> list[dict]:
@@ -274,8 +275,6 @@ class _Run:
         if self.bar is not None:
             self.bar.close()
         for slot in self.slots:
-            if slot.manager is not None:
-                slot.manager.close()
             if slot.writer is not None:
                 slot.writer.close()
                 viz.save_loss_curves(slot.workdir / "metrics.jsonl", slot.workdir / "loss_curves.png")

@@ -65,9 +65,15 @@ def save_reconstructions(path: str | Path, originals: np.ndarray, reconstruction
 
 
 def read_metrics(jsonl: str | Path) -> list[dict]:
-    """All records of a metrics.jsonl file."""
+    """All readable records of a metrics.jsonl file (a line torn by a killed run is skipped)."""
+    records = []
     with open(jsonl) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for line in f:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+    return records
 
 
 def save_loss_curves(jsonl: str | Path, path: str | Path) -> Path | None:

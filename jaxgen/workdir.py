@@ -1,9 +1,12 @@
-"""A run's workdirs: where each run slot writes, the locks that keep two trainers apart, and stop signals."""
+"""A run's workdirs: where each run slot writes, whether a folder can be used, the locks that keep two
+trainers apart, what a resumed run may change, and stop signals."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
+import os
 import signal
 from pathlib import Path
 
@@ -64,3 +67,76 @@ class StopSignal:
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+
+
+class WorkdirError(ValueError):
+    """A workdir that cannot be used, or a resume that would change the run it holds."""
+
+
+def check_usable(workdir: Path, create: bool) -> None:
+    """Raise WorkdirError unless workdir is (or, when create, can become) a writable folder."""
+    if workdir.exists() and not workdir.is_dir():
+        raise WorkdirError(f"--workdir={workdir} is a file, not a folder")
+    if not workdir.exists():
+        parent = next((p for p in workdir.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise WorkdirError(f"--workdir={workdir} lies under {parent}, which is a file")
+        if not create:
+            raise WorkdirError(f"no workdir {workdir}; train first with the same --workdir")
+        if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+            raise WorkdirError(f"--workdir={workdir} cannot be created: {parent} is not writable")
+    elif create and not os.access(workdir, os.W_OK | os.X_OK):
+        raise WorkdirError(f"--workdir={workdir} is not writable")
+
+
+# Fields a resumed run may change: how it is logged, checkpointed, computed and scored, where the same data
+# is read from, and how long it trains (unless a cosine schedule ties the learning rate to the length).
+RESUMABLE = ("train.num_steps", "train.log_every", "train.eval_every", "train.checkpoint_every",
+             "train.keep_checkpoints", "train.num_grid_images", "runtime.", "sample.", "eval.", "data.source",
+             "data.idx_dir", "data.tfds_dir")  # fmt: skip
+
+
+def _flat(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def config_changes(recorded: dict, requested: dict) -> tuple[list[str], list[str]]:
+    """(allowed, refused): 'field old -> new' for each field that differs between the config a workdir
+    recorded and the requested one; refused are those that change the model, its data or its training."""
+    old, new = _flat(recorded), _flat(requested)
+    cosine = new.get("optim.schedule") == "cosine"
+    allowed, refused = [], []
+    for field in sorted(old.keys() | new.keys()):
+        if old.get(field, "<absent>") == new.get(field, "<absent>"):
+            continue
+        change = f"{field} {old.get(field, '<absent>')!r} -> {new.get(field, '<absent>')!r}"
+        ok = field.startswith(RESUMABLE) and not (field == "train.num_steps" and cosine)
+        (allowed if ok else refused).append(change)
+    return allowed, refused
+
+
+def check_resume(workdir: Path, has_checkpoints: bool, config, allow_change: bool, log) -> None:
+    """Before a workdir's checkpoints are resumed: the requested config must be the one it recorded
+    (config.json), but for fields a resume may change; allow_change resumes anyway and logs the changes."""
+    record = workdir / "config.json"
+    if not has_checkpoints or not record.exists():
+        return
+    try:
+        recorded = json.loads(record.read_text())
+    except ValueError:
+        recorded = {}
+    requested = json.loads(config.to_json_best_effort())
+    allowed, refused = config_changes(recorded, requested) if recorded else ([], ["config.json unreadable"])
+    if refused and not allow_change:
+        raise WorkdirError(
+            f"{workdir} holds a run of another config ({'; '.join(refused)}): use a new --workdir, or "
+            "--allow_config_change to resume it anyway"
+        )
+    if allowed or refused:
+        log(f"resuming {workdir} with changed fields: {'; '.join(allowed + refused)}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import os
-import struct
 from pathlib import Path
 
 import flax.linen as nn
@@ -54,15 +53,9 @@ def synthetic_arrays(n_train: int = 96, n_test: int = 32, seed: int = 0) -> dict
     return arrays
 
 
-def idx_bytes(array: np.ndarray) -> bytes:
-    """Encode a uint8 array in the IDX format."""
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    return header + array.tobytes()
-
-
 def write_idx_dir(directory: Path, arrays: dict[str, np.ndarray], gz: bool = True) -> Path:
     """Write arrays as the four standard IDX files (gzipped like the originals' ./data)."""
-    from jaxgen.data.mnist import IDX_FILES
+    from jaxgen.data.mnist import IDX_FILES, idx_bytes
 
     directory.mkdir(parents=True, exist_ok=True)
     for key, stem in IDX_FILES.items():

@@ -16,6 +16,7 @@ from conftest import synthetic_dataset, tiny_config
 from jaxgen import config as config_lib
 from jaxgen import losses, metrics, runtime
 from jaxgen import train as train_lib
+from jaxgen import workdir as workdir_lib
 from jaxgen.data import load_dataset
 from jaxgen.data.feeds import labelled_subset
 from jaxgen.models import REGISTRY, aae, priors
@@ -346,8 +347,10 @@ def test_semi_supervised_runs_resume_exactly_and_keep_their_labelled_subset(tmp_
     resumed = train_lib.train(config, tmp_path / "split", dataset=dataset)
     jax.tree.map(np.testing.assert_array_equal, whole["params"], resumed["params"])
     config.data.num_labels = 30
-    with pytest.raises(config_lib.ConfigError, match="another labelled subset"):
+    with pytest.raises(workdir_lib.WorkdirError, match="data.num_labels 20 -> 30"):
         train_lib.train(config, tmp_path / "split", dataset=dataset)
+    with pytest.raises(config_lib.ConfigError, match="another labelled subset"):  # even when asked to resume
+        train_lib.train(config, tmp_path / "split", dataset=dataset, allow_config_change=True)
 
 
 def test_many_seeds_choose_their_own_labelled_subsets_and_match_separate_runs(tmp_path):

@@ -246,7 +246,7 @@ def test_eval_and_viz_from_the_command_line(tmp_path, idx_dir):
         )
 
     missing = run("--mode=eval")
-    assert missing.returncode == 1 and "no checkpoint in" in missing.stderr
+    assert missing.returncode == 2 and "no checkpoint in" in missing.stderr
     assert run().returncode == 0
     done = run("--mode=eval")
     assert done.returncode == 0, done.stderr[-3000:]

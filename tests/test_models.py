@@ -52,20 +52,18 @@ def check_two_jitted_steps(name, config):
     family = runtime.build_family(config)
     keys = runtime.Keys.from_seed(0)
     mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
-    one = runtime.init_state(family, keys.init)
-    ts = jax.device_put(jax.tree.map(lambda x: x[None], one), NamedSharding(mesh, P()))  # one run slot
-    before = jax.tree.map(np.array, one["params"])
+    ts = jax.device_put(runtime.init_state(family, keys.init), NamedSharding(mesh, P()))
+    before = jax.tree.map(np.array, ts["params"])
     multi_step = step_lib.make_multi_step(family, 8, mesh, slots=1)
     data = jax.tree.map(jnp.asarray, feeds.device_arrays(family.data, dataset))
     n = len(data["images"])
     labelled = jnp.arange(0, n, 4, dtype=jnp.int32) if family.data == "labelled_subset" else None
-    plans = jax.tree.map(lambda x: x[None], feeds.batch_plan(keys.data, 0, n, labelled))
+    plan = feeds.batch_plan(keys.data, 0, n, labelled)
     for _ in range(2):
-        ts, metrics = multi_step(ts, data, plans, 0, keys.train[None], 1)
+        ts, metrics = multi_step(ts, data, plan, 0, keys.train, 1)
         for metric, value in metrics.items():
             assert np.isfinite(np.asarray(value)).all(), metric
     assert multi_step._cache_size() == 1  # the second call did not retrace
-    ts = jax.tree.map(lambda x: x[0], ts)
     assert int(ts["step"]) == 2
     updated = {net for update in family.updates for net in update.networks}
     assert updated == set(family.networks)

@@ -18,8 +18,9 @@ import orbax.checkpoint as ocp
 import pytest
 from conftest import REPO, ScalarParam, synthetic_dataset, tiny_config, toy_spec
 
-from jaxgen import runtime
+from jaxgen import checkpoints, runtime
 from jaxgen import train as train_lib
+from jaxgen import workdir as workdir_lib
 from jaxgen.models import REGISTRY, Family, Update, apply_net
 
 
@@ -30,9 +31,10 @@ def flat_params(ts) -> dict[str, np.ndarray]:
 
 
 def checkpoint_params(workdir: Path, step: int) -> dict[str, np.ndarray]:
-    """Params of a saved checkpoint, read back with orbax as plain arrays."""
-    with ocp.CheckpointManager((workdir / "checkpoints").absolute()) as manager:
-        restored = manager.restore(step)
+    """Params of a saved checkpoint, read back with orbax as plain arrays (after checking its digest)."""
+    folder = workdir / "checkpoints" / str(step)
+    assert checkpoints.damage(folder) is None
+    restored = ocp.StandardCheckpointer().restore((folder / "state").absolute())
     return {
         jax.tree_util.keystr(p): np.asarray(v)
         for p, v in jax.tree_util.tree_leaves_with_path(restored["params"])
@@ -93,7 +95,7 @@ def test_steps_per_call_scan_matches_single_steps(tmp_path):
 
 def test_signal_during_a_periodic_save_stops_cleanly_without_saving_twice(tmp_path, monkeypatch):
     """CI once caught SIGTERM landing just after the step-4 save; the stop must not re-save step 4."""
-    original = ocp.CheckpointManager.save
+    original = checkpoints.Checkpoints.save
 
     def save_then_signal(self, step, *args, **kwargs):
         result = original(self, step, *args, **kwargs)
@@ -101,9 +103,9 @@ def test_signal_during_a_periodic_save_stops_cleanly_without_saving_twice(tmp_pa
             os.kill(os.getpid(), signal.SIGTERM)  # handled by the trainer's flag, not the default action
         return result
 
-    monkeypatch.setattr(ocp.CheckpointManager, "save", save_then_signal)
+    monkeypatch.setattr(checkpoints.Checkpoints, "save", save_then_signal)
     config = tiny_config("classifier", num_steps=8, checkpoint_every=2)
-    with pytest.raises(train_lib.TrainingInterrupted) as info:
+    with pytest.raises(workdir_lib.TrainingInterrupted) as info:
         train_lib.train(config, tmp_path, dataset=synthetic_dataset())
     assert info.value.step == 4
     assert sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())[-1] == 4
@@ -261,7 +263,7 @@ def test_second_trainer_on_the_same_workdir_stops_at_once(tmp_path):
 
     with open(tmp_path / ".lock", "w") as held:  # as a running trainer holds it
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(train_lib.WorkdirBusyError, match="another jaxgen process is training in"):
+        with pytest.raises(workdir_lib.WorkdirBusyError, match="another jaxgen process is training in"):
             train_lib.train(tiny_config("gan"), tmp_path, dataset=synthetic_dataset())
         assert not (tmp_path / "checkpoints").exists()
     ts = train_lib.train(tiny_config("gan"), tmp_path, dataset=synthetic_dataset())  # released: runs
@@ -281,7 +283,7 @@ def test_seeds_trained_in_one_program_match_separate_runs(tmp_path):
         for a, b in zip(jax.tree.leaves(vmapped), jax.tree.leaves(alone["params"]), strict=True):
             np.testing.assert_allclose(a, np.asarray(b), rtol=1e-4, atol=1e-6)
         # the seed's workdir is an ordinary one: its checkpoint restores with --config.seed=<seed>
-        workdir = train_lib.seed_workdir(tmp_path / "many", seed)
+        workdir = workdir_lib.seed_workdir(tmp_path / "many", seed)
         assert json.loads((workdir / "config.json").read_text())["seed"] == seed
         assert (workdir / "samples" / "samples_final.png").exists()
         _, restored = runtime.restore_model(single, workdir)
@@ -336,12 +338,14 @@ def test_seeds_run_checkpoints_every_seed_when_terminated(tmp_path, monkeypatch)
         return wrapped
 
     monkeypatch.setattr(train_lib, "make_multi_step", signalling)
-    with pytest.raises(train_lib.TrainingInterrupted) as stopped:
+    with pytest.raises(workdir_lib.TrainingInterrupted) as stopped:
         train_lib.train(tiny_config("gan", num_steps=5), tmp_path, dataset=synthetic_dataset(), seeds=[0, 1])
     assert stopped.value.step == 2 and stopped.value.signum == signal.SIGTERM
     for seed in (0, 1):
-        with ocp.CheckpointManager((train_lib.seed_workdir(tmp_path, seed) / "checkpoints").absolute()) as m:
-            assert m.latest_step() == 2
+        assert (
+            checkpoints.Checkpoints(workdir_lib.seed_workdir(tmp_path, seed), 3, writer=False).steps()[-1]
+            == 2
+        )
 
 
 # ----------------------------------------------------------------------------------------- run slots
@@ -379,7 +383,7 @@ def test_one_run_and_three_seeds_write_the_same_things(tmp_path):
     assert one["metric_steps"] == {"train": [1, 2, 3, 4], "eval": [2, 4]} and one["checkpoints"] == [2, 4]
     assert "samples/reconstructions_0000002.png" in one["files"] and "test_mse" in one["final"]
     for seed in (0, 1, 2):
-        seed_dir = train_lib.seed_workdir(tmp_path / "three", seed)
+        seed_dir = workdir_lib.seed_workdir(tmp_path / "three", seed)
         assert _written(seed_dir) == one, seed
         assert json.loads((seed_dir / "config.json").read_text())["seed"] == seed
     for a, b in zip(jax.tree.leaves(single["params"]), jax.tree.leaves(many["params"]), strict=True):

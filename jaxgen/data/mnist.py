@@ -2,6 +2,11 @@
 
 Every source yields the standard split (60k train, 10k test) as uint8 images [N, 28, 28] and uint8 labels.
 Nothing is unpickled before its sha256 is checked, and then only numpy arrays are admitted.
+
+Data is *verified* when its four arrays, written as IDX files, have the sha256 digests published for the
+decompressed MNIST files (IDX_SHA256): IDX files given by the user are checked that way, whatever their
+compression. Files with MNIST's sizes whose digests differ are damaged and refused; IDX files of other sizes
+are the user's own data, used but never called verified. The cache records where its bytes came from.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import os
 import pickle
 import struct
@@ -16,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +39,13 @@ IDX_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 _SPLIT_SIZES = {"train": 60_000, "test": 10_000}
+# sha256 of the decompressed IDX files as published (the same across the LeCun, CVDF and OSSCI mirrors)
+IDX_SHA256 = {
+    "train_images": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train_labels": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "test_images": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "test_labels": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
 
 
 class DataError(RuntimeError):
@@ -69,6 +83,25 @@ def check_arrays(arrays: dict[str, np.ndarray], expect_standard_sizes: bool = Fa
             raise DataError(f"{split} has {images.shape[0]} images, expected {_SPLIT_SIZES[split]}")
 
 
+def idx_bytes(array: np.ndarray) -> bytes:
+    """The IDX encoding of a uint8 array (the format of the MNIST files)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.ascontiguousarray(array).tobytes()
+
+
+def mismatched(arrays: dict[str, np.ndarray]) -> list[str]:
+    """The arrays whose IDX encoding differs from MNIST's published digest ([] = this is MNIST)."""
+
+    def digest(array):
+        return hashlib.sha256(idx_bytes(np.asarray(array, np.uint8))).hexdigest()
+
+    return [k for k, expected in IDX_SHA256.items() if digest(arrays[k]) != expected]
+
+
+def standard_sizes(arrays: dict[str, np.ndarray]) -> bool:
+    return all(len(arrays[f"{split}_images"]) == n for split, n in _SPLIT_SIZES.items())
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -88,14 +121,26 @@ def read_cache(directory: Path) -> dict[str, np.ndarray]:
         raise DataError(f"no cache at {path}")
     if not digest_path.exists() or digest_path.read_text().strip() != _sha256(path):
         raise DataError(f"cache {path} does not match its checksum {digest_path}; delete both to rebuild")
-    with np.load(path, allow_pickle=False) as f:
-        arrays = {k: f[k] for k in IDX_FILES}
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in IDX_FILES}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise DataError(f"cache {path} is unreadable ({type(e).__name__}); delete it to rebuild") from None
     check_arrays(arrays)
     return arrays
 
 
-def write_cache(directory: Path, arrays: dict[str, np.ndarray]) -> Path:
-    """Write arrays atomically as the verified cache (npz + its sha256)."""
+def cache_source(directory: Path) -> str:
+    """Where the cached bytes came from, as recorded when they were cached ('unknown' if not recorded)."""
+    record = directory / (CACHE_NAME + ".json")
+    try:
+        return json.loads(record.read_text())["source"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unknown"
+
+
+def write_cache(directory: Path, arrays: dict[str, np.ndarray], source: str = "unknown") -> Path:
+    """Write arrays atomically as the cache (npz + its sha256 + a record of where they came from)."""
     check_arrays(arrays)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / CACHE_NAME
@@ -104,6 +149,8 @@ def write_cache(directory: Path, arrays: dict[str, np.ndarray]) -> Path:
     digest = _sha256(Path(tmp.name))
     os.replace(tmp.name, path)
     path.with_suffix(".npz.sha256").write_text(digest + "\n")
+    record = {"source": source, "mnist_digests": "match" if not mismatched(arrays) else "differ"}
+    (directory / (CACHE_NAME + ".json")).write_text(json.dumps(record) + "\n")
     return path
 
 
@@ -125,7 +172,8 @@ def parse_idx(data: bytes) -> np.ndarray:
 
 
 def read_idx_dir(directory: str | Path) -> dict[str, np.ndarray]:
-    """Read the four standard IDX files (plain or .gz) from a folder."""
+    """Read the four standard IDX files (plain or .gz) from a folder. Files of MNIST's sizes must be MNIST
+    (its published digests); files of other sizes are the user's own data, returned unverified."""
     directory = Path(directory).expanduser()
     arrays = {}
     for key, stem in IDX_FILES.items():
@@ -134,8 +182,22 @@ def read_idx_dir(directory: str | Path) -> dict[str, np.ndarray]:
         if found is None:
             raise DataError(f"{directory} has no {stem}[.gz]")
         raw = found.read_bytes()
-        arrays[key] = parse_idx(gzip.decompress(raw) if found.suffix == ".gz" else raw)
+        if found.suffix == ".gz":
+            try:
+                raw = gzip.decompress(raw)
+            except (EOFError, OSError, zlib.error) as e:
+                raise DataError(f"{found} is not a whole gzip file ({type(e).__name__}: {e})") from None
+        try:
+            arrays[key] = parse_idx(raw)
+        except DataError as e:
+            raise DataError(f"{found}: {e}") from None
     check_arrays(arrays)
+    bad = mismatched(arrays)
+    if bad and standard_sizes(arrays):
+        raise DataError(
+            f"IDX files in {directory} have MNIST's sizes but not its published sha256 ({', '.join(bad)} "
+            "differ): damaged files; replace them"
+        )
     return arrays
 
 
