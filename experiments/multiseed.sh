@@ -3,17 +3,25 @@
 # each seed's workdir; the reports go to experiments/results/eval/<name>_seed<s>.json and
 # experiments/gan_table.py prints mean +- std. CPU protocol: width 32, the steps below.
 # Usage: bash experiments/multiseed.sh [name ...]   (default: gan wgan_gp)
+#        SEPARATE=1 bash experiments/multiseed.sh infogan  (each seed its own run, same workdirs: on the CPU
+#        one run after the other is faster than the vmapped program for the larger models)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WIDTH=${WIDTH:-32}
 SEEDS=${SEEDS:-0,1,2}
-declare -A STEPS=([gan]=2000 [wgan_gp]=500)
+declare -A STEPS=([gan]=2000 [wgan_gp]=500 [infogan]=5000)
 mkdir -p experiments/results/eval
 for name in ${@:-gan wgan_gp}; do
   workdir="runs/${name}_seeds"
   args=(--config="configs/$name.py" --config.train.num_steps="${STEPS[$name]}" --config.model.width="$WIDTH")
   start=$(date +%s)
-  python -m jaxgen.main "${args[@]}" --workdir="$workdir" --seeds="$SEEDS"
+  if [[ -n "${SEPARATE:-}" ]]; then
+    for seed in ${SEEDS//,/ }; do
+      python -m jaxgen.main "${args[@]}" --workdir="$workdir/seed_$seed" --config.seed="$seed"
+    done
+  else
+    python -m jaxgen.main "${args[@]}" --workdir="$workdir" --seeds="$SEEDS"
+  fi
   trained=$(date +%s)
   for seed in ${SEEDS//,/ }; do
     python -m jaxgen.main "${args[@]}" --workdir="$workdir/seed_$seed" --config.seed="$seed" --mode=eval

@@ -12,6 +12,7 @@ t-SNE is scikit-learn's (Barnes-Hut), after a 50-component PCA as its documentat
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jax
@@ -135,7 +136,7 @@ def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list
             decoded = np.asarray(jax.jit(family.can.decode)(ts["params"], ts["state"], jnp.asarray(grid)))
             written.append(viz.save_grid(figures / "manifold.png", decoded, columns=int(np.sqrt(len(grid)))))
     if family is not None:
-        written += model_pictures(family, ts, images, figures, config.eval.seed)
+        written += model_pictures(family, ts, images, figures, config.eval.seed, dataset.train_images)
     metrics_file = workdir / "metrics.jsonl"
     if metrics_file.exists():
         steps_per_epoch = dataset.train_images.shape[0] // config.train.batch_size
@@ -198,7 +199,9 @@ INTERPOLATION_PAIRS = 8
 INTERPOLATION_STEPS = 12
 
 
-def model_pictures(family, ts, images: np.ndarray, figures: Path, seed: int) -> list[Path]:
+def model_pictures(
+    family, ts, images: np.ndarray, figures: Path, seed: int, train_images: np.ndarray
+) -> list[Path]:
     """Interpolation GIF / strip, denoising figure and weight matrices, where the family supports them."""
     from jaxgen.data import to_float
 
@@ -237,9 +240,24 @@ def model_pictures(family, ts, images: np.ndarray, figures: Path, seed: int) -> 
                 )
             )
     if family.pictures.matrices is not None:
-        for title, matrix in family.pictures.matrices(params).items():
-            side = int(round(np.sqrt(len(matrix))))
-            written.append(
-                viz.save_matrix_vs_identity(figures / "matrices.png", title, np.asarray(matrix), side)
-            )
+        written += matrix_pictures(family.pictures.matrices(params), train_images, figures)
+    return written
+
+
+def matrix_pictures(matrices: dict, train_images: np.ndarray, figures: Path) -> list[Path]:
+    """Each matrix (x_hat = W x over the modelled pixels) beside the identity, with how close it is to the
+    identity on the span of the training images and off it (figures/matrices.png and matrices.json)."""
+    from jaxgen import layers, metrics
+
+    written, fits = [], {}
+    for title, matrix in matrices.items():
+        matrix = np.asarray(matrix)
+        side = int(round(np.sqrt(len(matrix))))
+        crop = (train_images.shape[1] - side) // 2  # the model reads the pixels inside this border
+        data = np.asarray(layers.crop_flat(train_images, crop), np.float64) / 255.0
+        fits[title] = metrics.identity_fit(matrix, data)
+        written.append(
+            viz.save_matrix_vs_identity(figures / "matrices.png", title, matrix, side, fits[title])
+        )
+    (figures / "matrices.json").write_text(json.dumps(fits, indent=2) + "\n")
     return written

@@ -320,3 +320,33 @@ def gaussian_fit(codes: np.ndarray, labels: np.ndarray | None = None) -> dict[st
             )
         )
     return out
+
+
+# ----------------------------------------------------------------------------------------- linear maps
+
+
+def identity_fit(matrix: np.ndarray, data: np.ndarray, tol: float = 1e-6) -> dict:
+    """How close a linear map W [D, D] (x_hat = W x) is to the identity where data [N, D] lives.
+
+    A linear autoencoder only sees its inputs: W is pulled to the identity on the span of the data and
+    left at its initial values in the orthogonal complement (MNIST's border pixels are 0 in every image).
+    Returns the Frobenius norms of W - I on the data's span (through its orthonormal basis U: ||(W - I) U||)
+    and on the complement, the span's dimension, and the mean diagonal over pixels the data lights and
+    over pixels it never lights.
+    """
+    matrix, data = np.asarray(matrix, np.float64), np.asarray(data, np.float64)
+    eigenvalues, vectors = np.linalg.eigh(data.T @ data)  # the data's span from its Gram matrix
+    inside = eigenvalues > tol * eigenvalues.max()
+    residual = matrix - np.eye(len(matrix))
+    lit = np.any(data != 0, axis=0)
+    diagonal = np.diag(matrix)
+    return {
+        "frobenius_error": float(np.linalg.norm(residual)),
+        "frobenius_error_on_data_span": float(np.linalg.norm(residual @ vectors[:, inside])),
+        "frobenius_error_off_data_span": float(np.linalg.norm(residual @ vectors[:, ~inside])),
+        "data_span_dimension": int(inside.sum()),
+        "pixels": len(matrix),
+        "pixels_never_lit": int((~lit).sum()),
+        "diagonal_mean_lit_pixels": float(diagonal[lit].mean()),
+        "diagonal_mean_never_lit_pixels": float(diagonal[~lit].mean()) if (~lit).any() else None,
+    }

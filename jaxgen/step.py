@@ -26,8 +26,16 @@ DEFAULT_STEPS_PER_CALL = {"cpu": 1, "gpu": 50, "tpu": 50}
 
 
 def batches_per_step(family: Family) -> int:
-    """Every update repetition draws its own batch (WGAN's critic sees 5 fresh batches per step)."""
-    return sum(update.repeat for update in family.updates)
+    """The most batches one step draws: every update repetition draws its own batch (WGAN's critic sees 5
+    fresh batches per step, or 100 on its boosted steps)."""
+    return sum(u.repeat if isinstance(u.repeat, int) else u.repeat.most for u in family.updates)
+
+
+def batches_before(family: Family, step):
+    """Batches drawn by all steps before step (a Python int or a traced step)."""
+    return sum(
+        u.repeat * step if isinstance(u.repeat, int) else u.repeat.before(step) for u in family.updates
+    )
 
 
 # ----------------------------------------------------------------------------------------- the step
@@ -37,6 +45,7 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
     """One training step: run the family's updates in order. Pure: (state, data, ...) -> (state, metrics)."""
     batch_sharding = NamedSharding(mesh, P("data"))
     n_batches = batches_per_step(family)
+    fixed = all(isinstance(u.repeat, int) for u in family.updates)  # then step * n_batches, as always
 
     def apply_update(update, params, model_state, opt_state, batch, key):
         def objective(trainable, model_state):
@@ -54,23 +63,38 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
             params[name] = optax.apply_updates(params[name], updates)
         return params, model_state, opt_state, {"loss": loss, **metrics}
 
+    def repetition(update, carry, counter, draw, data, plan, first_epoch, key):
+        """Apply the update once to the batch number `counter` (counted from the start of training); its
+        key is the step key folded with the step's repetition number `draw` + 1."""
+        update_key = jax.random.fold_in(key, draw + 1)
+        batch = feeds.draw(family.data, data, plan, first_epoch, counter, update_key, batch_size)
+        batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+        return apply_update(update, *carry, batch, update_key)
+
     def train_step(ts: TrainState, data, plan, first_epoch, train_key) -> tuple[TrainState, dict]:
         step = ts["step"]
         key = jax.random.fold_in(train_key, step)
-        params, model_state, opt_state = ts["params"], ts["state"], ts["opt_state"]
+        carry = (ts["params"], ts["state"], ts["opt_state"])
+        first = step * n_batches if fixed else batches_before(family, step)  # batches of earlier steps
         metrics, draw = {}, 0
         for update in family.updates:
-            for _ in range(update.repeat):
-                update_key = jax.random.fold_in(key, draw + 1)
-                batch = feeds.draw(
-                    family.data, data, plan, first_epoch, step * n_batches + draw, update_key, batch_size
-                )
-                batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
-                draw += 1
-                params, model_state, opt_state, update_metrics = apply_update(
-                    update, params, model_state, opt_state, batch, update_key
-                )
+            inputs = (data, plan, first_epoch, key)
+            if isinstance(update.repeat, int):
+                for _ in range(update.repeat):
+                    *carry, update_metrics = repetition(update, carry, first + draw, draw, *inputs)
+                    draw += 1
+            else:  # a step-dependent count: one loop body, the metrics of the last repetition
+
+                def body(i, loop, update=update, draw=draw, inputs=inputs):
+                    return repetition(update, loop[:3], first + draw + i, draw + i, *inputs)
+
+                shapes = jax.eval_shape(body, 0, (*carry, None))  # the metrics' pytree, for the loop's carry
+                zeros = jax.tree.map(lambda x: jax.numpy.zeros(x.shape, x.dtype), shapes[3])
+                count = update.repeat.count(step)
+                *carry, update_metrics = jax.lax.fori_loop(0, count, body, (*carry, zeros))
+                draw = draw + count
             metrics.update({f"{update.name}/{k}": v for k, v in update_metrics.items()})
+        params, model_state, opt_state = carry
         new_ts = {"step": step + 1, "params": params, "state": model_state, "opt_state": opt_state}
         return new_ts, metrics
 

@@ -34,7 +34,7 @@ from jaxgen import config as config_lib
 from jaxgen.data import Dataset, feeds, load_dataset
 from jaxgen.metric_writer import MetricWriter
 from jaxgen.runtime import Keys, TrainState, log
-from jaxgen.step import batches_per_step, make_multi_step, resolve_steps_per_call
+from jaxgen.step import batches_before, batches_per_step, make_multi_step, resolve_steps_per_call
 from jaxgen.workdir import StopSignal, TrainingInterrupted, check_resume, check_usable, locks, seed_workdir
 
 
@@ -168,7 +168,7 @@ class _Run:
         with StopSignal() as stop:
             while step < num_steps:
                 calls = min(k, num_steps - step)
-                first_epoch = step * per_step // batches_per_epoch
+                first_epoch = int(batches_before(family, step)) // batches_per_epoch
                 call_start = time.perf_counter()
                 self.ts, metrics = multi_step(
                     self.ts, self.data, plans(first_epoch), first_epoch, train_keys, calls

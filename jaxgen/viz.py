@@ -218,11 +218,14 @@ def save_rows(path: str | Path, rows: dict[str, np.ndarray]) -> Path:
     return _save_figure(fig, path, dpi=110)
 
 
-def save_matrix_vs_identity(path: str | Path, title: str, matrix: np.ndarray, side: int) -> Path:
-    """A square matrix beside the identity, and its diagonal laid out as a side x side image."""
+def save_matrix_vs_identity(
+    path: str | Path, title: str, matrix: np.ndarray, side: int, fit: dict | None = None
+) -> Path:
+    """A square matrix beside the identity, and its diagonal laid out as a side x side image; `fit`
+    (jaxgen.metrics.identity_fit) adds how close it is to the identity on and off the data's span."""
     matrix = np.asarray(matrix, np.float64)
     panels = {title: matrix, "identity": np.eye(len(matrix)), f"diagonal of {title} per pixel": None}
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5.4 if fit else 4.8))
     for ax, (name, values) in zip(axes, panels.items(), strict=True):
         if values is None:
             shown = ax.imshow(np.diag(matrix).reshape(side, side), cmap="viridis")
@@ -232,6 +235,15 @@ def save_matrix_vs_identity(path: str | Path, title: str, matrix: np.ndarray, si
         ax.set_title(name)
         ax.set_xticks([])
         ax.set_yticks([])
+    if fit:
+        lines = (
+            f"||{title} - I||_F = {fit['frobenius_error']:.2f}: {fit['frobenius_error_on_data_span']:.2f} on "
+            f"the span of the training images ({fit['data_span_dimension']} of {fit['pixels']} dimensions), "
+            f"{fit['frobenius_error_off_data_span']:.2f} off it, where no image ever pulls it",
+            f"mean diagonal {fit['diagonal_mean_lit_pixels']:.3f} on pixels the data lights, "
+            f"{fit['diagonal_mean_never_lit_pixels'] or 0:.3f} on the {fit['pixels_never_lit']} never lit",
+        )
+        fig.suptitle("\n".join(lines))
     fig.tight_layout()
     return _save_figure(fig, path, dpi=100)
 

@@ -336,6 +336,8 @@ def test_viz_of_a_denoising_linear_autoencoder_draws_restorations_and_its_matrix
     written = {p.name for p in draw_figures(config, tmp_path)}
     assert {"denoising.png", "matrices.png", "interpolation.gif"} <= written
     assert "manifold.png" not in written  # 784-d codes
+    fit = json.loads((tmp_path / "figures" / "matrices.json").read_text())["W2·W1"]
+    assert fit["pixels"] == 784 and fit["data_span_dimension"] + fit["pixels_never_lit"] <= 784
 
 
 def test_interpolation_starts_and_ends_at_the_reconstructions():

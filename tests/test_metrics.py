@@ -291,3 +291,17 @@ def test_cluster_accuracy_finds_the_best_one_to_one_mapping():
     assert np.mean(np.array(mapping)[clusters] == truth) == pytest.approx(accuracy)
     with pytest.raises(ValueError, match="shape"):
         metrics.cluster_accuracy(clusters[:3], truth)
+
+
+def test_identity_fit_separates_the_data_span_from_what_the_data_never_touches():
+    data = np.array([[1.0, 2.0, 0.0, 0.0], [3.0, -1.0, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0]])  # spans e1, e2
+    matrix = np.eye(4)
+    matrix[:, 2:] = [[0.3, 0.0], [0.0, -0.2], [0.7, 0.1], [0.0, 0.4]]  # columns of never-lit pixels: free
+    fit = metrics.identity_fit(matrix, data)
+    assert fit["data_span_dimension"] == 2 and fit["pixels_never_lit"] == 2
+    assert fit["frobenius_error_on_data_span"] == pytest.approx(0.0, abs=1e-12)
+    off = np.linalg.norm(matrix[:, 2:] - np.eye(4)[:, 2:])
+    assert fit["frobenius_error_off_data_span"] == pytest.approx(off)
+    assert fit["frobenius_error"] == pytest.approx(off)
+    assert fit["diagonal_mean_lit_pixels"] == 1.0
+    assert fit["diagonal_mean_never_lit_pixels"] == pytest.approx((0.7 + 0.4) / 2)

@@ -400,3 +400,67 @@ def test_non_finite_loss_in_one_seed_names_the_seed_and_step(tmp_path, monkeypat
     message = str(info.value)
     assert message.startswith("seed 4: non-finite loss at step 3: sqrt/loss = nan")
     assert "last good checkpoint: step 2" in message
+
+
+# ----------------------------------------------------------------------------------------- boosted updates
+
+
+def test_boosted_repetitions_before_a_step_add_up_the_counts():
+    from jaxgen.models import Boosted
+
+    schedule = Boosted(usual=5, boost=100, first=25, every=500)
+    counts = [int(schedule.count(s)) for s in range(1600)]
+    assert counts[:25] == [100] * 25 and counts[25:30] == [5] * 5 and counts[500] == counts[1000] == 100
+    running = np.concatenate([[0], np.cumsum(counts)])
+    assert [int(schedule.before(s)) for s in range(1601)] == running.tolist()
+    assert int(schedule.before(jnp.asarray(1001))) == running[1001]  # traced steps too
+
+
+def _boosted_family(model, setup):
+    """A scalar fitted by update "a" (1 repetition, 3 on boosted steps) then "b"; both log the mean of
+    their batch, whose images are constants telling their index."""
+    from jaxgen.models import Boosted
+
+    net = ScalarParam(0.0)
+
+    def loss(name):
+        def fit(params, state, batch, key):
+            w, state = apply_net(net, "w", params, state, batch["image"], train=True)
+            seen = jnp.mean(batch["image"][:, 0, 0, 0] * 255.0)
+            return jnp.mean(jnp.square(w - batch["image"])), ({"seen": seen}, state)
+
+        return fit
+
+    return Family(
+        networks={"w": net},
+        example_inputs={"w": (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),)},
+        optimizers={"w": setup.optimizer},
+        updates=(
+            Update("a", ("w",), loss("a"), repeat=Boosted(usual=1, boost=3, first=2, every=4)),
+            Update("b", ("w",), loss("b")),
+        ),
+    )
+
+
+def test_a_boosted_update_repeats_on_its_steps_counts_its_batches_and_resumes_exactly(tmp_path, monkeypatch):
+    import dataclasses
+
+    from jaxgen.step import batches_before
+
+    monkeypatch.setitem(REGISTRY, "boosted_test", toy_spec(_boosted_family))
+    n = 64
+    dataset = synthetic_dataset(n, 16)
+    images = np.broadcast_to(np.arange(n, dtype=np.uint8)[:, None, None, None], (n, 32, 32, 1))
+    dataset = dataclasses.replace(dataset, train_images=np.ascontiguousarray(images))
+    config = tiny_config("boosted_test", num_steps=9, checkpoint_every=3)  # batch 8: 8 batches an epoch
+    family = runtime.build_family(config, dataset)
+    assert [int(batches_before(family, s)) for s in range(10)] == [0, 4, 8, 10, 12, 16, 18, 20, 22, 26]
+    full = train_lib.train(config, tmp_path / "full", dataset=dataset)
+    config.train.num_steps = 5
+    train_lib.train(config, tmp_path / "split", dataset=dataset)  # stops after a boosted step (4)
+    config.train.num_steps = 9
+    resumed = train_lib.train(config, tmp_path / "split", dataset=dataset)
+    assert float(full["params"]["w"]["w"]) == float(resumed["params"]["w"]["w"])
+    assert float(full["opt_state"]["w"][0].count) == 26  # every repetition was an update
+    records = [json.loads(line) for line in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if r["kind"] == "train"] == list(range(1, 10))

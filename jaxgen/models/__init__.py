@@ -9,6 +9,7 @@ from __future__ import annotations
 from jaxgen.models import aae, autoencoder, classifier, conditional_gan, energy_gan, gan, vae, vaegan
 from jaxgen.models.family import (
     Abilities,
+    Boosted,
     Family,
     ModelSpec,
     Pictures,
@@ -35,6 +36,7 @@ def register(name: str, spec: ModelSpec) -> ModelSpec:
 __all__ = [
     "REGISTRY",
     "Abilities",
+    "Boosted",
     "Family",
     "ModelSpec",
     "Pictures",

@@ -6,7 +6,8 @@
   minimise the class cross-entropy (on real images for D, on generated ones for both);
 - InfoGAN: Chen et al. 2016 (arXiv:1606.03657) - a 10-way categorical and `model.info_continuous`
   uniform(-1, 1) codes appended to the noise; a Q head on the discriminator's body predicts them, and the
-  mutual-information loss (losses.info_gan_mutual_information_loss) trains the generator and Q only.
+  mutual-information loss (losses.info_gan_mutual_information_loss) trains the generator and, on the
+  discriminator's side, the shared body with the Q head (as the paper's reference code).
 
 Images are mapped to [-1, 1] for the networks, as the plain GAN.
 """
@@ -19,6 +20,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
+import optax
 
 from jaxgen import layers, losses
 from jaxgen.data import from_signed, to_signed
@@ -210,8 +212,10 @@ def make_acgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 
 
 def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
-    """InfoGAN: networks gen, disc (body + D head) and q (Q head on the body); updates: disc on the GAN
-    loss; gen and q on the generator's GAN loss + model.info_weight x the mutual-information loss."""
+    """InfoGAN: networks gen, disc (body + D head) and q (Q head on the body). As in the paper's reference
+    code, the mutual-information loss L_I is minimised by both sides: the disc update trains the body, the
+    D head and the Q head on the GAN loss + info_weight x L_I of the fakes (the D head gets no L_I
+    gradient), and the gen update trains G on its GAN loss + info_weight x L_I through the body and Q."""
     n_cont = model.info_continuous
     gen, gen_input = _generator(model, setup, NUM_CLASSES + n_cont)
     disc = HeadedDiscriminator(layers.down_widths(model.width), 0, setup.conv)
@@ -228,32 +232,41 @@ def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         codes = jnp.concatenate([z, jax.nn.one_hot(categories, NUM_CLASSES), continuous], -1)
         return apply_net(gen, "gen", params, state, codes, train=train)
 
-    def disc_loss(params, state, batch, key):
-        fake, state = generate(params, state, *draw_codes(key, batch["image"].shape[0]), train=True)
-        (real_logit, _, _), state = apply_net(
-            disc, "disc", params, state, to_signed(batch["image"]), train=True
-        )
-        (fake_logit, _, _), state = apply_net(
-            disc, "disc", params, state, jax.lax.stop_gradient(fake), train=True
-        )
-        loss = losses.gan_discriminator_loss(real_logit, fake_logit).mean()
-        return loss, ({"loss": loss}, state)
-
-    def gen_q_loss(params, state, batch, key):
-        """Non-saturating GAN loss of G + info_weight x MI loss of (G, Q) on the codes G was given."""
-        z, categories, continuous = draw_codes(key, batch["image"].shape[0])
-        fake, state = generate(params, state, z, categories, continuous, train=True)
+    def judge_fakes(params, state, fake, categories, continuous):
+        """(D's logits [B], L_I [B], Q's category accuracy, state) of fakes drawn from these codes."""
         (logit, _, body), state = apply_net(disc, "disc", params, state, fake, train=True)
         (cat_logits, cont_mean), state = apply_net(q, "q", params, state, body, train=True)
         mutual_info = losses.info_gan_mutual_information_loss(cat_logits, categories, cont_mean, continuous)
-        gan = losses.gan_generator_loss(logit, model.gan_loss)
+        return logit, mutual_info, jnp.mean(jnp.argmax(cat_logits, -1) == categories), state
+
+    def disc_loss(params, state, batch, key):
+        """GAN loss of D + info_weight x L_I of Q on the body's features of the (detached) fakes."""
+        z, categories, continuous = draw_codes(key, batch["image"].shape[0])
+        fake, state = generate(params, state, z, categories, continuous, train=True)
+        (real_logit, _, _), state = apply_net(
+            disc, "disc", params, state, to_signed(batch["image"]), train=True
+        )
+        fake_logit, mutual_info, accuracy, state = judge_fakes(
+            params, state, jax.lax.stop_gradient(fake), categories, continuous
+        )
+        gan = losses.gan_discriminator_loss(real_logit, fake_logit)
         loss = (gan + model.info_weight * mutual_info).mean()
-        accuracy = jnp.mean(jnp.argmax(cat_logits, -1) == categories)
+        metrics = {"loss": loss, "mi_loss": mutual_info.mean(), "q_category_accuracy": accuracy}
+        return loss, (metrics, state)
+
+    def gen_loss(params, state, batch, key):
+        """Non-saturating GAN loss of G + info_weight x L_I of the codes G was given."""
+        z, categories, continuous = draw_codes(key, batch["image"].shape[0])
+        fake, state = generate(params, state, z, categories, continuous, train=True)
+        logit, mutual_info, accuracy, state = judge_fakes(params, state, fake, categories, continuous)
+        loss = (losses.gan_generator_loss(logit, model.gan_loss) + model.info_weight * mutual_info).mean()
         return loss, ({"loss": loss, "mi_loss": mutual_info.mean(), "q_category_accuracy": accuracy}, state)
 
     def sample(params, state, key, n):
-        images, _ = generate(params, state, *draw_codes(key, n), train=False)
-        return {"images": from_signed(images)}
+        """Images and the codes that drew them ("categories" [n], "continuous" [n, C])."""
+        z, categories, continuous = draw_codes(key, n)
+        images, _ = generate(params, state, z, categories, continuous, train=False)
+        return {"images": from_signed(images), "categories": categories, "continuous": continuous}
 
     def sweeps(params, state, key, n):
         """'category': row = category, column = noise (continuous codes 0); 'continuous_i': row = category,
@@ -294,8 +307,12 @@ def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             "disc": _image_input(setup),
             "q": (jax.ShapeDtypeStruct((1, body_size), jnp.float32),),
         },
-        optimizers={"gen": setup.optimizer, "disc": setup.optimizer, "q": setup.optimizer},
-        updates=(Update("disc", ("disc",), disc_loss), Update("gen_q", ("gen", "q"), gen_q_loss)),
+        optimizers={
+            "gen": optax.chain(setup.optimizer, optax.scale(model.gen_lr_scale)),
+            "disc": setup.optimizer,
+            "q": setup.optimizer,
+        },
+        updates=(Update("disc", ("disc", "q"), disc_loss), Update("gen", ("gen",), gen_loss)),
         can=Abilities(sample=sample, encode=encode, cluster=cluster),
         pictures=Pictures(sweeps=sweeps),
     )
@@ -320,6 +337,8 @@ def infogan_options() -> ml_collections.ConfigDict:
     o.latent_dim = 62  # the paper's MNIST noise, beside the codes
     o.info_continuous = 2  # continuous codes, uniform on (-1, 1), besides the 10-way category
     o.info_weight = 1.0  # weight lambda of the mutual-information loss
+    # the generator's learning rate over optim.lr: the paper's MNIST setting is 1e-3 for G, 2e-4 for D
+    o.gen_lr_scale = 5.0
     return o
 
 
@@ -327,11 +346,13 @@ CHOICES = {"gan_loss": losses.GAN_GENERATOR_LOSSES}
 MODELS = {
     "cgan": ModelSpec(make_cgan, cgan_options, choices=CHOICES, positive=options.CONV_POSITIVE),
     "acgan": ModelSpec(make_acgan, cgan_options, choices=CHOICES, positive=options.CONV_POSITIVE),
+    # the reference code's MNIST schedule: batch 128, 50 epochs of 100 updates
     "infogan": ModelSpec(
         make_infogan,
         infogan_options,
+        {"train.batch_size": 128, "train.num_steps": 5000},
         choices=CHOICES,
-        positive=options.CONV_POSITIVE,
+        positive=(*options.CONV_POSITIVE, "gen_lr_scale"),
         non_negative=("info_continuous", "info_weight"),
     ),
 }

@@ -40,13 +40,47 @@ ImagesFn = Callable[[Params, State, jax.Array], jax.Array]
 
 
 @dataclasses.dataclass(frozen=True)
+class Boosted:
+    """A number of repetitions that depends on the step: `usual`, but `boost` for the first `first` steps
+    and every `every`-th step (WGAN's critic: 100 for the first 25 generator steps and every 500th, else 5).
+
+    `count` and `before` work on Python ints and on traced steps alike.
+    """
+
+    usual: int
+    boost: int
+    first: int
+    every: int
+
+    @property
+    def most(self) -> int:
+        return max(self.usual, self.boost)
+
+    def boosted(self, step):
+        """Whether step is boosted."""
+        return (step < self.first) | (step % self.every == 0)
+
+    def count(self, step):
+        """Repetitions at step."""
+        return jax.numpy.where(self.boosted(step), self.boost, self.usual)
+
+    def before(self, step):
+        """Repetitions of all steps before step: usual x step + (boost - usual) x the boosted steps."""
+        early = jax.numpy.minimum(step, self.first)
+        later = jax.numpy.maximum(0, (step - 1) // self.every - (self.first - 1) // self.every)
+        boosted = early + jax.numpy.where(step > self.first, later, 0)
+        return self.usual * step + (self.boost - self.usual) * boosted
+
+
+@dataclasses.dataclass(frozen=True)
 class Update:
-    """One gradient update: `loss` differentiated w.r.t. `networks`' params, repeated `repeat` times."""
+    """One gradient update: `loss` differentiated w.r.t. `networks`' params, repeated `repeat` times per step
+    (a number, or a Boosted schedule of the step)."""
 
     name: str
     networks: tuple[str, ...]
     loss: LossFn
-    repeat: int = 1
+    repeat: int | Boosted = 1
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -24,7 +24,7 @@ import optax
 from jaxgen import layers, losses, optim
 from jaxgen.data import from_signed, to_signed
 from jaxgen.models import options
-from jaxgen.models.family import Abilities, Family, ModelSpec, Setup, Update, apply_net
+from jaxgen.models.family import Abilities, Boosted, Family, ModelSpec, Setup, Update, apply_net
 
 
 class Generator(nn.Module):
@@ -58,7 +58,7 @@ def adversarial_family(
     latent_dim: int,
     disc_objective: Callable[[jax.Array, jax.Array], jax.Array],
     gen_objective: Callable[[jax.Array], jax.Array],
-    n_critic: int = 1,
+    n_critic: int | Boosted = 1,
     disc_batch_norm: bool = True,
     disc_optimizer: optax.GradientTransformation | None = None,
     gradient_penalty_weight: float = 0.0,
@@ -138,10 +138,22 @@ def make_gan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 
 
 def make_wgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
-    """WGAN: critic params clipped to [-c, c] after each update by an optax transform."""
+    """WGAN: critic params clipped to [-c, c] after each update by an optax transform; the critic is
+    trained model.critic_boost times for the first model.boost_first generator steps and every
+    model.boost_every-th, model.n_critic times otherwise (the reference code's schedule)."""
     clipped = optax.chain(setup.optimizer, optim.clip_params(model.clip_value))
     objectives = (losses.wasserstein_critic_loss, losses.wasserstein_generator_loss)
-    return _family(model, setup, *objectives, disc_batch_norm=model.disc_batch_norm, disc_optimizer=clipped)
+    critic = Boosted(model.n_critic, model.critic_boost, model.boost_first, model.boost_every)
+    repeat = critic if critic.boost != critic.usual else model.n_critic
+    return adversarial_family(
+        setup,
+        model.width,
+        model.latent_dim,
+        *objectives,
+        repeat,
+        model.disc_batch_norm,
+        disc_optimizer=clipped,
+    )
 
 
 def make_wgan_gp(model: ml_collections.ConfigDict, setup: Setup) -> Family:
@@ -174,6 +186,12 @@ def wgan_options() -> ml_collections.ConfigDict:
     # no BatchNorm: the dual needs a critic f(x) of each sample, not of its batch (configs/wgan.py)
     o = _options(n_critic=5, disc_batch_norm=False)
     o.clip_value = 0.01  # the critic's weights are clipped to [-c, c] after every update
+    # the reference code trains the critic 100 times per generator step for the first 25 generator steps and
+    # every 500th, so that it is near its optimum when the generator learns from it (critic_boost = n_critic:
+    # no boost)
+    o.critic_boost = 100
+    o.boost_first = 25
+    o.boost_every = 500
     return o
 
 
@@ -198,7 +216,13 @@ MODELS = {
     "gan": ModelSpec(
         make_gan, gan_options, choices={"gan_loss": losses.GAN_GENERATOR_LOSSES}, positive=GAN_POSITIVE
     ),
-    "wgan": ModelSpec(make_wgan, wgan_options, WGAN_SETTINGS, positive=(*GAN_POSITIVE, "clip_value")),
+    "wgan": ModelSpec(
+        make_wgan,
+        wgan_options,
+        WGAN_SETTINGS,
+        positive=(*GAN_POSITIVE, "clip_value", "critic_boost", "boost_every"),
+        non_negative=("boost_first",),
+    ),
     "wgan_gp": ModelSpec(
         make_wgan_gp, wgan_gp_options, WGAN_GP_SETTINGS, positive=GAN_POSITIVE, non_negative=("gp_weight",)
     ),
