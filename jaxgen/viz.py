@@ -225,7 +225,7 @@ def save_matrix_vs_identity(
     (jaxgen.metrics.identity_fit) adds how close it is to the identity on and off the data's span."""
     matrix = np.asarray(matrix, np.float64)
     panels = {title: matrix, "identity": np.eye(len(matrix)), f"diagonal of {title} per pixel": None}
-    fig, axes = plt.subplots(1, 3, figsize=(15, 5.4 if fit else 4.8))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5.8 if fit else 4.8))
     for ax, (name, values) in zip(axes, panels.items(), strict=True):
         if values is None:
             shown = ax.imshow(np.diag(matrix).reshape(side, side), cmap="viridis")
@@ -240,6 +240,11 @@ def save_matrix_vs_identity(
             f"||{title} - I||_F = {fit['frobenius_error']:.2f}: {fit['frobenius_error_on_data_span']:.2f} on "
             f"the span of the training images ({fit['data_span_dimension']} of {fit['pixels']} dimensions), "
             f"{fit['frobenius_error_off_data_span']:.2f} off it, where no image ever pulls it",
+            f"{fit['frobenius_error_on_90pct_variance']:.2f} on the {fit['directions_for_90pct_variance']} "
+            f"principal directions with 90% of the variance, "
+            f"{fit['frobenius_error_on_99pct_variance']:.2f} on the {fit['directions_for_99pct_variance']} "
+            f"with 99%; error on the images "
+            f"||(W - I) x|| / ||x|| = {fit['relative_error_on_data']:.3f}",
             f"mean diagonal {fit['diagonal_mean_lit_pixels']:.3f} on pixels the data lights, "
             f"{fit['diagonal_mean_never_lit_pixels'] or 0:.3f} on the {fit['pixels_never_lit']} never lit",
         )

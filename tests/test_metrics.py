@@ -305,3 +305,17 @@ def test_identity_fit_separates_the_data_span_from_what_the_data_never_touches()
     assert fit["frobenius_error"] == pytest.approx(off)
     assert fit["diagonal_mean_lit_pixels"] == 1.0
     assert fit["diagonal_mean_never_lit_pixels"] == pytest.approx((0.7 + 0.4) / 2)
+    assert fit["relative_error_on_data"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_identity_fit_orders_the_error_by_the_variance_the_data_has_there():
+    # the data varies 10x along e1 and 1x along e2; W is exact on e1, off by 0.5 on e2
+    data = np.array([[10.0, 0.0, 0.0], [-10.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, -1.0, 0.0]])
+    matrix = np.diag([1.0, 1.5, 3.0])
+    fit = metrics.identity_fit(matrix, data)
+    assert fit["directions_for_90pct_variance"] == 1  # e1 carries 100 / 101 of the variance
+    assert fit["frobenius_error_on_90pct_variance"] == pytest.approx(0.0, abs=1e-12)
+    assert fit["directions_for_99pct_variance"] == 1
+    assert fit["frobenius_error_on_data_span"] == pytest.approx(0.5)
+    assert fit["frobenius_error_off_data_span"] == pytest.approx(2.0)
+    assert fit["relative_error_on_data"] == pytest.approx(np.sqrt(2 * 0.25) / np.sqrt(202))

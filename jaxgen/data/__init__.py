@@ -58,7 +58,7 @@ def _mnist_arrays(data_config: ml_collections.ConfigDict) -> tuple[dict[str, np.
         log(f"1/4 local cache {cache / mnist.CACHE_NAME}")
         try:
             arrays = mnist.read_cache(cache)
-            return arrays, f"cache {cache / mnist.CACHE_NAME} (of {mnist.cache_source(cache)})"
+            return arrays, f"cache {cache / mnist.CACHE_NAME} (cached from {mnist.cache_source(cache)})"
         except DataError as e:
             tried.append(f"cache: {e}")
             log(f"    not used: {e}")

@@ -131,12 +131,12 @@ def read_cache(directory: Path) -> dict[str, np.ndarray]:
 
 
 def cache_source(directory: Path) -> str:
-    """Where the cached bytes came from, as recorded when they were cached ('unknown' if not recorded)."""
+    """Where the cached bytes came from, as recorded when they were cached."""
     record = directory / (CACHE_NAME + ".json")
     try:
         return json.loads(record.read_text())["source"]
     except (OSError, ValueError, KeyError, TypeError):
-        return "unknown"
+        return "a source not recorded (a cache older than the record)"
 
 
 def write_cache(directory: Path, arrays: dict[str, np.ndarray], source: str = "unknown") -> Path:
