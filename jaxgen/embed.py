@@ -161,7 +161,7 @@ def code_pictures(
 
     written = []
     name = f"{run} ({config.model.name}), step {int(ts['step'])}"
-    prior = family.pictures.prior
+    prior = family.can.prior
     if prior is not None and codes.shape[1] == 2:
         drawn = np.asarray(
             jax.jit(prior.draw, static_argnums=1)(jax.random.key(config.eval.seed), PRIOR_SAMPLES)

@@ -90,8 +90,11 @@ def sample_quality(
     return out
 
 
-def code_quality(family: Family, ts: dict, dataset: Dataset, config: ml_collections.ConfigDict) -> dict:
-    """k-NN and linear-probe test accuracy of the family's codes (fitted on all training codes)."""
+def code_quality(
+    family: Family, ts: dict, dataset: Dataset, config: ml_collections.ConfigDict, key: jax.Array
+) -> dict:
+    """k-NN and linear-probe test accuracy of the family's codes (fitted on all training codes); for codes
+    pushed to a prior, their distance from it (jaxgen.metrics.prior_distance)."""
     chunk = config.eval.chunk
     train_codes = encode_images(family, ts["params"], ts["state"], jnp.asarray(dataset.train_images), chunk)
     test_codes = encode_images(family, ts["params"], ts["state"], jnp.asarray(dataset.test_images), chunk)
@@ -107,6 +110,7 @@ def code_quality(family: Family, ts: dict, dataset: Dataset, config: ml_collecti
         "code_abs_mean": float(jnp.mean(jnp.abs(test_codes))),
         "code_near_zero_fraction": metrics.near_zero_fraction(test_codes),
         **gaussian_code_fit(family, test_codes, dataset.test_labels),
+        **(metrics.prior_distance(key, test_codes, family.can.prior.draw) if family.can.prior else {}),
     }
 
 
@@ -207,7 +211,7 @@ def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.A
     results = runtime.evaluate_split(family, ts, arrays, config.eval.chunk)
     out = {f"test_{name}": float(v) for name, v in results.items()}
     if family.can.encode is not None:
-        out.update(code_quality(family, ts, dataset, config))
+        out.update(code_quality(family, ts, dataset, config, jax.random.fold_in(key, 1)))
     if family.can.log_weights is not None:
         out.update(likelihood(family, ts, dataset.test_images, key, config))
     if family.can.cluster is not None:

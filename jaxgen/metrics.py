@@ -322,6 +322,35 @@ def gaussian_fit(codes: np.ndarray, labels: np.ndarray | None = None) -> dict[st
     return out
 
 
+def sliced_wasserstein(key: jax.Array, x: jax.Array, y: jax.Array, projections: int = 500) -> jax.Array:
+    """Sliced 2-Wasserstein distance between point sets x and y [N, D] of the same size: the root mean, over
+    random unit directions, of the squared 1-D W2 distance between the two projections (matched by sorting).
+    For y = x + v it is |v| / sqrt(D) in expectation over the directions."""
+    if x.shape != y.shape:
+        raise ValueError(f"sliced_wasserstein needs point sets of one shape, got {x.shape} and {y.shape}")
+    directions = jax.random.normal(key, (x.shape[1], projections))
+    directions = directions / jnp.linalg.norm(directions, axis=0, keepdims=True)
+    px = jnp.sort(jnp.matmul(x, directions, precision=HIGHEST), axis=0)
+    py = jnp.sort(jnp.matmul(y, directions, precision=HIGHEST), axis=0)
+    return jnp.sqrt(jnp.mean((px - py) ** 2))
+
+
+def prior_distance(key: jax.Array, codes: jax.Array, draw) -> dict[str, float]:
+    """How far codes [N, D] lie from the prior they were pushed to (`draw(key, n)` samples it): the sliced
+    W2 distance between the codes and N prior draws, beside the distance between two independent sets of N
+    prior draws (what sampling alone gives: the floor) and the ratio of the two."""
+    draw_key, floor_key, projection_key = jax.random.split(key, 3)
+    n = codes.shape[0]
+    drawn, other = draw(draw_key, n), draw(floor_key, n)
+    distance = float(sliced_wasserstein(projection_key, codes, drawn))
+    floor = float(sliced_wasserstein(projection_key, other, drawn))
+    return {
+        "prior_distance": distance,
+        "prior_distance_floor": floor,
+        "prior_distance_ratio": distance / floor,
+    }
+
+
 # ----------------------------------------------------------------------------------------- linear maps
 
 

@@ -427,6 +427,10 @@ def test_style_aae_eval_and_viz(tmp_path, idx_dir):
     for name in ("test_accuracy", "test_error", "test_l1", "code_ks_median", "code_distribution_error"):
         assert np.isfinite(model[name]), name
     assert model["test_accuracy"] + model["test_error"] == pytest.approx(1.0)
+    assert model["prior_distance"] > 0 and model["prior_distance_floor"] > 0  # the styles against N(0, I)
+    assert model["prior_distance_ratio"] == pytest.approx(
+        model["prior_distance"] / model["prior_distance_floor"]
+    )
     assert 0 <= report["samples"]["label_accuracy"] <= 1
     written = {p.name for p in draw_figures(config, tmp_path)}
     assert {"style_distributions.png", "style_transfer.png", "sweep_digits.png", "codes.png"} <= written

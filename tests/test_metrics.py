@@ -319,3 +319,24 @@ def test_identity_fit_orders_the_error_by_the_variance_the_data_has_there():
     assert fit["frobenius_error_on_data_span"] == pytest.approx(0.5)
     assert fit["frobenius_error_off_data_span"] == pytest.approx(2.0)
     assert fit["relative_error_on_data"] == pytest.approx(np.sqrt(2 * 0.25) / np.sqrt(202))
+
+
+def test_sliced_wasserstein_of_a_shifted_set_is_the_shift_over_root_d():
+    x = jax.random.normal(jax.random.key(0), (2000, 2))
+    shift = jnp.asarray([3.0, -4.0])  # |v| = 5
+    key = jax.random.key(1)
+    assert float(metrics.sliced_wasserstein(key, x, x)) == 0.0
+    distance = float(metrics.sliced_wasserstein(key, x, x + shift, projections=4000))
+    assert distance == pytest.approx(5.0 / np.sqrt(2), rel=0.03)
+    with pytest.raises(ValueError, match="one shape"):
+        metrics.sliced_wasserstein(key, x, x[:10])
+
+
+def test_prior_distance_is_near_its_floor_for_prior_draws_and_far_for_other_codes():
+    def draw(key, n):
+        return jax.random.normal(key, (n, 2))
+
+    same = metrics.prior_distance(jax.random.key(0), draw(jax.random.key(9), 5000), draw)
+    assert same["prior_distance_ratio"] < 3.0 and same["prior_distance_floor"] < 0.05
+    squeezed = metrics.prior_distance(jax.random.key(0), 0.3 * draw(jax.random.key(9), 5000), draw)
+    assert squeezed["prior_distance"] > 0.3 and squeezed["prior_distance_ratio"] > 10

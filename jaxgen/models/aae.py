@@ -164,9 +164,13 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         optimizers={"enc": setup.optimizer, "dec": setup.optimizer, "disc": setup.optimizer},
         updates=(Update("disc", ("disc",), disc_loss), Update("ae", ("enc", "dec"), ae_loss)),
         can=autoencoding(
-            encode, decode, sample, evaluate, "gaussian" if model.prior == "gaussian" else "data"
+            encode,
+            decode,
+            sample,
+            evaluate,
+            "gaussian" if model.prior == "gaussian" else "data",
+            prior=Prior(model.prior, lambda key, n: prior(key, n, model.latent_dim)),
         ),
-        pictures=Pictures(prior=Prior(model.prior, lambda key, n: prior(key, n, model.latent_dim))),
     )
 
 
@@ -252,10 +256,11 @@ class StyleCoder:
             encode=encode,
             classify=classify,
             code_space="gaussian",
+            prior=Prior("gaussian", lambda key, n: priors.gaussian(key, n, self.style_dim)),
         )
 
     def pictures(self) -> Pictures:
-        """The digit sweep, the style-transfer table and the N(0, I) prior of the styles."""
+        """The digit sweep and the style-transfer table."""
 
         def sweeps(params, state, key, n):
             """'digits': row = digit, column = one N(0, I) style shared by the rows."""
@@ -271,8 +276,7 @@ class StyleCoder:
             out = self.write(params, state, digits, jnp.repeat(style, NUM_CLASSES, 0))
             return out.reshape(b, NUM_CLASSES, *out.shape[1:])
 
-        prior = Prior("gaussian", lambda key, n: priors.gaussian(key, n, self.style_dim))
-        return Pictures(sweeps=sweeps, restyle=restyle, prior=prior)
+        return Pictures(sweeps=sweeps, restyle=restyle)
 
 
 def make_style_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:

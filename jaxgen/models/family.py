@@ -83,6 +83,14 @@ class Update:
     repeat: int | Boosted = 1
 
 
+@dataclasses.dataclass(frozen=True)
+class Prior:
+    """The distribution an adversarial autoencoder pushes its codes to: `draw(key, n) -> codes [n, D]`."""
+
+    name: str
+    draw: Callable[[jax.Array, int], jax.Array]
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Abilities:
     """What a trained model can do; None where it cannot. Images are [B, H, W, C] in [0, 1]."""
@@ -113,14 +121,9 @@ class Abilities:
     cluster: Callable[[Params, State, jax.Array], jax.Array] | None = None
     # (params, state, images of domain A) -> the same images written in domain B (two-domain models)
     translate: ImagesFn | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class Prior:
-    """The distribution an adversarial autoencoder pushes its codes to: `draw(key, n) -> codes [n, D]`."""
-
-    name: str
-    draw: Callable[[jax.Array, int], jax.Array]
+    # the distribution the codes are pushed to (adversarial autoencoders): the prior-fit picture and the
+    # distance of the test codes from it
+    prior: Prior | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -134,7 +137,6 @@ class Pictures:
     # (params, state, key, n) -> {title: images [R, C, H, W, ch]}: tables whose rows and columns each set
     # one code or noise vector (the digit grid of conditional models, InfoGAN's sweeps)
     sweeps: Callable[[Params, State, jax.Array, int], dict[str, jax.Array]] | None = None
-    prior: Prior | None = None  # the prior-fit picture (2-D codes over the prior's samples)
     # (params, state, images) -> [B, 10, H, W, C]: each image's style written as every digit
     restyle: Callable[[Params, State, jax.Array], jax.Array] | None = None
 
