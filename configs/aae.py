@@ -10,6 +10,9 @@ swamped the (784 times smaller) per-pixel reconstruction and the 2-d codes colla
 Other priors (jaxgen/models/priors.py), e.g. the swiss roll:
     python -m jaxgen.main --config=configs/aae.py --workdir=runs/aae_roll --config.model.prior=swiss_roll
 priors: gaussian, mixture (10 Gaussians on a circle), triangle, donut, swiss_roll.
+The paper's label-conditioned prior (section 2.3, fig. 4): each digit's codes fill their own petal:
+    python -m jaxgen.main --config=configs/aae.py --workdir=runs/aae_petals --config.model.prior=mixture \
+        --config.model.label_prior=True
 """
 
 from jaxgen.config import base_config

@@ -4,6 +4,8 @@
 # Jobs:
 #   style_ae, style_aae          the handwriting-style models, 12 epochs (the original's default)
 #   aae_<prior>                  the 2-d AAE of configs/aae.py with each prior, AAE_STEPS steps
+#   aae_labelled_<prior>         the same with the digit given to the discriminator (model.label_prior,
+#                                paper section 2.3): mixture and swiss_roll
 #   ssaae_<labels>               the semi-supervised AAE with 100 / 1000 labels, seeds SEEDS in one program
 #                                (--seeds), SSAAE_STEPS steps; reports <job>_seed<s>.json
 # Usage: bash experiments/aae_family.sh [job ...]    (default: all, in the order below)
@@ -13,7 +15,8 @@ cd "$(dirname "$0")/.."
 AAE_STEPS=${AAE_STEPS:-3000}
 SSAAE_STEPS=${SSAAE_STEPS:-6000}
 SEEDS=${SEEDS:-0,1,2}
-ORDER="style_aae style_ae ssaae_100 ssaae_1000 aae_gaussian aae_mixture aae_triangle aae_donut aae_swiss_roll"
+ORDER="style_aae style_ae ssaae_100 ssaae_1000 aae_gaussian aae_mixture aae_triangle aae_donut aae_swiss_roll
+aae_labelled_mixture aae_labelled_swiss_roll"
 mkdir -p experiments/results/eval
 
 run_one() {  # name, workdir, extra args...
@@ -33,6 +36,9 @@ for job in ${@:-$ORDER}; do
   case $job in
     style_aae | style_ae)
       run_one "$job" "runs/$job" --config="configs/$job.py" ;;
+    aae_labelled_*)
+      run_one "$job" "runs/$job" --config=configs/aae.py --config.model.prior="${job#aae_labelled_}" \
+        --config.model.label_prior=True --config.train.num_steps="$AAE_STEPS" ;;
     aae_*)
       run_one "$job" "runs/$job" --config=configs/aae.py --config.model.prior="${job#aae_}" \
         --config.train.num_steps="$AAE_STEPS" ;;

@@ -466,3 +466,65 @@ def test_code_discriminator_and_fooling_losses_by_hand():
     assert not np.asarray(grad).any()  # the discriminator's loss never moves the encoder
     fooling, _ = aae.fooling_loss(disc, "disc", params, state, fake)
     assert float(fooling) == pytest.approx(float(np.mean(np.log1p(np.exp(-fake_logits)))), rel=1e-6)
+
+
+# ----------------------------------------------------------------------------------------- labelled priors
+
+
+@pytest.mark.parametrize("name", sorted(priors.PARTS))
+def test_each_digit_owns_a_tenth_of_the_prior_and_uniform_digits_draw_the_whole_prior(name):
+    parts = jnp.repeat(jnp.arange(10), N // 10)
+    z = np.asarray(priors.PARTS[name](jax.random.key(0), parts))
+    whole = np.asarray(priors.PRIORS[name](jax.random.key(1), N, 2))
+    if name == "mixture":  # part k is the petal at angle 2 pi k / 10
+        angle = np.mod(np.arctan2(z[:, 1], z[:, 0]) + math.pi / 10, 2 * math.pi)
+        assert np.mean((angle // (2 * math.pi / 10)).astype(int) == np.asarray(parts)) > 0.99
+    else:  # part k is the stretch of the spiral from sqrt(k / 10) to sqrt((k + 1) / 10) of its length
+        start, end = priors.SWISS_ROLL_RADII
+        t = (np.linalg.norm(z, axis=1) - start) / (end - start)
+        medians = [np.median(t[np.asarray(parts) == k]) for k in range(10)]
+        assert np.all(np.diff(medians) > 0)  # the parts follow each other along the roll
+        np.testing.assert_allclose(medians, np.sqrt((np.arange(10) + 0.5) / 10), atol=0.03)
+    # the parts together are the prior: the same radius quantiles as the unlabelled sampler
+    quantiles = [0.1, 0.25, 0.5, 0.75, 0.9]
+    np.testing.assert_allclose(
+        np.quantile(np.linalg.norm(z, axis=1), quantiles),
+        np.quantile(np.linalg.norm(whole, axis=1), quantiles),
+        atol=0.05,
+    )
+
+
+def test_label_prior_shows_the_digit_to_the_discriminator_and_draws_reals_from_its_part():
+    config, family, params, state = _family("aae", latent_dim=2, prior="mixture", crop=2, label_prior=True)
+    labels = jnp.asarray([0, 3, 3, 7, 9, 1])
+    batch, key = {"image": _images(), "label": labels}, jax.random.key(5)
+    loss, _ = family.updates[0].loss(params, state, batch, key)
+    codes = family.can.encode(params, state, batch["image"])
+    onehot = jax.nn.one_hot(labels, 10)
+    disc = family.networks["disc"]
+    real_logits = disc.apply(
+        {"params": params["disc"]}, jnp.concatenate([onehot, priors.mixture_parts(key, labels)], -1)
+    )
+    fake_logits = disc.apply({"params": params["disc"]}, jnp.concatenate([onehot, codes], -1))
+    expected = losses.gan_discriminator_loss(real_logits, fake_logits).mean()
+    assert float(loss) == pytest.approx(float(expected), 1e-6)
+    # the encoder fools the same digit-aware discriminator
+    _, (m, _) = family.updates[1].loss(params, state, batch, key)
+    assert float(m["adversarial"]) == pytest.approx(
+        float(losses.gan_generator_loss(fake_logits).mean()), 1e-6
+    )
+    # samples are balanced digits decoded from their petals, and carry their labels
+    drawn = family.can.sample(params, state, jax.random.key(2), 20)
+    assert np.bincount(np.asarray(drawn["labels"]), minlength=10).tolist() == [2] * 10
+    assert drawn["images"].shape == (20, 32, 32, 1)
+
+
+def test_label_prior_needs_a_prior_with_a_part_per_digit():
+    config = tiny_config("aae")
+    config.model.latent_dim, config.model.label_prior = 2, True
+    for name in ("gaussian", "donut", "triangle"):
+        config.model.prior = name
+        with pytest.raises(config_lib.ConfigError, match="model.label_prior"):
+            config_lib.validate(config)
+    config.model.prior = "swiss_roll"
+    config_lib.validate(config)

@@ -117,12 +117,32 @@ def _codes(*dims: int) -> tuple[jax.ShapeDtypeStruct, ...]:
 
 def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """AAE with a chosen prior: networks enc, dec, disc; updates: disc, then enc + dec on reconstruction +
-    model.adversarial_weight x the non-saturating adversarial loss of the codes."""
+    model.adversarial_weight x the non-saturating adversarial loss of the codes.
+
+    With model.label_prior (paper section 2.3) the discriminator also sees each code's digit as a one-hot
+    vector, and its real codes are drawn from that digit's part of the prior, so each digit's codes are
+    pushed into their own part (a petal of the mixture, a stretch of the swiss roll).
+    """
     pixels = Pixels(setup.image_shape, model.crop, model.recon_loss)
     prior = priors.PRIORS[model.prior]
     enc = MLPEncoder(model.latent_dim, model.hidden, model.depth)
     dec = MLPDecoder(pixels.count, model.hidden, model.depth)
     disc = Discriminator((model.hidden,) * model.depth)
+    label_dims = NUM_CLASSES if model.label_prior else 0
+
+    def judged(codes, batch):
+        """What the discriminator sees of a batch's codes [B, D]: the codes, after the one-hot of
+        batch['label'] with label_prior."""
+        if not model.label_prior:
+            return codes
+        return jnp.concatenate([jax.nn.one_hot(batch["label"], NUM_CLASSES), codes], -1)
+
+    def draw_prior(key, batch, n):
+        """n prior codes for a batch: from the part of each batch['label'] with label_prior, else from all
+        of the prior."""
+        if model.label_prior:
+            return priors.PARTS[model.prior](key, batch["label"])
+        return prior(key, n, model.latent_dim)
 
     def encode(params, state, images):
         return apply_net(enc, "enc", params, state, pixels.flat(images), train=False)[0]
@@ -133,8 +153,10 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def disc_loss(params, state, batch, key):
         """-log D(z_prior) - log(1 - D(enc(x))) for batch['image'] [B, S, S, C]; z_prior [B, latent]."""
         codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
-        real = prior(key, codes.shape[0], model.latent_dim)
-        loss, accuracy, state = code_discriminator_loss(disc, "disc", params, state, real, codes)
+        real = judged(draw_prior(key, batch, codes.shape[0]), batch)
+        loss, accuracy, state = code_discriminator_loss(
+            disc, "disc", params, state, real, judged(codes, batch)
+        )
         return loss.mean(), ({"loss": loss.mean(), "real_fake_accuracy": accuracy}, state)
 
     def ae_loss(params, state, batch, key):
@@ -143,7 +165,7 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
         logits, state = apply_net(dec, "dec", params, state, codes, train=True)
         recon = pixels.error(logits, batch["image"]).mean()
-        adversarial, state = fooling_loss(disc, "disc", params, state, codes)
+        adversarial, state = fooling_loss(disc, "disc", params, state, judged(codes, batch))
         metrics = {f"recon_{model.recon_loss}": recon, "adversarial": adversarial}
         return recon + model.adversarial_weight * adversarial, (metrics, state)
 
@@ -152,14 +174,20 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         return reconstruction_scores(jax.nn.sigmoid(logits), logits, pixels.flat(batch["image"]))
 
     def sample(params, state, key, n):
-        return {"images": decode(params, state, prior(key, n, model.latent_dim))}
+        """Decoded prior draws; with label_prior, balanced digits from their parts, and their labels."""
+        if not model.label_prior:
+            return {"images": decode(params, state, prior(key, n, model.latent_dim))}
+        label_key, code_key = jax.random.split(key)
+        labels = jax.random.permutation(label_key, jnp.arange(n) % NUM_CLASSES)
+        codes = draw_prior(code_key, {"label": labels}, n)
+        return {"images": decode(params, state, codes), "labels": labels}
 
     return Family(
         networks={"enc": enc, "dec": dec, "disc": disc},
         example_inputs={
             "enc": _codes(pixels.count),
             "dec": _codes(model.latent_dim),
-            "disc": _codes(model.latent_dim),
+            "disc": _codes(label_dims + model.latent_dim),
         },
         optimizers={"enc": setup.optimizer, "dec": setup.optimizer, "disc": setup.optimizer},
         updates=(Update("disc", ("disc",), disc_loss), Update("ae", ("enc", "dec"), ae_loss)),
@@ -418,6 +446,9 @@ def aae_options() -> ml_collections.ConfigDict:
     # adversarial weight 0.05 against the per-pixel loss: at 1 the 2-D codes collapsed onto a line
     o = _options(2, 1000, 2, "bce", 0.05)
     o.prior = "gaussian"  # the code prior: gaussian | mixture | triangle | donut | swiss_roll (priors.py)
+    # paper section 2.3: the discriminator sees each code's digit, whose codes must fill the digit's own part
+    # of the prior (mixture or swiss_roll)
+    o.label_prior = False
     return o
 
 
@@ -445,7 +476,8 @@ def ssaae_options() -> ml_collections.ConfigDict:
 
 def _prior_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
     return options.first_problem(
-        priors.prior_problem(model.prior, model.latent_dim), options.crop_problem(model, data)
+        priors.prior_problem(model.prior, model.latent_dim, model.label_prior),
+        options.crop_problem(model, data),
     )
 
 

@@ -40,11 +40,15 @@ def mixture(key: jax.Array, n: int, dim: int) -> jax.Array:
     """10 Gaussians equally likely, their means on a circle, each stretched along its radius."""
     _require_2d("mixture", dim)
     component_key, noise_key = jax.random.split(key)
-    component = jax.random.randint(component_key, (n,), 0, MIXTURE_COMPONENTS)
-    local = jax.random.normal(noise_key, (n, 2)) * jnp.asarray(MIXTURE_STD) + jnp.asarray(
+    return mixture_parts(noise_key, jax.random.randint(component_key, (n,), 0, MIXTURE_COMPONENTS))
+
+
+def mixture_parts(key: jax.Array, parts: jax.Array) -> jax.Array:
+    """Draws [n, 2] of the mixture, each from the component parts [n] names (0..9)."""
+    local = jax.random.normal(key, (parts.shape[0], 2)) * jnp.asarray(MIXTURE_STD) + jnp.asarray(
         [MIXTURE_RADIUS, 0.0]
     )
-    return _rotate(local, 2.0 * math.pi * component / MIXTURE_COMPONENTS)
+    return _rotate(local, 2.0 * math.pi * parts / MIXTURE_COMPONENTS)
 
 
 def triangle(key: jax.Array, n: int, dim: int) -> jax.Array:
@@ -73,12 +77,32 @@ def swiss_roll(key: jax.Array, n: int, dim: int) -> jax.Array:
     """A noisy spiral whose radius grows with the angle; t = sqrt(u) gives the long outer turns more mass."""
     _require_2d("swiss_roll", dim)
     position_key, noise_key = jax.random.split(key)
-    t = jnp.sqrt(jax.random.uniform(position_key, (n,)))
+    return _roll(jnp.sqrt(jax.random.uniform(position_key, (n,))), noise_key)
+
+
+def swiss_roll_parts(key: jax.Array, parts: jax.Array) -> jax.Array:
+    """Draws [n, 2] of the swiss roll, each from the tenth of its mass that parts [n] names (0..9): part k
+    is the stretch sqrt(k / 10) <= t < sqrt((k + 1) / 10), so the ten parts together are the whole roll."""
+    position_key, noise_key = jax.random.split(key)
+    u = (parts + jax.random.uniform(position_key, parts.shape)) / LABELLED_PARTS
+    return _roll(jnp.sqrt(u), noise_key)
+
+
+def _roll(t: jax.Array, noise_key: jax.Array) -> jax.Array:
+    """Points of the spiral at positions t [n] in [0, 1], with Gaussian noise."""
     start, end = SWISS_ROLL_RADII
     radius, angle = start + (end - start) * t, 2.0 * math.pi * SWISS_ROLL_TURNS * t
     points = jnp.stack([radius * jnp.cos(angle), radius * jnp.sin(angle)], -1)
-    return points + SWISS_ROLL_NOISE * jax.random.normal(noise_key, (n, 2))
+    return points + SWISS_ROLL_NOISE * jax.random.normal(noise_key, (t.shape[0], 2))
 
+
+# Priors split into one part per digit (paper section 2.3, fig. 4): `(key, parts [n]) -> codes [n, 2]`,
+# the parts equally likely, so that drawing uniform parts is drawing the prior
+LABELLED_PARTS = 10
+PARTS: dict[str, Callable[[jax.Array, jax.Array], jax.Array]] = {
+    "mixture": mixture_parts,
+    "swiss_roll": swiss_roll_parts,
+}
 
 PRIORS: dict[str, Prior] = {
     "gaussian": gaussian,
@@ -94,10 +118,13 @@ def _require_2d(name: str, dim: int) -> None:
         raise ValueError(f"model.prior={name!r} is a 2-D shape: it needs model.latent_dim=2, not {dim}")
 
 
-def prior_problem(name: str, dim: int) -> str | None:
-    """Why this prior cannot be drawn in `dim` dimensions (a message naming the fields), or None."""
+def prior_problem(name: str, dim: int, by_label: bool = False) -> str | None:
+    """Why this prior cannot be drawn in `dim` dimensions (or split by label), a message naming the fields,
+    or None."""
     if name not in PRIORS:
         return f"model.prior={name!r} is not a prior; choose one of {sorted(PRIORS)}"
     if name != "gaussian" and dim != 2:
         return f"model.prior={name!r} is a 2-D shape: it needs model.latent_dim=2, not {dim}"
+    if by_label and name not in PARTS:
+        return f"model.label_prior needs a prior with one part per digit: model.prior in {sorted(PARTS)}"
     return None
