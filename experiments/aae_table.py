@@ -1,8 +1,9 @@
 """Print the README's adversarial-autoencoder tables from the evaluation reports (experiments/results/eval/).
 
 python experiments/aae_table.py semi ssaae_100:0,1,2 ssaae_1000:0,1,2
-python experiments/aae_table.py style style_ae style_aae aae_gaussian aae_mixture aae_triangle aae_donut \
-    aae_swiss_roll
+python experiments/aae_table.py style style_ae style_aae
+python experiments/aae_table.py prior aae_gaussian aae_mixture aae_triangle aae_donut aae_swiss_roll \
+    aae_labelled_mixture aae_labelled_swiss_roll
 A name with seeds (`ssaae_100:0,1,2`) reads <name>_seed<s>.json: mean ± sample std, then the seeds' values.
 """
 
@@ -66,6 +67,35 @@ def style_row(spec: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def prior_row(spec: str) -> str:
+    """A 2-d AAE: how close its test codes lie to the prior (sliced W2, beside two prior draws' distance)."""
+    name, _, reports = _reports(spec)
+    report = reports[0]
+    model, samples = report["model"], report.get("samples", {})
+    labelled = name.startswith("aae_labelled_")
+    ratio = model.get("prior_distance_ratio")
+    cells = [
+        f"`{name}`",
+        name.removeprefix("aae_labelled_").removeprefix("aae_"),
+        "yes" if labelled else "no",
+        str(report["source"]["step"]),
+        f"{model['test_mse']:.4f}",
+        f"{model['prior_distance']:.3f}" if "prior_distance" in model else "—",
+        f"{model['prior_distance_floor']:.3f}" if "prior_distance_floor" in model else "—",
+        (f"**{ratio:.1f}**" if ratio is not None and ratio <= 2 else f"{ratio:.1f}")
+        if ratio is not None
+        else "—",
+        f"{samples['fid']:.1f}" if "fid" in samples else "—",
+        f"{100 * samples['label_accuracy']:.2f}%" if labelled and "label_accuracy" in samples else "—",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+PRIOR_HEADER = (
+    "| config | prior | digit shown to D | steps | test MSE | prior distance (sliced W2) | floor (prior vs "
+    "prior) | ratio (bar ≤ 2) | FID-MNIST of decoded prior draws | label accuracy of samples |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
+)
 SEMI_HEADER = (
     "| config | labels | steps | seeds | test error ↓ (mean ± std; each seed) | paper | FID-MNIST of "
     "(digit, style) samples | label accuracy of samples |\n|---|---|---|---|---|---|---|---|"
@@ -78,6 +108,11 @@ STYLE_HEADER = (
 
 if __name__ == "__main__":
     kind, specs = sys.argv[1], sys.argv[2:]
-    print(SEMI_HEADER if kind == "semi" else STYLE_HEADER)
+    header, row = {
+        "semi": (SEMI_HEADER, semi_row),
+        "style": (STYLE_HEADER, style_row),
+        "prior": (PRIOR_HEADER, prior_row),
+    }[kind]
+    print(header)
     for spec in specs:
-        print(semi_row(spec) if kind == "semi" else style_row(spec))
+        print(row(spec))

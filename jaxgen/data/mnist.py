@@ -136,7 +136,7 @@ def cache_source(directory: Path) -> str:
     try:
         return json.loads(record.read_text())["source"]
     except (OSError, ValueError, KeyError, TypeError):
-        return "a source not recorded (a cache older than the record)"
+        return "an unrecorded source"
 
 
 def write_cache(directory: Path, arrays: dict[str, np.ndarray], source: str = "unknown") -> Path:
