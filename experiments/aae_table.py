@@ -82,9 +82,7 @@ def prior_row(spec: str) -> str:
         f"{model['test_mse']:.4f}",
         f"{model['prior_distance']:.3f}" if "prior_distance" in model else "—",
         f"{model['prior_distance_floor']:.3f}" if "prior_distance_floor" in model else "—",
-        (f"**{ratio:.1f}**" if ratio is not None and ratio <= 2 else f"{ratio:.1f}")
-        if ratio is not None
-        else "—",
+        (f"**{ratio:.2f}**" if ratio <= 2 else f"{ratio:.2f}") if ratio is not None else "—",
         f"{samples['fid']:.1f}" if "fid" in samples else "—",
         f"{100 * samples['label_accuracy']:.2f}%" if labelled and "label_accuracy" in samples else "—",
     ]

@@ -282,7 +282,7 @@ def test_own_idx_data_is_used_but_never_called_verified(idx_dir, capsys):
     dataset = data_lib.load_dataset(base_config("gan", data={"source": "idx", "idx_dir": str(idx_dir)}).data)
     assert "unverified" in dataset.source
     cached = data_lib.load_dataset(base_config("gan", data={"source": "cache"}).data)
-    assert "unverified" in cached.source and f"of IDX files in {idx_dir}" in cached.source
+    assert "unverified" in cached.source and f"cached from IDX files in {idx_dir}" in cached.source
 
 
 def test_a_truncated_gzip_file_is_reported_and_auto_tries_the_next_source(tmp_path, monkeypatch):
