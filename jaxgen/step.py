@@ -44,8 +44,6 @@ def batches_before(family: Family, step):
 def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
     """One training step: run the family's updates in order. Pure: (state, data, ...) -> (state, metrics)."""
     batch_sharding = NamedSharding(mesh, P("data"))
-    n_batches = batches_per_step(family)
-    fixed = all(isinstance(u.repeat, int) for u in family.updates)  # then step * n_batches, as always
 
     def apply_update(update, params, model_state, opt_state, batch, key):
         def objective(trainable, model_state):
@@ -75,7 +73,7 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
         step = ts["step"]
         key = jax.random.fold_in(train_key, step)
         carry = (ts["params"], ts["state"], ts["opt_state"])
-        first = step * n_batches if fixed else batches_before(family, step)  # batches of earlier steps
+        first = batches_before(family, step)  # batches drawn by earlier steps (integer: exact)
         metrics, draw = {}, 0
         for update in family.updates:
             inputs = (data, plan, first_epoch, key)
