@@ -1,9 +1,10 @@
-"""BEGAN (Berthelot, Schumm, Metz 2017, arXiv:1703.10717): an autoencoder discriminator scored by its L1
-reconstruction error, the equilibrium control k_t (lambda_k 0.001, k_0 = 0) and the convergence measure
-M_global in the log; no BatchNorm in the discriminator; z and the discriminator code are 64-d.
-Departures for MNIST on the DCGAN stacks (experiments/README.md): Adam 5e-4 instead of the paper's 1e-4,
-whose L1 autoencoder sat on the blank-image plateau (real L1 0.2) for hundreds of steps; gamma 0.75, the
-seed zoo's value (the paper's 0.5 collapsed to one digit in a 1500-step trial).
+"""BEGAN (Berthelot, Schumm, Metz 2017, arXiv:1703.10717) with the paper's networks (Fig. 1): an
+autoencoder discriminator of 3x3 convs with ELU, no BatchNorm, sub-sampling by stride-2 convs and
+nearest-neighbour up-sampling, embedding h = 64, z of 64, n = model.width filters; scored by its L1
+reconstruction error, with the equilibrium control k_t (gamma 0.5, lambda_k 0.001, k_0 = 0) and the
+convergence measure M_global in the log; Adam 1e-4, batch 16, as the paper. The paper decays the learning
+rate when M_global stalls: --config.optim.schedule=halving --config.optim.halve_every=N.
+model.arch=dcgan gives the DCGAN stacks instead (the earlier networks, which collapsed to one digit).
     python -m jaxgen.main --config=configs/began.py --workdir=runs/began
 """
 

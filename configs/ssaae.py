@@ -3,7 +3,11 @@ labelled MNIST images (10 per digit, chosen from the seed and saved as workdir/l
 
 MLP encoder 784-1000-1000 -> (softmax over 10 digits, 10-d style), decoder (y, z) -> 1000-1000-784
 (sigmoid, cross-entropy); a discriminator 1000-1000 on y (real: one-hot uniform digits) and one on z
-(real: N(0, I)); a labelled batch trains q(y | x) by cross-entropy every step. Batch 100.
+(real: N(0, I)). Each step runs the paper's phases, each on its own batch with its own optimizer state and
+learning rate (optim.lr x model.recon_lr_scale / adversarial_lr_scale / label_lr_scale; Adam 2e-4, the
+reconstruction phase 5x that): reconstruction (encoder and decoder); regularisation (both discriminators,
+then the encoder fooling them); semi-supervised classification (the encoder's cross-entropy on a labelled
+batch). Batch 100.
     python -m jaxgen.main --config=configs/ssaae.py --workdir=runs/ssaae_100
     python -m jaxgen.main --config=configs/ssaae.py --workdir=runs/ssaae_1000 --config.data.num_labels=1000
     python -m jaxgen.main --config=configs/ssaae.py --workdir=runs/ssaae --seeds=0,1,2   # mean +- std

@@ -41,6 +41,7 @@ def semi_row(spec: str) -> str:
         PAPER_ERROR.get(labels, "—"),
         _mean_std([s["fid"] for s in samples], 1),
         _mean_std([100 * s["label_accuracy"] for s in samples], 2) + "%",
+        _mean_std([100 * r["model"]["linear_probe_accuracy"] for r in reports], 2) + "%",
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -96,7 +97,8 @@ PRIOR_HEADER = (
 )
 SEMI_HEADER = (
     "| config | labels | steps | seeds | test error ↓ (mean ± std; each seed) | paper | FID-MNIST of "
-    "(digit, style) samples | label accuracy of samples |\n|---|---|---|---|---|---|---|---|"
+    "(digit, style) samples | label accuracy of samples | digit read from z (linear probe; chance 10%) |"
+    "\n|---|---|---|---|---|---|---|---|---|"
 )
 STYLE_HEADER = (
     "| config | steps | encoder test accuracy | test L1 | test MSE | KS vs N(0, 1) (median over dims) | "

@@ -6,6 +6,7 @@
 # experiments/results/eval/<name><suffix>.json. Rerunning resumes or skips finished training.
 # Usage: bash experiments/gan_family.sh [name ...]           (default: all below, in this order)
 #        STEPS=8000 SUFFIX=_long bash experiments/gan_family.sh acgan infogan   (the longer runs)
+#        EXTRA_ARGS="--config.model.began_gamma=0.7" SUFFIX=_gamma07 bash experiments/gan_family.sh began
 # The README's 8000-step runs were resumed from copies of the 3000-step workdirs (cp -r runs/acgan
 # runs/acgan_long); with a constant learning rate that is the same run as training 8000 steps at once.
 set -euo pipefail
@@ -19,7 +20,7 @@ for name in ${@:-$ORDER}; do
   steps=${STEPS:-${DEFAULT_STEPS[$name]}}
   workdir="runs/$name$SUFFIX"
   args=(--config="configs/$name.py" --workdir="$workdir" --config.train.num_steps="$steps"
-    --config.model.width="$WIDTH" --config.train.eval_every=500)
+    --config.model.width="$WIDTH" --config.train.eval_every=500 ${EXTRA_ARGS:-})
   start=$(date +%s)
   python -m jaxgen.main "${args[@]}"
   trained=$(date +%s)

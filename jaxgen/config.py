@@ -42,7 +42,8 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.optim = ml_collections.ConfigDict()
     c.optim.name = "adam"  # adam | rmsprop | sgd; one optimizer per network
     c.optim.lr = 2e-4  # learning rate of every network
-    c.optim.schedule = "constant"  # constant | cosine (decay to 0 over train.num_steps)
+    c.optim.schedule = "constant"  # constant | cosine (decay to 0 over train.num_steps) | halving
+    c.optim.halve_every = 100_000  # halving: the learning rate halves every this many updates
     c.optim.b1 = 0.5  # Adam beta1 (DCGAN setting)
     c.optim.b2 = 0.999  # Adam beta2
     c.optim.decay = 0.99  # RMSProp decay (PyTorch's alpha)
@@ -125,11 +126,12 @@ _CHOICES = {
     "runtime.conv_impl": ("auto", "xla", "cpu", "matmul"),
     "runtime.compute_dtype": ("float32", "bfloat16"),
     "optim.name": ("adam", "rmsprop", "sgd"),
-    "optim.schedule": ("constant", "cosine"),
+    "optim.schedule": ("constant", "cosine", "halving"),
 }
 
 _POSITIVE = (
     "optim.lr",
+    "optim.halve_every",
     "data.image_size",
     "train.batch_size",
     "train.num_steps",

@@ -9,9 +9,12 @@ import optax
 
 
 def learning_rate(optim: ml_collections.ConfigDict, num_steps: int) -> optax.Schedule:
-    """Constant, or cosine decay to zero over the run (optim.schedule)."""
+    """Constant, cosine decay to zero over the run, or halved every optim.halve_every updates
+    (optim.schedule)."""
     if optim.schedule == "cosine":
         return optax.cosine_decay_schedule(optim.lr, max(num_steps, 1))
+    if optim.schedule == "halving":
+        return optax.exponential_decay(optim.lr, optim.halve_every, 0.5, staircase=True)
     return optax.constant_schedule(optim.lr)
 
 

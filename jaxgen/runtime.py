@@ -96,7 +96,14 @@ def build_family(config: ml_collections.ConfigDict, dataset: Dataset | None = No
     """The configured model's family, for the data's shapes (loaded only where they are not known)."""
     image_shape, image_shape_b = data_shapes(config, dataset)
     optimizer = make_optimizer(config.optim, config.train.num_steps)
-    setup = Setup(image_shape, optimizer, conv_options(config.runtime, slots), image_shape_b)
+
+    def scaled_optimizer(lr_scale: float):
+        optim = config.optim.copy_and_resolve_references()
+        optim.lr = config.optim.lr * lr_scale
+        return make_optimizer(optim, config.train.num_steps)
+
+    conv = conv_options(config.runtime, slots)
+    setup = Setup(image_shape, optimizer, conv, image_shape_b, scaled_optimizer)
     family = model_spec(config.model.name).make(config.model, setup)
     feeds.check(family.data, config.data, config.model.name)
     return family
@@ -121,7 +128,15 @@ class Keys:
 def init_state(family: Family, key: jax.Array) -> TrainState:
     """Fresh parameters, optimizer states and step 0."""
     params, state = init_networks(family, key)
-    opt_state = {name: family.optimizers[name].init(params[name]) for name in sorted(family.networks)}
+    shared = {net for u in family.updates if u.optimizer is None for net in u.networks}
+    opt_state = {name: family.optimizers[name].init(params[name]) for name in sorted(shared)}
+    phases = {
+        u.name: {net: u.optimizer.init(params[net]) for net in u.networks}
+        for u in family.updates
+        if u.optimizer is not None
+    }
+    if phases:
+        opt_state["phases"] = phases
     return {"step": jnp.zeros((), jnp.int32), "params": params, "state": state, "opt_state": opt_state}
 
 

@@ -46,6 +46,8 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
     batch_sharding = NamedSharding(mesh, P("data"))
 
     def apply_update(update, params, model_state, opt_state, batch, key):
+        state_before = model_state
+
         def objective(trainable, model_state):
             return update.loss({**params, **trainable}, model_state, batch, key)
 
@@ -53,13 +55,22 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
         (loss, (metrics, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(
             trainable, model_state
         )
-        params, opt_state = dict(params), dict(opt_state)
+        new_params, new_opt_state = dict(params), dict(opt_state)
+        own = update.optimizer is not None  # the update's own optimizer state, else each network's
+        states = dict(opt_state["phases"][update.name]) if own else new_opt_state
         for name in update.networks:
-            updates, opt_state[name] = family.optimizers[name].update(
-                grads[name], opt_state[name], params[name]
-            )
-            params[name] = optax.apply_updates(params[name], updates)
-        return params, model_state, opt_state, {"loss": loss, **metrics}
+            optimizer = update.optimizer if own else family.optimizers[name]
+            updates, states[name] = optimizer.update(grads[name], states[name], params[name])
+            new_params[name] = optax.apply_updates(params[name], updates)
+        if own:
+            new_opt_state["phases"] = {**opt_state["phases"], update.name: states}
+        if update.when is None:
+            return new_params, model_state, new_opt_state, {"loss": loss, **metrics}
+        applied = update.when(state_before)
+        keep = functools.partial(jax.tree.map, lambda new, old: jax.numpy.where(applied, new, old))
+        params, opt_state = keep((new_params, new_opt_state), (params, opt_state))
+        metrics = {"loss": loss, **metrics, "applied": applied.astype(jax.numpy.float32)}
+        return params, model_state, opt_state, metrics
 
     def repetition(update, carry, counter, draw, data, plan, first_epoch, key):
         """Apply the update once to the batch number `counter` (counted from the start of training); its

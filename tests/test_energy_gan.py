@@ -41,6 +41,29 @@ def test_the_discriminator_is_an_autoencoder(name):
     assert recon.shape == images.shape and codes.shape == (3, 64)
 
 
+def test_began_paper_networks_follow_the_papers_figure():
+    """Fig. 1 of the paper at 32x32 with n = 4: 3x3 convs only, widths n, 2n, 3n down to 8x8, an 8x8 map
+    of n channels decoded by two convs per scale with nearest-neighbour up-sampling, linear outputs."""
+    family, params, _ = family_state("began")
+    disc, gen = params["disc"], params["gen"]
+    encoder = disc["PaperEncoder_0"]
+    kernels = [encoder[f"Conv_{i}"]["kernel"].shape for i in range(len(encoder) - 1)]
+    assert kernels == [
+        (3, 3, 1, 4),
+        (3, 3, 4, 4), (3, 3, 4, 4), (3, 3, 4, 8),  # 32x32, then sub-sample by a stride-2 conv
+        (3, 3, 8, 8), (3, 3, 8, 8), (3, 3, 8, 12),  # 16x16
+        (3, 3, 12, 12), (3, 3, 12, 12),  # 8x8
+    ]  # fmt: skip
+    assert encoder["Dense_0"]["kernel"].shape == (8 * 8 * 12, 64)
+    for decoder in (disc["PaperDecoder_0"], gen["PaperDecoder_0"]):
+        assert decoder["Dense_0"]["kernel"].shape[1] == 8 * 8 * 4
+        assert [decoder[f"Conv_{i}"]["kernel"].shape for i in range(7)] == [(3, 3, 4, 4)] * 6 + [(3, 3, 4, 1)]
+    assert gen["PaperDecoder_0"]["Dense_0"]["kernel"].shape[0] == 8  # z
+    # a linear generator can leave [-1, 1]; samples are clipped to [0, 1]
+    images = family.can.sample(params, {}, jax.random.key(3), 4)["images"]
+    assert images.shape == (4, 32, 32, 1) and float(images.min()) >= 0.0 and float(images.max()) <= 1.0
+
+
 def test_began_has_no_batch_norm_and_k_starts_at_zero():
     _, _, state = family_state("began")
     assert state["disc"] == {} and float(state["extras"]["k"]) == 0.0

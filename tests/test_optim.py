@@ -52,3 +52,16 @@ def test_cosine_schedule_decays_to_zero():
     np.testing.assert_allclose(steps[0], 0.5, rtol=1e-6)
     np.testing.assert_allclose(steps[5], 0.25, rtol=1e-5)
     assert steps[10] == 0.0
+
+
+def test_halving_schedule_halves_every_interval():
+    config = base_config().optim
+    config.name, config.lr, config.schedule, config.halve_every = "sgd", 0.8, "halving", 3
+    opt = make_optimizer(config, num_steps=100)
+    params = jnp.array(1.0)
+    state = opt.init(params)
+    steps = []
+    for _ in range(7):
+        updates, state = opt.update(jnp.array(1.0), state, params)
+        steps.append(float(-updates))
+    np.testing.assert_allclose(steps, [0.8, 0.8, 0.8, 0.4, 0.4, 0.4, 0.2], rtol=1e-6)

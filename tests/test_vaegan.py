@@ -12,7 +12,7 @@ from conftest import tiny_config
 from jaxgen import losses
 from jaxgen.data import to_signed
 from jaxgen.models import Setup, apply_net, init_networks
-from jaxgen.models.vaegan import feature_reconstruction_loss, make
+from jaxgen.models.vaegan import equilibrium_gates, feature_reconstruction_loss, make
 
 
 def test_feature_reconstruction_loss_is_half_the_summed_squared_error():
@@ -62,5 +62,70 @@ def test_losses_match_a_hand_assembled_forward_pass():
     gan = jax.nn.softplus(-logits[4:8]) + jax.nn.softplus(-logits[8:])
     assert float(dec_loss) == pytest.approx(float(jnp.mean(0.25 * feature_error + gan)), rel=1e-5)
     disc_loss, _ = updates["disc"].loss(params, state, batch, key)
-    expected = jax.nn.softplus(-logits[:4]) + jax.nn.softplus(logits[4:8]) + jax.nn.softplus(logits[8:])
+    expected = 0.5 * jax.nn.softplus(-logits[:4]) + 0.25 * (
+        jax.nn.softplus(logits[4:8]) + jax.nn.softplus(logits[8:])
+    )
     assert float(disc_loss) == pytest.approx(float(jnp.mean(expected)), rel=1e-5)
+
+    # the encoder update stores D's costs on the batch for the gates of the decoder and D
+    _, (metrics, new_state) = updates["enc"].loss(params, state, batch, key)
+    real_cost = jnp.mean(jax.nn.softplus(-logits[:4]))
+    fake_cost = 0.5 * jnp.mean(jax.nn.softplus(logits[4:8]) + jax.nn.softplus(logits[8:]))
+    assert float(new_state["extras"]["real_cost"]) == pytest.approx(float(real_cost), rel=1e-5)
+    assert float(new_state["extras"]["fake_cost"]) == pytest.approx(float(fake_cost), rel=1e-5)
+    assert float(metrics["d_fake_cost"]) == pytest.approx(float(fake_cost), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "real, fake, dec_on, disc_on",
+    [
+        (0.68, 0.68, True, True),  # balanced: both train
+        (0.1, 0.7, True, False),  # D wins on real images: D sits out
+        (0.7, 0.2, True, False),  # D wins on fakes: D sits out
+        (1.5, 0.6, False, True),  # D loses on real images: the decoder sits out
+        (0.1, 1.5, True, True),  # both would sit out: both train
+    ],
+)
+def test_equilibrium_gates_hold_the_network_that_is_far_ahead(real, fake, dec_on, disc_on):
+    gates = equilibrium_gates(jnp.float32(real), jnp.float32(fake), 0.68, 0.35)
+    assert (bool(gates[0]), bool(gates[1])) == (dec_on, disc_on)
+
+
+@pytest.mark.parametrize("equilibrium, held", [(5.0, "disc"), (-1.0, "dec")])
+def test_a_held_network_keeps_its_params_and_optimizer_state(equilibrium, held):
+    """Two compiled steps whose equilibrium says D always wins (5.0: its costs, about 0.7, are far below)
+    or always loses (-1.0): the held network and its optimizer state stay as initialised, the others move."""
+    from conftest import synthetic_dataset
+    from jax.sharding import AxisType, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    from jaxgen import runtime
+    from jaxgen import step as step_lib
+    from jaxgen.data import feeds
+
+    config = tiny_config("vaegan")
+    config.model.equilibrium, config.model.equilibrium_margin = equilibrium, 0.1
+    dataset = synthetic_dataset()
+    family = runtime.build_family(config)
+    keys = runtime.Keys.from_seed(0)
+    mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
+    ts = jax.device_put(runtime.init_state(family, keys.init), NamedSharding(mesh, P()))
+    before = jax.tree.map(np.array, (ts["params"], ts["opt_state"]))
+    multi_step = step_lib.make_multi_step(family, 8, mesh, slots=1)
+    data = jax.tree.map(jnp.asarray, feeds.device_arrays(family.data, dataset))
+    plan = feeds.batch_plan(keys.data, 0, len(data["images"]), None)
+    for _ in range(2):
+        ts, metrics = multi_step(ts, data, plan, 0, keys.train, 1)
+    for net in ("enc", "dec", "disc"):
+        same = all(
+            np.array_equal(a, b)
+            for a, b in zip(
+                jax.tree.leaves((before[0][net], before[1][net])),
+                jax.tree.leaves((ts["params"][net], ts["opt_state"][net])),
+                strict=True,
+            )
+        )
+        assert same == (net == held), net
+    assert float(metrics[f"{held}/applied"][0]) == 0.0
+    other = {"disc": "dec", "dec": "disc"}[held]
+    assert float(metrics[f"{other}/applied"][0]) == 1.0

@@ -6,7 +6,9 @@
 - BEGAN: Berthelot, Schumm, Metz 2017 (arXiv:1703.10717). L(v) = mean |v - D(v)|; D minimises
   L(x) - k_t L(G(z)), G minimises L(G(z)), and k_t (state["extras"]["k"], starting at 0) follows the
   proportional control of losses.began_k_update, clipped to [0, 1]; the convergence measure M_global is
-  logged every step. The discriminator has no BatchNorm, as the paper's.
+  logged every step. model.arch="paper": the paper's networks (Fig. 1: 3x3 convs, ELU, no BatchNorm,
+  stride-2 sub-sampling, nearest-neighbour up-sampling, linear outputs); "dcgan": the DCGAN stacks without
+  BatchNorm in the discriminator.
 
 The PyTorch zoos shipped both as copies of the plain GAN (a binary classifier); here D is an autoencoder
 and no sigmoid / cross-entropy appears. Images are mapped to [-1, 1], as for every GAN.
@@ -55,17 +57,113 @@ class AutoencoderDiscriminator(nn.Module):
         return up(code, train), code
 
 
-def _networks(model: ml_collections.ConfigDict, setup: Setup, use_batch_norm: bool):
+# The paper's networks (Fig. 1) start at an 8x8 map; glorot weights, as the authors' TensorFlow layers.
+PAPER_INIT = nn.initializers.glorot_uniform()
+
+
+class PaperDecoder(nn.Module):
+    """BEGAN's decoder and generator (paper Fig. 1): [B, h] -> [B, S, S, C], linear output.
+
+    A dense layer to an 8x8 map of `filters` channels, then at each scale two 3x3 convs with ELU, and
+    nearest-neighbour up-sampling by 2 until the image size; a last 3x3 conv writes the channels.
+    """
+
+    filters: int
+    image_size: int
+    channels: int = 1
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, h: jax.Array, train: bool = True) -> jax.Array:
+        del train  # no BatchNorm, no dropout
+        n = self.filters
+        x = nn.Dense(8 * 8 * n, kernel_init=PAPER_INIT)(h).reshape(h.shape[0], 8, 8, n)
+        size = 8
+        while True:
+            for _ in range(2):
+                x = nn.elu(_conv3(n, 1, self.conv)(x))
+            if size >= self.image_size:
+                break
+            x = jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
+            size *= 2
+        return _conv3(self.channels, 1, self.conv)(x)
+
+
+class PaperEncoder(nn.Module):
+    """BEGAN's encoder (paper Fig. 1): [B, S, S, C] -> [B, h], linear embedding.
+
+    A 3x3 conv of `filters` channels, then at each scale two 3x3 convs with ELU and a stride-2 3x3 conv
+    that sub-samples and widens by `filters` (n, 2n, 3n, ...), down to 8x8; a dense layer to h.
+    """
+
+    filters: int
+    code_dim: int
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        del train
+        n = self.filters
+        x = nn.elu(_conv3(n, 1, self.conv)(x))
+        width = n
+        while True:
+            for _ in range(2):
+                x = nn.elu(_conv3(width, 1, self.conv)(x))
+            if x.shape[1] <= 8:
+                break
+            width += n
+            x = nn.elu(_conv3(width, 2, self.conv)(x))
+        return nn.Dense(self.code_dim, kernel_init=PAPER_INIT)(x.reshape(x.shape[0], -1))
+
+
+def _conv3(features: int, stride: int, conv: layers.ConvOptions) -> layers.Conv:
+    return layers.Conv(features, 3, stride, 1, conv=conv, kernel_init=PAPER_INIT)
+
+
+class PaperAutoencoderDiscriminator(nn.Module):
+    """images [B, S, S, C] -> (reconstructions, codes [B, code_dim]): PaperEncoder then PaperDecoder."""
+
+    filters: int
+    image_size: int
+    code_dim: int
+    channels: int = 1
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True):
+        code = PaperEncoder(self.filters, self.code_dim, self.conv)(x)
+        return PaperDecoder(self.filters, self.image_size, self.channels, self.conv)(code), code
+
+
+class PaperGenerator(nn.Module):
+    """z [B, latent] -> images [B, S, S, C]: the PaperDecoder's architecture, its own weights."""
+
+    filters: int
+    image_size: int
+    channels: int = 1
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        return PaperDecoder(self.filters, self.image_size, self.channels, self.conv)(z)
+
+
+def _networks(model: ml_collections.ConfigDict, setup: Setup, use_batch_norm: bool, arch: str = "dcgan"):
+    """(generator, autoencoder discriminator, generate, sample, example inputs) of `arch`: paper | dcgan."""
     size, _, channels = setup.image_shape
-    gen = Generator(layers.up_widths(model.width, size), channels, conv=setup.conv)
-    disc = AutoencoderDiscriminator(
-        layers.down_widths(model.width),
-        layers.up_widths(model.width, size),
-        model.disc_code_dim,
-        channels,
-        use_batch_norm,
-        setup.conv,
-    )
+    if arch == "paper":
+        gen = PaperGenerator(model.width, size, channels, setup.conv)
+        disc = PaperAutoencoderDiscriminator(model.width, size, model.disc_code_dim, channels, setup.conv)
+    else:
+        gen = Generator(layers.up_widths(model.width, size), channels, conv=setup.conv)
+        disc = AutoencoderDiscriminator(
+            layers.down_widths(model.width),
+            layers.up_widths(model.width, size),
+            model.disc_code_dim,
+            channels,
+            use_batch_norm,
+            setup.conv,
+        )
     latent = model.latent_dim
 
     def generate(params, state, key, n, train):
@@ -74,7 +172,7 @@ def _networks(model: ml_collections.ConfigDict, setup: Setup, use_batch_norm: bo
 
     def sample(params, state, key, n):
         images, _ = generate(params, state, key, n, train=False)
-        return {"images": from_signed(images)}
+        return {"images": jnp.clip(from_signed(images), 0.0, 1.0)}  # the paper's generator is linear
 
     example_inputs = {
         "gen": (jax.ShapeDtypeStruct((1, latent), jnp.float32),),
@@ -129,7 +227,7 @@ def make_ebgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 
 def make_began(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """BEGAN with the equilibrium control k_t (model.began_gamma, model.began_lambda_k); no BatchNorm."""
-    gen, disc, generate, sample, example_inputs = _networks(model, setup, use_batch_norm=False)
+    gen, disc, generate, sample, example_inputs = _networks(model, setup, False, model.arch)
 
     def disc_loss(params, state, batch, key):
         """L(x) - k_t L(G(z)); then k_{t+1} from this batch's losses (stored in the returned state)."""
@@ -172,8 +270,9 @@ def ebgan_options() -> ml_collections.ConfigDict:
 
 def began_options() -> ml_collections.ConfigDict:
     o = options.conv_net(64, 64)
-    o.disc_code_dim = 64  # code size of the autoencoder discriminator (no BatchNorm: the paper's)
-    o.began_gamma = 0.75  # diversity ratio gamma = E L(G(z)) / E L(x) at equilibrium
+    o.arch = "paper"  # paper: 3x3 convs, ELU, nearest up-sampling (Fig. 1); dcgan: the DCGAN stacks
+    o.disc_code_dim = 64  # h, the embedding of the autoencoder discriminator (no BatchNorm: the paper's)
+    o.began_gamma = 0.5  # diversity ratio gamma = E L(G(z)) / E L(x) at equilibrium (the paper's 0.5)
     o.began_lambda_k = 0.001  # learning rate of the control variable k
     return o
 
@@ -183,11 +282,12 @@ MODELS = {
     "ebgan": ModelSpec(
         make_ebgan, ebgan_options, positive=POSITIVE, non_negative=("ebgan_margin", "pt_weight")
     ),
-    # lr 5e-4: an L1 autoencoder sits ~300 steps on the blank-image plateau at the paper's 1e-4
+    # the paper's Adam 1e-4 and batch 16 (its decay when M_global stalls: optim.schedule=halving)
     "began": ModelSpec(
         make_began,
         began_options,
-        {"optim.lr": 5e-4},
+        {"optim.lr": 1e-4, "train.batch_size": 16},
+        choices={"arch": ("paper", "dcgan")},
         positive=POSITIVE,
         non_negative=("began_gamma", "began_lambda_k"),
     ),

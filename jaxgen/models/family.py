@@ -75,12 +75,22 @@ class Boosted:
 @dataclasses.dataclass(frozen=True)
 class Update:
     """One gradient update: `loss` differentiated w.r.t. `networks`' params, repeated `repeat` times per step
-    (a number, or a Boosted schedule of the step)."""
+    (a number, or a Boosted schedule of the step).
+
+    `when(state) -> bool scalar`, if given, decides from the model state as the update starts whether its
+    params and optimizer state change at all (VAE-GAN's equilibrium: a network sits out while it is far
+    ahead of its adversary); the loss's new state (BatchNorm statistics, extras) is kept either way, and the
+    update logs `applied` (1 or 0).
+    """
 
     name: str
     networks: tuple[str, ...]
     loss: LossFn
     repeat: int | Boosted = 1
+    when: Callable[[State], jax.Array] | None = None
+    # its own optimizer, with its own state (opt_state["phases"][name][network]), for networks that
+    # several updates train at different rates (the semi-supervised AAE's phases); None: each network's
+    optimizer: optax.GradientTransformation | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,7 +157,7 @@ class Family:
 
     networks: Mapping[str, nn.Module]
     example_inputs: Mapping[str, tuple[jax.ShapeDtypeStruct, ...]]  # per network, for init
-    optimizers: Mapping[str, optax.GradientTransformation]
+    optimizers: Mapping[str, optax.GradientTransformation]  # per network, for updates without their own
     updates: tuple[Update, ...]
     data: str = "labelled"  # what the trainer feeds (jaxgen.data.feeds.KINDS)
     # initial model-level variables, kept in state["extras"] and updated by the losses (BEGAN's k)
@@ -165,6 +175,8 @@ class Setup:
     optimizer: optax.GradientTransformation
     conv: layers.ConvOptions = layers.ConvOptions()
     image_shape_b: tuple[int, int, int] | None = None  # two-domain data: the second domain's images
+    # lr_scale -> the configured optimizer at optim.lr x lr_scale (per-update optimizers)
+    scaled_optimizer: Callable[[float], optax.GradientTransformation] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
