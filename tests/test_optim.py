@@ -39,29 +39,28 @@ def test_make_optimizer_reduces_a_quadratic(name):
     assert float(jnp.sum(params**2)) < 5.0 * 0.8
 
 
-def test_cosine_schedule_decays_to_zero():
+def sgd_steps(num_steps: int, updates: int, **optim) -> list[float]:
+    """Step sizes of plain SGD (unit gradient) under the optimizer config fields `optim`."""
     config = base_config().optim
-    config.name, config.lr, config.schedule = "sgd", 0.5, "cosine"
-    opt = make_optimizer(config, num_steps=10)
+    config.name = "sgd"
+    config.update(optim)
+    opt = make_optimizer(config, num_steps=num_steps)
     params = jnp.array(1.0)
     state = opt.init(params)
     steps = []
-    for _ in range(11):
-        updates, state = opt.update(jnp.array(1.0), state, params)
-        steps.append(float(-updates))
+    for _ in range(updates):
+        step, state = opt.update(jnp.array(1.0), state, params)
+        steps.append(float(-step))
+    return steps
+
+
+def test_cosine_schedule_decays_to_zero():
+    steps = sgd_steps(10, 11, lr=0.5, schedule="cosine")
     np.testing.assert_allclose(steps[0], 0.5, rtol=1e-6)
     np.testing.assert_allclose(steps[5], 0.25, rtol=1e-5)
     assert steps[10] == 0.0
 
 
 def test_halving_schedule_halves_every_interval():
-    config = base_config().optim
-    config.name, config.lr, config.schedule, config.halve_every = "sgd", 0.8, "halving", 3
-    opt = make_optimizer(config, num_steps=100)
-    params = jnp.array(1.0)
-    state = opt.init(params)
-    steps = []
-    for _ in range(7):
-        updates, state = opt.update(jnp.array(1.0), state, params)
-        steps.append(float(-updates))
+    steps = sgd_steps(100, 7, lr=0.8, schedule="halving", halve_every=3)
     np.testing.assert_allclose(steps, [0.8, 0.8, 0.8, 0.4, 0.4, 0.4, 0.2], rtol=1e-6)

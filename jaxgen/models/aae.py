@@ -418,7 +418,9 @@ def make_semi_supervised_aae(model: ml_collections.ConfigDict, setup: Setup) -> 
         return ce, ({"labelled_accuracy": accuracy}, state)
 
     def phase(lr_scale: float):
-        return setup.scaled_optimizer(lr_scale) if setup.scaled_optimizer else setup.optimizer
+        if setup.scaled_optimizer is None:  # never ignore a phase's rate silently
+            raise ValueError("the semi-supervised AAE's phases need Setup.scaled_optimizer")
+        return setup.scaled_optimizer(lr_scale)
 
     networks = {"enc": coder.enc, "dec": coder.dec, "disc_cat": disc_cat, "disc_style": disc_style}
     adversarial = phase(model.adversarial_lr_scale)

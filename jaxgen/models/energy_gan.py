@@ -62,7 +62,7 @@ PAPER_INIT = nn.initializers.glorot_uniform()
 
 
 class PaperDecoder(nn.Module):
-    """BEGAN's decoder and generator (paper Fig. 1): [B, h] -> [B, S, S, C], linear output.
+    """BEGAN's decoder, and its generator (paper Fig. 1): [B, h or z] -> [B, S, S, C], linear output.
 
     A dense layer to an 8x8 map of `filters` channels, then at each scale two 3x3 convs with ELU, and
     nearest-neighbour up-sampling by 2 until the image size; a last 3x3 conv writes the channels.
@@ -135,24 +135,11 @@ class PaperAutoencoderDiscriminator(nn.Module):
         return PaperDecoder(self.filters, self.image_size, self.channels, self.conv)(code), code
 
 
-class PaperGenerator(nn.Module):
-    """z [B, latent] -> images [B, S, S, C]: the PaperDecoder's architecture, its own weights."""
-
-    filters: int
-    image_size: int
-    channels: int = 1
-    conv: layers.ConvOptions = layers.ConvOptions()
-
-    @nn.compact
-    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
-        return PaperDecoder(self.filters, self.image_size, self.channels, self.conv)(z)
-
-
 def _networks(model: ml_collections.ConfigDict, setup: Setup, use_batch_norm: bool, arch: str = "dcgan"):
     """(generator, autoencoder discriminator, generate, sample, example inputs) of `arch`: paper | dcgan."""
     size, _, channels = setup.image_shape
     if arch == "paper":
-        gen = PaperGenerator(model.width, size, channels, setup.conv)
+        gen = PaperDecoder(model.width, size, channels, setup.conv)  # the generator: same shape, own weights
         disc = PaperAutoencoderDiscriminator(model.width, size, model.disc_code_dim, channels, setup.conv)
     else:
         gen = Generator(layers.up_widths(model.width, size), channels, conv=setup.conv)
