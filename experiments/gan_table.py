@@ -41,10 +41,12 @@ def row(spec: str) -> str:
             return "—"
         return _mean_std([scale * s[key] for s in samples], digits)
 
-    model = reports[0].get("model", {})
+    models = [r.get("model", {}) for r in reports]
     cluster = "—"
-    if "cluster_accuracy" in model:
-        cluster = f"{100 * model['cluster_accuracy']:.2f}% (error {100 * model['cluster_error']:.2f}%)"
+    if "cluster_accuracy" in models[0]:  # mean ± std over the seeds, like every other cell
+        accuracy = _mean_std([100 * m["cluster_accuracy"] for m in models], 2)
+        error = _mean_std([100 * m["cluster_error"] for m in models], 2)
+        cluster = f"{accuracy}% (error {error}%)"
     cells = [
         f"`{name}`",
         str(reports[0]["source"]["step"]),

@@ -22,7 +22,8 @@ import numpy as np
 
 from jaxgen import features as features_lib
 from jaxgen import metrics, runtime
-from jaxgen.data import Dataset, feeds, load_dataset, to_float
+from jaxgen.data import Dataset, domains, feeds, load_dataset, to_float
+from jaxgen.metric_writer import wall_time_at
 from jaxgen.models import Family
 from jaxgen.workdir import check_usable
 
@@ -190,11 +191,17 @@ def evaluate(
         out_path = workdir / f"eval_{samples_path.stem}.json"
     else:
         family, ts = runtime.restore_model(config, workdir, dataset)
-        report["source"] = {"model": config.model.name, "step": int(ts["step"]), "workdir": str(workdir)}
+        step = int(ts["step"])
+        report["source"] = {"model": config.model.name, "step": step, "workdir": str(workdir)}
+        wall_s = wall_time_at(workdir, step)
+        if wall_s is not None:  # the time-to-quality card's training time
+            report["source"]["train_wall_s"] = round(wall_s, 1)
         report["model"] = model_metrics(family, ts, dataset, config, jax.random.fold_in(key, 0))
         if family.can.sample is not None:
             drawn = runtime.draw_many(family, ts, jax.random.fold_in(key, 1), config.eval.num_samples)
             images, labels = drawn["images"], drawn.get("labels")
+            if "images_b" in drawn:  # pairs drawn in two domains from one noise vector (CoGAN)
+                report["model"].update(pair_quality(images, drawn["images_b"], config))
         out_path = workdir / "eval.json"
 
     report.update(feature_metrics(dataset, images, labels, config, jax.random.fold_in(key, 2)))
@@ -214,6 +221,8 @@ def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.A
         out.update(code_quality(family, ts, dataset, config, jax.random.fold_in(key, 1)))
     if family.can.log_weights is not None:
         out.update(likelihood(family, ts, dataset.test_images, key, config))
+    if family.can.translate is not None:
+        out.update(translation_quality(family, ts, dataset, config))
     if family.can.cluster is not None:
         test_images = jnp.asarray(dataset.test_images)
         clusters = cluster_images(family, ts["params"], ts["state"], test_images, config.eval.chunk)
@@ -222,6 +231,85 @@ def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.A
             {"cluster_accuracy": accuracy, "cluster_error": 1.0 - accuracy, "cluster_to_digit": mapping}
         )
     return out
+
+
+def translation_quality(family: Family, ts: dict, dataset: Dataset, config) -> dict:
+    """Each direction the family translates, on the whole test split: L1 and SSIM to the true transform of
+    each input, and, where the target domain has a packaged digit classifier (jaxgen.features), the digit
+    preservation (the target-domain classifier reads the input's digit on the output) and the FID in the
+    target domain (that classifier's features of the outputs vs of the true test images)."""
+    second = dataset.second
+    a, b = config.data.domain_a, config.data.domain_b
+    directions = [("ab", "translate", dataset.test_images, second.test_images, a, b)]
+    if family.can.translate_back is not None:
+        directions.append(("ba", "translate_back", second.test_images, dataset.test_images, b, a))
+    out = {}
+    for tag, ability, inputs, targets, source_domain, target_domain in directions:
+        out[f"translation_{tag}_domains"] = f"{source_domain} → {target_domain}"
+        made = translate_images(
+            family, ability, ts["params"], ts["state"], jnp.asarray(inputs), config.eval.chunk
+        )
+        truth = to_float(jnp.asarray(targets))
+        out[f"translation_{tag}_l1"] = float(jnp.mean(jnp.abs(made - truth)))
+        out[f"translation_{tag}_ssim"] = float(jnp.mean(metrics.ssim(made, truth)))
+        if config.data.name != "mnist":
+            out[f"translation_{tag}_digits"] = "skipped: the domain classifiers are of MNIST digits"
+            continue
+        try:
+            extractor = features_lib.load_extractor(domain=target_domain)
+        except features_lib.ExtractorError as e:
+            out[f"translation_{tag}_digits"] = f"skipped: {e}"
+            continue
+        made_features, made_probs = features_lib.extract(extractor, made, config.eval.chunk)
+        true_features, _ = features_lib.extract(extractor, targets, config.eval.chunk)
+        labels = jnp.asarray(dataset.test_labels)
+        out[f"translation_{tag}_digit_preservation"] = float(metrics.label_accuracy(made_probs, labels))
+        out[f"translation_{tag}_fid"] = metrics.fid(true_features, made_features)
+        out[f"translation_{tag}_classifier"] = {
+            "domain": target_domain,
+            "sha256": extractor.sha256,
+            "test_accuracy": extractor.info.get("test_accuracy"),
+        }
+    return out
+
+
+PAIR_THRESHOLD = 0.5  # pixels are on above it, for the pixel agreement of pairs
+
+
+def pair_quality(images_a: np.ndarray, images_b: np.ndarray, config) -> dict:
+    """Pairs generated in domains A and B from shared noise (CoGAN, Liu & Tuzel 2016): the paper's average
+    pixel agreement ratio between B and the true transform of A into B (pixels on above PAIR_THRESHOLD, on
+    the MNIST digit's 28x28 area), and the fraction of pairs whose two images each domain's classifier reads
+    as the same digit."""
+    a, b = config.data.domain_a, config.data.domain_b
+    out = {"pairs": len(images_a), "pair_domains": f"{a} → {b}"}
+    crop = (images_a.shape[1] - 28) // 2 if config.data.name == "mnist" else 0
+    if images_b.shape[-1] == 1:  # grey domains: the agreement of binarised pixels
+        as_uint8 = np.round(np.clip(images_a, 0, 1) * 255).astype(np.uint8)
+        transformed = domains.derive(b, as_uint8) / 255.0
+        area = (slice(None), slice(crop, images_a.shape[1] - crop), slice(crop, images_a.shape[2] - crop))
+        agree = (transformed[area] > PAIR_THRESHOLD) == (images_b[area] > PAIR_THRESHOLD)
+        out["pair_pixel_agreement"] = float(np.mean(agree))
+    if config.data.name != "mnist":
+        return out
+    try:
+        readers = [features_lib.load_extractor(domain=d) for d in (a, b)]
+    except features_lib.ExtractorError as e:
+        return {**out, "pair_digit_agreement": f"skipped: {e}"}
+    digits = [
+        np.argmax(np.asarray(features_lib.extract(reader, images, config.eval.chunk)[1]), -1)
+        for reader, images in zip(readers, (images_a, images_b), strict=True)
+    ]
+    out["pair_digit_agreement"] = float(np.mean(digits[0] == digits[1]))
+    return out
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 5))
+def translate_images(family: Family, ability: str, params, state, images, chunk: int) -> jax.Array:
+    """family.can.<ability> of uint8 images, chunk at a time (float outputs in [0, 1])."""
+    return metrics.map_chunks(
+        lambda x: getattr(family.can, ability)(params, state, to_float(x)), images, chunk
+    )
 
 
 @functools.partial(jax.jit, static_argnums=(0, 4))
@@ -281,6 +369,8 @@ def format_table(report: dict) -> str:
     for name, value in report.get("model", {}).items():
         if isinstance(value, list):
             value = " ".join(str(v) for v in value)
+        if isinstance(value, dict):  # a domain classifier's record
+            value = ", ".join(f"{k} {str(v)[:16]}" for k, v in value.items())
         lines.append(
             f"  {name:<32} {value:>12.5g}" if isinstance(value, (int, float)) else f"  {name:<32} {value}"
         )

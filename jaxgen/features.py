@@ -7,6 +7,11 @@ against Inception statistics for datasets as unlike ImageNet as MNIST.
 
 Rebuild the weights (deterministic from the config seed on a given machine and JAX version):
     python -m jaxgen.features --workdir=runs/feature_extractor
+
+Two-domain models are scored in their target domain by the same classifier trained on that domain's images
+(jaxgen/data/domains.py: edges, negatives, ...), so digit preservation is read by a network that never saw
+a generated image: jaxgen/assets/<domain>_classifier.npz, built by
+    python -m jaxgen.features --domain=edges --workdir=runs/extractor_edges
 """
 
 from __future__ import annotations
@@ -30,9 +35,23 @@ from jaxgen.data import to_float
 from jaxgen.metrics import map_chunks
 from jaxgen.models.classifier import CNN
 
-ASSET = Path(__file__).parent / "assets" / "mnist_classifier.npz"
+ASSETS = Path(__file__).parent / "assets"
+ASSET = ASSETS / "mnist_classifier.npz"
 BUILD_COMMAND = "python -m jaxgen.features --workdir=runs/feature_extractor"
 IMAGE_SHAPE = (32, 32, 1)
+
+
+def domain_asset(domain: str) -> Path:
+    """The packaged classifier of MNIST digits in domain `domain` ('original': the metrics' extractor)."""
+    return ASSET if domain == "original" else ASSETS / f"{domain}_classifier.npz"
+
+
+def build_command(domain: str) -> str:
+    return (
+        BUILD_COMMAND
+        if domain == "original"
+        else (f"python -m jaxgen.features --domain={domain} --workdir=runs/extractor_{domain}")
+    )
 
 
 class ExtractorError(RuntimeError):
@@ -44,7 +63,11 @@ class Extractor:
     module: CNN
     variables: dict
     sha256: str
-    info: dict  # the JSON record: width, test accuracy, steps, seed, command
+    info: dict  # the JSON record: width, test accuracy, steps, seed, command, domain, image shape
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.info.get("image_shape", IMAGE_SHAPE))
 
 
 def file_sha256(path: Path) -> str:
@@ -87,38 +110,41 @@ def write_weights(path: Path, variables: dict) -> str:
     return file_sha256(path)
 
 
-def load_extractor(path: str | Path | None = None) -> Extractor:
-    """Load and verify the packaged extractor (or the .npz at path, with its .json record beside it)."""
-    path = Path(path or ASSET)
-    record = path.with_suffix(".json")
+def load_extractor(path: str | Path | None = None, domain: str = "original") -> Extractor:
+    """Load and verify the packaged extractor of a domain (or the .npz at path, with its .json record
+    beside it)."""
+    path = Path(path or domain_asset(domain))
+    record, command = path.with_suffix(".json"), build_command(domain)
     if not path.exists() or not record.exists():
-        raise ExtractorError(f"no feature extractor at {path} (+ .json); build it with: {BUILD_COMMAND}")
+        raise ExtractorError(f"no feature extractor at {path} (+ .json); build it with: {command}")
     info = json.loads(record.read_text())
     digest = file_sha256(path)
     if digest != info["sha256"]:
         raise ExtractorError(
             f"{path} has sha256 {digest}, but {record.name} records {info['sha256']}; "
-            f"restore the file from the package or rebuild it with: {BUILD_COMMAND}"
+            f"restore the file from the package or rebuild it with: {command}"
         )
-    module, variables = _read_weights(path, info["width"])
+    module, variables = _read_weights(path, info["width"], tuple(info.get("image_shape", IMAGE_SHAPE)))
     return Extractor(module, variables, digest, info)
 
 
-def _read_weights(path: Path, width: int) -> tuple[CNN, dict]:
+def _read_weights(path: Path, width: int, shape: tuple[int, int, int] = IMAGE_SHAPE) -> tuple[CNN, dict]:
     """The CNN of that width and its variables from the .npz (plain arrays only, no pickle)."""
     module = CNN(layers.down_widths(width))
-    template = module.init(jax.random.key(0), jnp.zeros((1, *IMAGE_SHAPE)), train=False)
+    template = module.init(jax.random.key(0), jnp.zeros((1, *shape)), train=False)
     with np.load(path, allow_pickle=False) as f:
         flat = {name: f[name] for name in f.files}
     return module, _fill(jax.device_get(template), flat)
 
 
-def check_images(images: np.ndarray | jax.Array, what: str = "images") -> None:
-    """The extractor reads [N, 32, 32, 1] images, uint8 or float in [0, 1] (jaxgen's convention)."""
-    if tuple(images.shape[1:]) != IMAGE_SHAPE:
+def check_images(
+    images: np.ndarray | jax.Array, what: str = "images", shape: tuple[int, int, int] = IMAGE_SHAPE
+) -> None:
+    """The extractor reads [N, *shape] images ([N, 32, 32, 1] for MNIST), uint8 or float in [0, 1]."""
+    if tuple(images.shape[1:]) != tuple(shape):
         raise ExtractorError(
-            f"{what} have shape {tuple(images.shape)}; the MNIST feature extractor needs [N, 32, 32, 1] "
-            "(MNIST-like data, padded to 32 as jaxgen.data does)"
+            f"{what} have shape {tuple(images.shape)}; the MNIST feature extractor needs [N, "
+            f"{', '.join(map(str, shape))}] (MNIST-like data, padded to 32 as jaxgen.data does)"
         )
     if images.dtype != np.uint8:
         low, high = float(jnp.min(images)), float(jnp.max(images))
@@ -128,7 +154,7 @@ def check_images(images: np.ndarray | jax.Array, what: str = "images") -> None:
 
 def extract(extractor: Extractor, images, chunk: int = 500) -> tuple[jax.Array, jax.Array]:
     """(features [N, F], class probabilities [N, 10]) of images, in fixed-size chunks on device."""
-    check_images(images)
+    check_images(images, shape=extractor.image_shape)
     return _extract(extractor, jnp.asarray(images), chunk)
 
 
@@ -153,14 +179,23 @@ def _load_config(path: str):
 
 
 def build(
-    workdir: str | Path, config_path: str = "configs/feature_extractor.py", output: Path = ASSET
+    workdir: str | Path,
+    config_path: str = "configs/feature_extractor.py",
+    output: Path | None = None,
+    domain: str = "original",
 ) -> dict:
-    """Train (or resume) the extractor config in workdir, then write output and its .json record."""
+    """Train (or resume) the extractor config in workdir on the digits of `domain`, then write output
+    (default: the domain's packaged asset) and its .json record."""
     from jaxgen import runtime
     from jaxgen import train as train_lib
     from jaxgen.data import load_dataset
+    from jaxgen.data.domains import DOMAINS
 
+    if domain not in DOMAINS:
+        raise ExtractorError(f"--domain={domain!r}: expected one of {sorted(DOMAINS)}")
+    output = Path(output or domain_asset(domain))
     config = _load_config(config_path)
+    config.data.domain_a = domain
     family = runtime.build_family(config)
     if not isinstance(family.networks.get("cls"), CNN) or config.data.name != "mnist":
         raise ExtractorError(f"{config_path} must configure an MNIST classifier (a 'cls' CNN network)")
@@ -173,17 +208,22 @@ def build(
         )["accuracy"]
     )
     digest = write_weights(output, jax.device_get({"params": ts["params"]["cls"], **ts["state"]["cls"]}))
-    module, variables = _read_weights(output, width)
-    features, _ = extract(Extractor(module, variables, digest, {}), dataset.test_images[:1])
+    shape = tuple(dataset.image_shape)
+    module, variables = _read_weights(output, width, shape)
+    features, _ = extract(
+        Extractor(module, variables, digest, {"image_shape": shape}), dataset.test_images[:1]
+    )
     info = {
         "sha256": digest,
+        "domain": domain,
+        "image_shape": list(shape),
         "width": width,
         "feature_dim": int(features.shape[1]),
         "test_accuracy": accuracy,
         "steps": int(ts["step"]),
         "seed": config.seed,
         "config": config_path,
-        "command": BUILD_COMMAND,
+        "command": build_command(domain),
         "jax": jax.__version__,
         "backend": jax.default_backend(),
     }
@@ -197,9 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train the metrics' MNIST feature extractor and package it.")
     parser.add_argument("--workdir", required=True, help="training folder (rerunning resumes)")
     parser.add_argument("--config", default="configs/feature_extractor.py")
-    parser.add_argument("--output", type=Path, default=ASSET)
+    parser.add_argument("--domain", default="original", help="the digits' domain (data/domains.py)")
+    parser.add_argument("--output", type=Path, default=None, help="default: the domain's packaged asset")
     args = parser.parse_args(argv)
-    info = build(args.workdir, args.config, args.output)
+    args.output = args.output or domain_asset(args.domain)
+    info = build(args.workdir, args.config, args.output, args.domain)
     print(json.dumps(info, indent=2))
     print(f"wrote {args.output} (sha256 {info['sha256']}); commit it with its .json record")
     return 0

@@ -79,6 +79,39 @@ def fid(real_features: jax.Array, fake_features: jax.Array) -> float:
     return frechet_distance(*gaussian_stats(real_features), *gaussian_stats(fake_features))
 
 
+# ----------------------------------------------------------------------------------------- SSIM
+
+SSIM_WINDOW, SSIM_SIGMA = 11, 1.5
+SSIM_C1, SSIM_C2 = 0.01**2, 0.03**2  # (k * data range)^2 for images in [0, 1]
+
+
+def ssim(x: jax.Array, y: jax.Array) -> jax.Array:
+    """Mean structural similarity per image [N] of images [N, H, W, C] in [0, 1] (Wang et al. 2004): local
+    means, variances and covariance under an 11x11 Gaussian window (sigma 1.5) at the positions where it
+    fits, averaged over positions and channels."""
+    offsets = jnp.arange(SSIM_WINDOW, dtype=jnp.float32) - (SSIM_WINDOW - 1) / 2
+    g = jnp.exp(-(offsets**2) / (2 * SSIM_SIGMA**2))
+    g = g / g.sum()
+    channels = x.shape[-1]
+    kernel = jnp.tile(jnp.outer(g, g)[:, :, None, None], (1, 1, 1, channels))
+
+    def blur(z):
+        return jax.lax.conv_general_dilated(
+            z,
+            kernel,
+            (1, 1),
+            "VALID",
+            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+            feature_group_count=channels,
+        )
+
+    x, y = x.astype(jnp.float32), y.astype(jnp.float32)
+    mx, my = blur(x), blur(y)
+    vx, vy, cxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+    s = ((2 * mx * my + SSIM_C1) * (2 * cxy + SSIM_C2)) / ((mx**2 + my**2 + SSIM_C1) * (vx + vy + SSIM_C2))
+    return jnp.mean(s, axis=(1, 2, 3))
+
+
 # ----------------------------------------------------------------------------------------- KID
 
 

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from jaxgen import checkpoints, layers, losses
 from jaxgen.config import ConfigError, model_spec
 from jaxgen.data import Dataset, feeds, load_dataset
-from jaxgen.data.domains import DOMAINS
+from jaxgen.data.domains import output_shape
 from jaxgen.metrics import map_chunks
 from jaxgen.models import Family, Setup, init_networks
 from jaxgen.optim import make_optimizer
@@ -62,15 +62,6 @@ def conv_options(runtime: ml_collections.ConfigDict, slots: int = 1) -> layers.C
     return layers.ConvOptions(impl, runtime.compute_dtype)
 
 
-def domain_shape(name: str, shape: tuple[int, int, int]) -> tuple[int, int, int]:
-    """The image shape of domain `name` of images of this shape."""
-
-    def transform(images):
-        return DOMAINS[name](images, jax.random.split(jax.random.key(0), images.shape[0]))
-
-    return tuple(jax.eval_shape(transform, jax.ShapeDtypeStruct((1, *shape), jnp.float32)).shape[1:])
-
-
 def data_shapes(config: ml_collections.ConfigDict, dataset: Dataset | None = None):
     """(image shape, second domain's image shape or None), without loading MNIST-like data."""
     data = config.data
@@ -79,8 +70,8 @@ def data_shapes(config: ml_collections.ConfigDict, dataset: Dataset | None = Non
     if dataset is not None:
         return dataset.image_shape, dataset.second.image_shape if dataset.second else None
     raw = (data.image_size, data.image_size, 1)
-    shape_b = domain_shape(data.domain_b, raw) if data.domain_b else None
-    return domain_shape(data.domain_a, raw), shape_b
+    shape_b = output_shape(data.domain_b, raw) if data.domain_b else None
+    return output_shape(data.domain_a, raw), shape_b
 
 
 def data_mesh(batch_size: int, slots: int = 1) -> jax.sharding.Mesh:
@@ -215,17 +206,27 @@ def _evaluate_chunks(family, params, state, rows, chunk):
 
 
 def write_pictures(family: Family, ts: TrainState, data: dict, keys, workdir: Path, n: int, tag: str) -> None:
-    """Sample grid (fixed noise across the run) and, for models that reconstruct or translate, the test
-    images (odd rows) above what the model makes of them."""
+    """Sample grid (fixed noise across the run) and, for models that reconstruct or translate (either way),
+    the test images (odd rows) above what the model makes of them."""
     from jaxgen import viz
 
     params, state = ts["params"], ts["state"]
     if family.can.sample is not None:
-        images = np.asarray(draw_samples(family, params, state, keys.grid, n)["images"])
+        drawn = draw_samples(family, params, state, keys.grid, n)
+        images = np.asarray(drawn["images"])
         viz.save_grid(workdir / "samples" / f"samples_{tag}.png", images)
-    originals = data["test_images"][:n]
-    for ability, name in (("reconstruct", "reconstructions"), ("translate", "translations")):
+        if "images_b" in drawn:  # pairs in two domains: each A row above its B row
+            viz.save_reconstructions(
+                workdir / "samples" / f"pairs_{tag}.png", images, np.asarray(drawn["images_b"])
+            )
+    shown = (
+        ("reconstruct", "reconstructions", "test_images"),
+        ("translate", "translations", "test_images"),
+        ("translate_back", "back_translations", "test_images_b"),
+    )
+    for ability, name, split in shown:
         if getattr(family.can, ability) is not None:
+            originals = data[split][:n]
             made = np.asarray(apply_to_images(family, ability, params, state, originals))
             path = workdir / "samples" / f"{name}_{tag}.png"
             viz.save_reconstructions(path, np.asarray(originals) / 255.0, made)

@@ -129,7 +129,7 @@ class _Run:
         self.data = jax.device_put(arrays, replicated)
         self.subsets = None if subsets[0][0] is None else jax.device_put(self._stack([i for i, _ in subsets]))
         self.pending: list[tuple[int, dict]] = []  # (first step, metrics [k] or [k, S]) still on device
-        self.clock = {"time": time.perf_counter(), "step": slots[0].last_saved or 0}
+        self.clock = {"time": time.perf_counter(), "step": slots[0].last_saved or 0, "wall": 0.0}
         self.bar = None
 
     def _stack(self, values: list):
@@ -161,6 +161,9 @@ class _Run:
         start = step = self.clock["step"]
         for slot in slots:
             slot.writer = MetricWriter(slot.workdir, start)
+        # wall time of the training loop (compilation, periodic pictures and checkpoints included), summed
+        # over resumed pieces; every train record carries it as wall_s
+        self.clock.update(time=time.perf_counter(), wall=slots[0].writer.wall_s)
         self._describe(k)
         self.bar = tqdm(
             total=num_steps, initial=start, unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=2.0
@@ -192,6 +195,10 @@ class _Run:
         for slot, final in zip(slots, self.evaluate(step, "final"), strict=True):
             if family.can.sample is not None:
                 viz.save_progress_gif(slot.workdir / "samples")
+                viz.save_progress_gif(slot.workdir / "samples", "pairs_*.png", name="pairs.gif")  # CoGAN
+            for ability, grids in (("translate", "translations"), ("translate_back", "back_translations")):
+                if getattr(family.can, ability) is not None:
+                    viz.save_progress_gif(slot.workdir / "samples", f"{grids}_*.png", name=f"{grids}.gif")
             (slot.workdir / "final_metrics.json").write_text(
                 json.dumps({"step": step, **final}, indent=2) + "\n"
             )
@@ -217,7 +224,7 @@ class _Run:
         self.pending = []
         now = time.perf_counter()
         rate = (step - self.clock["step"]) / max(now - self.clock["time"], 1e-9)
-        self.clock.update(time=now, step=step)
+        self.clock.update(time=now, step=step, wall=self.clock["wall"] + now - self.clock["time"])
         batch_size = self.config.train.batch_size
         for i, slot in enumerate(self.slots):
             for first, metrics in zip(firsts, host, strict=True):
@@ -227,9 +234,8 @@ class _Run:
             means = {
                 n: float(np.mean(np.concatenate([self._of_slot(m[n], i) for m in host]))) for n in host[0]
             }
-            slot.writer.write(
-                "train", step, {**means, "steps_per_s": rate, "images_per_s": rate * batch_size}
-            )
+            timing = {"steps_per_s": rate, "images_per_s": rate * batch_size, "wall_s": self.clock["wall"]}
+            slot.writer.write("train", step, {**means, **timing})
             if i == 0:
                 losses = {n: f"{v:.4g}" for n, v in means.items() if "loss" in n}
                 self.bar.set_postfix({"img/s": f"{rate * batch_size:.0f}", **losses})
@@ -277,7 +283,8 @@ class _Run:
         for slot in self.slots:
             if slot.writer is not None:
                 slot.writer.close()
-                viz.save_loss_curves(slot.workdir / "metrics.jsonl", slot.workdir / "loss_curves.png")
+                if slot.writer.path.exists():  # a run that failed before its first log has nothing to draw
+                    viz.save_loss_curves(slot.writer.path, slot.workdir / "loss_curves.png")
 
 
 def _crossed(before: int, after: int, every: int) -> bool:

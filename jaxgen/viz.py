@@ -83,7 +83,7 @@ def save_loss_curves(jsonl: str | Path, path: str | Path) -> Path | None:
         if record.get("kind") != "train":
             continue
         for name, value in record.items():
-            if name not in ("kind", "step", "images_per_s", "steps_per_s") and isinstance(
+            if name not in ("kind", "step", "images_per_s", "steps_per_s", "wall_s") and isinstance(
                 value, (int, float)
             ):
                 series[name].append((record["step"], value))
@@ -169,18 +169,20 @@ def save_gif(
 
 
 def save_progress_gif(
-    folder: str | Path, pattern: str = "samples_*.png", ms_per_frame: int = 500
+    folder: str | Path, pattern: str = "samples_*.png", ms_per_frame: int = 500, name: str = "progress.gif"
 ) -> Path | None:
-    """folder/progress.gif from the grids the trainer wrote at each evaluation (sorted by name: the step,
-    then 'final'); None if there are none."""
+    """folder/name from the grids the trainer wrote at each evaluation (sorted by file name: the step, then
+    'final'); None if there are none. Colour grids stay in colour."""
     from PIL import Image
 
     folder = Path(folder)
     paths = sorted(folder.glob(pattern))
     if not paths:
         return None
-    frames = [Image.open(p).convert("L") for p in paths]
-    out = folder / "progress.gif"
+    frames = [Image.open(p) for p in paths]
+    mode = "L" if all(f.mode in ("L", "LA") for f in frames) else "RGB"
+    frames = [f.convert(mode) for f in frames]
+    out = folder / name
     frames[0].save(out, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
     return out
 

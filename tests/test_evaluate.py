@@ -127,6 +127,8 @@ def test_gan_eval_report_has_samples_beside_the_real_floor(tmp_path, idx_dir):
     train_lib.train(config, tmp_path, dataset=dataset)
     report = evaluate_lib.evaluate(config, tmp_path)
     assert json.loads((tmp_path / "eval.json").read_text()) == report
+    wall = report["source"].pop("train_wall_s")  # the training time of the time-to-quality card
+    assert 0 < wall < 600
     assert report["source"] == {"model": "gan", "step": 2, "workdir": str(tmp_path)}
     assert report["extractor"]["sha256"] == features.load_extractor().sha256
     for part in ("samples", "real_floor"):

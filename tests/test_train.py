@@ -18,7 +18,7 @@ import orbax.checkpoint as ocp
 import pytest
 from conftest import REPO, ScalarParam, synthetic_dataset, tiny_config, toy_spec
 
-from jaxgen import checkpoints, runtime
+from jaxgen import checkpoints, metric_writer, runtime
 from jaxgen import train as train_lib
 from jaxgen import workdir as workdir_lib
 from jaxgen.models import REGISTRY, Family, Update, apply_net
@@ -71,6 +71,15 @@ def test_outputs_checkpoint_retention_and_in_process_resume(tmp_path):
     resumed = train_lib.train(config, tmp_path / "resumed", dataset=dataset)  # same config, same workdir
     assert int(resumed["step"]) == 6
     assert_bit_identical(flat_params(full), flat_params(resumed))
+    # the resumed run's wall time continues from the first piece's, it does not restart at zero
+    walls = {
+        r["step"]: r["wall_s"]
+        for r in map(json.loads, (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines())
+        if r["kind"] == "train"
+    }
+    assert list(walls) == [1, 2, 3, 4, 5, 6] and all(walls[s] > walls[s - 1] > 0 for s in range(2, 7))
+    assert metric_writer.wall_time_at(tmp_path / "resumed", 5) == walls[5]
+    assert metric_writer.wall_time_at(tmp_path / "resumed", 0) is None
     assert_bit_identical(
         {k: np.asarray(v) for k, v in jax.tree_util.tree_leaves_with_path(full["opt_state"])},
         {k: np.asarray(v) for k, v in jax.tree_util.tree_leaves_with_path(resumed["opt_state"])},

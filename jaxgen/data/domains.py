@@ -82,6 +82,15 @@ DOMAINS: dict[str, Transform] = {
 }
 
 
+def output_shape(name: str, shape: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The image shape domain `name` makes of images of this shape (traced only, nothing computed)."""
+
+    def transform(images):
+        return DOMAINS[name](images, jax.random.split(jax.random.key(0), images.shape[0]))
+
+    return tuple(jax.eval_shape(transform, jax.ShapeDtypeStruct((1, *shape), jnp.float32)).shape[1:])
+
+
 def derive(name: str, images: np.ndarray, first_index: int = 0) -> np.ndarray:
     """Domain `name` of uint8 images [N, S, S, C] -> uint8 [N, S, S, C']; image i gets the key
     fold_in(key(DOMAIN_SEED), first_index + i)."""

@@ -6,7 +6,17 @@ user's own family file, imported by the config file that trains it).
 
 from __future__ import annotations
 
-from jaxgen.models import aae, autoencoder, classifier, conditional_gan, energy_gan, gan, vae, vaegan
+from jaxgen.models import (
+    aae,
+    autoencoder,
+    classifier,
+    conditional_gan,
+    energy_gan,
+    gan,
+    translation,
+    vae,
+    vaegan,
+)
 from jaxgen.models.family import (
     Abilities,
     Boosted,
@@ -21,7 +31,7 @@ from jaxgen.models.family import (
 )
 
 REGISTRY: dict[str, ModelSpec] = {}
-for _module in (classifier, autoencoder, vae, vaegan, gan, energy_gan, conditional_gan, aae):
+for _module in (classifier, autoencoder, vae, vaegan, gan, energy_gan, conditional_gan, aae, translation):
     REGISTRY.update(_module.MODELS)
 
 

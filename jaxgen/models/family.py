@@ -131,6 +131,8 @@ class Abilities:
     cluster: Callable[[Params, State, jax.Array], jax.Array] | None = None
     # (params, state, images of domain A) -> the same images written in domain B (two-domain models)
     translate: ImagesFn | None = None
+    # (params, state, images of domain B) -> the same images written in domain A (unpaired models, both ways)
+    translate_back: ImagesFn | None = None
     # the distribution the codes are pushed to (adversarial autoencoders): the prior-fit picture and the
     # distance of the test codes from it
     prior: Prior | None = None

@@ -1,0 +1,13 @@
+"""CycleGAN (Zhu et al. 2017, arXiv:1703.10593) on unpaired digits: MNIST <-> edges (data.domain_b), each
+domain from its own half of MNIST train, so no digit is ever seen in both. ResNet generators (3 residual
+blocks at 32x32; the paper has 6 at 128x128), PatchGANs, least-squares GAN losses, cycle loss 10, identity
+loss 5; Adam 2e-4, beta1 0.5; batch 8 (the paper: 1), width 32 for the CPU.
+    python -m jaxgen.main --config=configs/cyclegan.py --workdir=runs/cyclegan
+    python -m jaxgen.main --config=configs/cyclegan.py --workdir=runs/cyclegan --mode=eval   # both ways
+"""
+
+from jaxgen.config import base_config
+
+
+def get_config():
+    return base_config("cyclegan", model={"width": 32})

@@ -1,0 +1,475 @@
+"""Two digit domains (data.domain_a, data.domain_b): translation between them, and their joint generation.
+
+- pix2pix: Isola et al. 2017 (arXiv:1611.07004) - paired: a U-Net generator with skip connections, a
+  PatchGAN discriminator that judges (input, output) pairs patch by patch, the GAN loss plus lambda x L1
+  to the true target (lambda = 100), D's objective halved. model.gan_weight = 0 is the paper's L1-only
+  baseline (no discriminator at all), so the GAN's contribution can be measured.
+- CycleGAN: Zhu et al. 2017 (arXiv:1703.10593) - unpaired: generators A->B and B->A (ResNet: c7s1, two
+  down-sampling convs, residual blocks, two up-sampling convs, c7s1, instance norm, reflection padding),
+  PatchGAN discriminators per domain, least-squares GAN losses, cycle loss lambda = 10 and identity loss
+  0.5 lambda; the generators are updated first, then the discriminators on the new fakes.
+- CoGAN: Liu & Tuzel 2016 (arXiv:1606.07536) - unpaired: two generators that share every layer but the
+  last (so one noise vector draws the same digit in both domains), two discriminators that share every
+  layer but the first; the DCGAN networks and losses (tanh generators, non-saturating GAN loss).
+
+At 32x32 the networks are the papers' shapes scaled to the image: the U-Net goes down to 1x1 in five
+steps, the PatchGAN sees 16x16 patches (model.patch_downsamples = 1; the paper's 70x70 of a 256x256 image
+would cover a whole digit), and down/up-sampling uses the k4 s2 p1 convolutions of the DCGAN layers.
+Generators end in a sigmoid (images in [0, 1]); discriminators read images mapped to [-1, 1].
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from jaxgen import layers, losses
+from jaxgen.data import from_signed, to_signed
+from jaxgen.data.domains import output_shape
+from jaxgen.models import options
+from jaxgen.models.family import Abilities, Family, ModelSpec, Setup, Update, apply_net
+
+DROPOUT = "dropout"  # the rng stream of the U-Net's dropout
+
+
+def instance_norm() -> nn.InstanceNorm:
+    """Per-image, per-channel normalisation without affine parameters (PyTorch's InstanceNorm2d default)."""
+    return nn.InstanceNorm(use_scale=False, use_bias=False, epsilon=1e-5)
+
+
+def reflect_pad(x: jax.Array, n: int) -> jax.Array:
+    return jnp.pad(x, ((0, 0), (n, n), (n, n), (0, 0)), mode="reflect")
+
+
+class UNet(nn.Module):
+    """pix2pix's generator: images [B, S, S, C] in [0, 1] -> [B, S, S, out_channels] in [0, 1].
+
+    Encoder: k4 s2 convs down to 1x1 (LeakyReLU 0.2 before each but the first, BatchNorm after each but the
+    first and the innermost); decoder: ReLU, transposed conv, BatchNorm, each output concatenated with the
+    encoder map of its size; dropout 0.5 on the `dropout_layers` innermost decoder layers (the paper's
+    noise source; evaluation runs without it)."""
+
+    widths: tuple[int, ...]
+    out_channels: int
+    dropout_layers: int = 2
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        skips, h, last = [], x, len(self.widths) - 1
+        for i, width in enumerate(self.widths):
+            normalised = 0 < i < last
+            h = h if i == 0 else nn.leaky_relu(h, 0.2)
+            h = layers.Conv(width, use_bias=not normalised, conv=self.conv)(h)
+            h = layers.batch_norm(train)(h) if normalised else h
+            skips.append(h)
+        for i, (width, skip) in enumerate(zip(self.widths[-2::-1], skips[-2::-1], strict=True)):
+            h = layers.Conv(width, transpose=True, use_bias=False, conv=self.conv)(nn.relu(h))
+            h = layers.batch_norm(train)(h)
+            if i < self.dropout_layers:
+                h = nn.Dropout(0.5, deterministic=not train, rng_collection=DROPOUT)(h)
+            h = jnp.concatenate([h, skip], axis=-1)
+        out = layers.Conv(self.out_channels, transpose=True, conv=self.conv)(nn.relu(h))
+        return jax.nn.sigmoid(out)
+
+
+class ResnetGenerator(nn.Module):
+    """CycleGAN's generator: c7s1-w, d2w, d4w, `blocks` residual blocks of 4w, u2w, uw, c7s1-C, sigmoid."""
+
+    width: int
+    out_channels: int
+    blocks: int = 6
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        del train  # instance norm: the same computation in training and evaluation
+        w, conv = self.width, self.conv
+
+        def conv_norm_relu(h, features, **kw):
+            return nn.relu(instance_norm()(layers.Conv(features, use_bias=False, conv=conv, **kw)(h)))
+
+        h = conv_norm_relu(reflect_pad(x, 3), w, kernel_size=7, stride=1, padding=0)
+        h = conv_norm_relu(h, 2 * w)
+        h = conv_norm_relu(h, 4 * w)
+        for _ in range(self.blocks):
+            r = conv_norm_relu(reflect_pad(h, 1), 4 * w, kernel_size=3, stride=1, padding=0)
+            r = layers.Conv(4 * w, kernel_size=3, stride=1, padding=0, use_bias=False, conv=conv)(
+                reflect_pad(r, 1)
+            )
+            h = h + instance_norm()(r)
+        h = conv_norm_relu(h, 2 * w, transpose=True)
+        h = conv_norm_relu(h, w, transpose=True)
+        out = layers.Conv(self.out_channels, kernel_size=7, stride=1, padding=0, conv=conv)(reflect_pad(h, 3))
+        return jax.nn.sigmoid(out)
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN: images [B, S, S, C] in [-1, 1] -> one logit per patch [B, P, P].
+
+    `downsamples` k4 s2 convs (the first without normalisation), one k4 s1 conv, then a k4 s1 conv to one
+    channel; LeakyReLU 0.2. norm: 'batch' (pix2pix) or 'instance' (CycleGAN)."""
+
+    width: int
+    downsamples: int = 1
+    norm: str = "batch"
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        def normalise(h):
+            return layers.batch_norm(train)(h) if self.norm == "batch" else instance_norm()(h)
+
+        h = nn.leaky_relu(layers.Conv(self.width, conv=self.conv)(x), 0.2)
+        for i in range(1, self.downsamples + 1):
+            stride = 2 if i < self.downsamples else 1
+            conv = layers.Conv(self.width * 2**i, stride=stride, use_bias=False, conv=self.conv)
+            h = nn.leaky_relu(normalise(conv(h)), 0.2)
+        return layers.Conv(1, stride=1, conv=self.conv)(h)[..., 0]
+
+
+def patch_discriminator(model: ml_collections.ConfigDict, setup: Setup, norm: str) -> PatchDiscriminator:
+    return PatchDiscriminator(model.width, model.patch_downsamples, norm, conv=setup.conv)
+
+
+def mean_abs(x: jax.Array, y: jax.Array) -> jax.Array:
+    """Per-example mean absolute pixel error [B]."""
+    return jnp.mean(jnp.abs(x - y), axis=tuple(range(1, x.ndim)))
+
+
+def per_patch(loss, *scores: jax.Array) -> jax.Array:
+    """A per-example GAN loss of jaxgen.losses applied to every patch of PatchGAN scores [B, P, P], then
+    averaged over each image's patches -> [B]."""
+    per_patch_losses = loss(*(s.reshape(-1) for s in scores))
+    return per_patch_losses.reshape(scores[0].shape[0], -1).mean(axis=1)
+
+
+def squared_error_to(scores: jax.Array, target: float) -> jax.Array:
+    """Per-example mean of (score - target)^2 over the patches [B]: CycleGAN's least-squares terms."""
+    return jnp.mean(jnp.square(scores - target), axis=(1, 2))
+
+
+# ----------------------------------------------------------------------------------------- pix2pix
+
+
+def make_pix2pix(model: ml_collections.ConfigDict, setup: Setup) -> Family:
+    """pix2pix on paired data: gen (U-Net A -> B) and, unless model.gan_weight = 0, disc (PatchGAN on the
+    channel-concatenated pair)."""
+    size, _, channels_b = setup.image_shape_b
+    channels_a = setup.image_shape[-1]
+    n_down = (size - 1).bit_length()  # down to 1x1
+    widths = tuple(model.width * min(2**i, 8) for i in range(n_down))
+    gen = UNet(widths, channels_b, model.dropout_layers, conv=setup.conv)
+    disc = patch_discriminator(model, setup, "batch")
+    adversarial = model.gan_weight > 0
+
+    def translate_train(params, state, images, key):
+        return apply_net(gen, "gen", params, state, images, train=True, rngs={DROPOUT: key})
+
+    def pair(a, b):
+        return jnp.concatenate([to_signed(a), to_signed(b)], axis=-1)
+
+    def disc_loss(params, state, batch, key):
+        """(BCE(D(a, b), 1) + BCE(D(a, G(a)), 0)) / 2, mean over patches and batch."""
+        fake, state = translate_train(params, state, batch["image"], key)
+        fake = jax.lax.stop_gradient(fake)
+        real_logits, state = apply_net(
+            disc, "disc", params, state, pair(batch["image"], batch["image_b"]), train=True
+        )
+        fake_logits, state = apply_net(disc, "disc", params, state, pair(batch["image"], fake), train=True)
+        loss = 0.5 * per_patch(losses.gan_discriminator_loss, real_logits, fake_logits).mean()
+        accuracy = 0.5 * (jnp.mean(real_logits > 0) + jnp.mean(fake_logits < 0))
+        return loss, ({"loss": loss, "patch_accuracy": accuracy}, state)
+
+    def gen_loss(params, state, batch, key):
+        """gan_weight x BCE(D(a, G(a)), 1) + l1_weight x |G(a) - b|, batch mean."""
+        fake, state = translate_train(params, state, batch["image"], key)
+        l1 = mean_abs(fake, batch["image_b"]).mean()
+        loss, metrics = model.l1_weight * l1, {"l1": l1}
+        if adversarial:
+            logits, state = apply_net(disc, "disc", params, state, pair(batch["image"], fake), train=True)
+            gan = per_patch(losses.gan_generator_loss, logits).mean()
+            loss, metrics = loss + model.gan_weight * gan, {**metrics, "gan": gan}
+        return loss, ({"loss": loss, **metrics}, state)
+
+    def translate(params, state, images):
+        return apply_net(gen, "gen", params, state, images, train=False)[0]
+
+    def evaluate(params, state, batch):
+        return {"l1": mean_abs(translate(params, state, batch["image"]), batch["image_b"])}
+
+    networks = {"gen": gen, **({"disc": disc} if adversarial else {})}
+    image_a = jax.ShapeDtypeStruct((1, size, size, channels_a), jnp.float32)
+    pair_shape = jax.ShapeDtypeStruct((1, size, size, channels_a + channels_b), jnp.float32)
+    updates = (Update("disc", ("disc",), disc_loss),) if adversarial else ()
+    return Family(
+        networks=networks,
+        example_inputs={"gen": (image_a,), "disc": (pair_shape,)},
+        optimizers={name: setup.optimizer for name in networks},
+        updates=(*updates, Update("gen", ("gen",), gen_loss)),
+        data="paired_domains",
+        can=Abilities(translate=translate, evaluate=evaluate),
+    )
+
+
+# ----------------------------------------------------------------------------------------- CycleGAN
+
+
+def make_cyclegan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
+    """CycleGAN on unpaired data: gen_ab, gen_ba (ResNet generators), disc_a, disc_b (PatchGANs)."""
+    channels_a, channels_b = setup.image_shape[-1], setup.image_shape_b[-1]
+    gen_ab = ResnetGenerator(model.width, channels_b, model.res_blocks, conv=setup.conv)
+    gen_ba = ResnetGenerator(model.width, channels_a, model.res_blocks, conv=setup.conv)
+    disc = patch_discriminator(model, setup, "instance")
+    nets = {"gen_ab": gen_ab, "gen_ba": gen_ba, "disc_a": disc, "disc_b": disc}
+
+    def run(name, params, state, images):
+        return apply_net(nets[name], name, params, state, images, train=True)[0]
+
+    def gen_loss(params, state, batch, key):
+        """(D(G(x)) - 1)^2 both ways + cycle_weight x |F(G(a)) - a| + |G(F(b)) - b| + identity_weight x
+        (|G(b) - b| + |F(a) - a|), batch mean."""
+        del key
+        a, b = batch["image"], batch["image_b"]
+        fake_b, fake_a = run("gen_ab", params, state, a), run("gen_ba", params, state, b)
+        gan_ab = squared_error_to(run("disc_b", params, state, to_signed(fake_b)), 1.0)
+        gan_ba = squared_error_to(run("disc_a", params, state, to_signed(fake_a)), 1.0)
+        cycle = mean_abs(run("gen_ba", params, state, fake_b), a) + mean_abs(
+            run("gen_ab", params, state, fake_a), b
+        )
+        metrics = {"gan_ab": gan_ab.mean(), "gan_ba": gan_ba.mean(), "cycle_l1": cycle.mean()}
+        loss = gan_ab + gan_ba + model.cycle_weight * cycle
+        if model.identity_weight:
+            identity = mean_abs(run("gen_ab", params, state, b), b) + mean_abs(
+                run("gen_ba", params, state, a), a
+            )
+            loss, metrics["identity_l1"] = loss + model.identity_weight * identity, identity.mean()
+        return loss.mean(), ({"loss": loss.mean(), **metrics}, state)
+
+    def disc_loss(params, state, batch, key):
+        """0.5 x ((D(real) - 1)^2 + D(fake)^2) per domain, on fakes of the current generators."""
+        del key
+        a, b = batch["image"], batch["image_b"]
+        fake_b = jax.lax.stop_gradient(run("gen_ab", params, state, a))
+        fake_a = jax.lax.stop_gradient(run("gen_ba", params, state, b))
+        out = {}
+        for domain, real, fake in (("a", a, fake_a), ("b", b, fake_b)):
+            name = f"disc_{domain}"
+            real_scores = run(name, params, state, to_signed(real))
+            fake_scores = run(name, params, state, to_signed(fake))
+            objective = squared_error_to(real_scores, 1.0) + squared_error_to(fake_scores, 0.0)
+            out[domain] = 0.5 * objective.mean()
+        loss = out["a"] + out["b"]
+        return loss, ({"loss": loss, "loss_a": out["a"], "loss_b": out["b"]}, state)
+
+    def translate(params, state, images):
+        return apply_net(gen_ab, "gen_ab", params, state, images, train=False)[0]
+
+    def translate_back(params, state, images):
+        return apply_net(gen_ba, "gen_ba", params, state, images, train=False)[0]
+
+    def evaluate(params, state, batch):
+        """L1 to the true transform both ways and the cycle errors, per test image."""
+        a, b = batch["image"], batch["image_b"]
+        fake_b, fake_a = translate(params, state, a), translate_back(params, state, b)
+        return {
+            "l1_ab": mean_abs(fake_b, b),
+            "l1_ba": mean_abs(fake_a, a),
+            "cycle_l1_aba": mean_abs(translate_back(params, state, fake_b), a),
+            "cycle_l1_bab": mean_abs(translate(params, state, fake_a), b),
+        }
+
+    def image(shape):
+        return (jax.ShapeDtypeStruct((1, *shape), jnp.float32),)
+
+    return Family(
+        networks=nets,
+        example_inputs={
+            "gen_ab": image(setup.image_shape),
+            "gen_ba": image(setup.image_shape_b),
+            "disc_a": image(setup.image_shape),
+            "disc_b": image(setup.image_shape_b),
+        },
+        optimizers={name: setup.optimizer for name in nets},
+        updates=(
+            Update("gen", ("gen_ab", "gen_ba"), gen_loss),
+            Update("disc", ("disc_a", "disc_b"), disc_loss),
+        ),
+        data="unpaired_domains",
+        can=Abilities(translate=translate, translate_back=translate_back, evaluate=evaluate),
+    )
+
+
+# ----------------------------------------------------------------------------------------- CoGAN
+
+
+class CoupledGenerator(nn.Module):
+    """z [B, latent] -> (images of domain A, images of domain B) in [-1, 1]: the DCGAN up stack (dense to
+    4x4, transposed convs with BatchNorm and ReLU) shared up to its output layer; one output layer
+    (transposed conv + tanh) per domain."""
+
+    widths: tuple[int, ...]
+    channels: tuple[int, int]
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> tuple[jax.Array, jax.Array]:
+        init = layers.dcgan_init
+        h = nn.Dense(4 * 4 * self.widths[0], use_bias=False, kernel_init=init)(z)
+        h = nn.relu(layers.batch_norm(train)(h.reshape(z.shape[0], 4, 4, self.widths[0])))
+        for width in self.widths[1:]:
+            h = layers.Conv(width, transpose=True, use_bias=False, conv=self.conv, kernel_init=init)(h)
+            h = nn.relu(layers.batch_norm(train)(h))
+        a, b = (
+            jnp.tanh(layers.Conv(c, transpose=True, conv=self.conv, kernel_init=init, name=f"out_{d}")(h))
+            for c, d in zip(self.channels, "ab", strict=True)
+        )
+        return a, b
+
+
+class CoupledDiscriminator(nn.Module):
+    """(images of A, images of B) in [-1, 1] -> (logits [B], logits [B]): one first conv per domain, then
+    the rest of the DCGAN down stack and the dense head, shared (run on both domains' features at once)."""
+
+    widths: tuple[int, ...]
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x_a: jax.Array, x_b: jax.Array, train: bool = True) -> tuple[jax.Array, jax.Array]:
+        init = layers.dcgan_init
+        firsts = [
+            nn.leaky_relu(
+                layers.Conv(self.widths[0], conv=self.conv, kernel_init=init, name=f"in_{d}")(x), 0.2
+            )
+            for x, d in ((x_a, "a"), (x_b, "b"))
+        ]
+        h = jnp.concatenate(firsts)
+        for width in self.widths[1:]:
+            h = layers.Conv(width, use_bias=False, conv=self.conv, kernel_init=init)(h)
+            h = nn.leaky_relu(layers.batch_norm(train)(h), 0.2)
+        logits = nn.Dense(1, kernel_init=init)(h.reshape(h.shape[0], -1))[:, 0]
+        return logits[: x_a.shape[0]], logits[x_a.shape[0] :]
+
+
+def make_cogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
+    """CoGAN on unpaired data: gen (coupled generators), disc (coupled discriminators)."""
+    size, _, channels_a = setup.image_shape
+    channels_b = setup.image_shape_b[-1]
+    gen = CoupledGenerator(layers.up_widths(model.width, size), (channels_a, channels_b), conv=setup.conv)
+    disc = CoupledDiscriminator(layers.down_widths(model.width), conv=setup.conv)
+
+    def generate(params, state, key, n, train):
+        z = jax.random.normal(key, (n, model.latent_dim))
+        return apply_net(gen, "gen", params, state, z, train=train)
+
+    def disc_loss(params, state, batch, key):
+        """GAN discriminator loss in each domain, summed: reals are the batch's A and B images (from
+        different halves of the data), fakes a pair from one noise batch."""
+        n = batch["image"].shape[0]
+        fakes, state = generate(params, state, key, n, train=True)
+        fake_a, fake_b = jax.lax.stop_gradient(fakes)
+        real = (to_signed(batch["image"]), to_signed(batch["image_b"]))
+        (real_a, real_b), state = apply_net(disc, "disc", params, state, *real, train=True)
+        (fake_a, fake_b), state = apply_net(disc, "disc", params, state, fake_a, fake_b, train=True)
+        loss_a = losses.gan_discriminator_loss(real_a, fake_a).mean()
+        loss_b = losses.gan_discriminator_loss(real_b, fake_b).mean()
+        return loss_a + loss_b, ({"loss": loss_a + loss_b, "loss_a": loss_a, "loss_b": loss_b}, state)
+
+    def gen_loss(params, state, batch, key):
+        """Non-saturating GAN loss of both generated domains, summed."""
+        (fake_a, fake_b), state = generate(params, state, key, batch["image"].shape[0], train=True)
+        (logit_a, logit_b), state = apply_net(disc, "disc", params, state, fake_a, fake_b, train=True)
+        loss_a, loss_b = losses.gan_generator_loss(logit_a).mean(), losses.gan_generator_loss(logit_b).mean()
+        return loss_a + loss_b, ({"loss": loss_a + loss_b, "loss_a": loss_a, "loss_b": loss_b}, state)
+
+    def sample(params, state, key, n):
+        """Pairs from shared noise: "images" (domain A) and "images_b" (domain B), in [0, 1]."""
+        (a, b), _ = generate(params, state, key, n, train=False)
+        return {"images": from_signed(a), "images_b": from_signed(b)}
+
+    def image(shape):
+        return jax.ShapeDtypeStruct((1, *shape), jnp.float32)
+
+    return Family(
+        networks={"gen": gen, "disc": disc},
+        example_inputs={
+            "gen": (jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32),),
+            "disc": (image(setup.image_shape), image(setup.image_shape_b)),
+        },
+        optimizers={"gen": setup.optimizer, "disc": setup.optimizer},
+        updates=(Update("disc", ("disc",), disc_loss), Update("gen", ("gen",), gen_loss)),
+        data="unpaired_domains",
+        can=Abilities(sample=sample),
+    )
+
+
+# ----------------------------------------------------------------------------------------- options
+
+
+def pix2pix_options() -> ml_collections.ConfigDict:
+    o = options.conv_net(64, None)
+    o.l1_weight = 100.0  # lambda of the L1 term
+    o.gan_weight = 1.0  # weight of the GAN term; 0: the L1-only U-Net baseline (no discriminator)
+    o.dropout_layers = 2  # innermost U-Net decoder layers with dropout 0.5 (the paper: 3 of its 7)
+    o.patch_downsamples = 1  # PatchGAN stride-2 convs: 1 -> 16x16 patches of a 32x32 image, 2 -> 34x34
+    return o
+
+
+def cyclegan_options() -> ml_collections.ConfigDict:
+    o = options.conv_net(64, None)
+    o.cycle_weight = 10.0  # lambda of the cycle loss
+    o.identity_weight = 5.0  # the identity loss: 0.5 lambda as the authors' code; 0 = off
+    o.res_blocks = 3  # residual blocks of the generators (the paper: 6 at 128x128, 9 at 256x256)
+    o.patch_downsamples = 1
+    return o
+
+
+def _pix2pix_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
+    if model.gan_weight == 0 and model.l1_weight == 0:
+        return "model.gan_weight and model.l1_weight are both 0: the generator would learn nothing"
+    return None
+
+
+def _cyclegan_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
+    grey = (data.image_size, data.image_size, 1)
+    if model.identity_weight and output_shape(data.domain_a, grey) != output_shape(data.domain_b, grey):
+        return (
+            f"model.identity_weight={model.identity_weight}: the identity loss feeds domain B's images to "
+            f"the A->B generator, but data.domain_a={data.domain_a!r} and data.domain_b={data.domain_b!r} "
+            "have different channel counts; set model.identity_weight=0"
+        )
+    return None
+
+
+def cogan_options() -> ml_collections.ConfigDict:
+    return options.conv_net(64, 100)
+
+
+MODELS = {
+    # the paper's optimisation: Adam 2e-4, beta1 0.5 (the base config's)
+    "pix2pix": ModelSpec(
+        make_pix2pix,
+        pix2pix_options,
+        {"data.domain_b": "edges", "train.batch_size": 32, "train.num_steps": 2000},
+        positive=("width", "patch_downsamples"),
+        non_negative=("l1_weight", "gan_weight", "dropout_layers"),
+        check=_pix2pix_problem,
+    ),
+    "cyclegan": ModelSpec(
+        make_cyclegan,
+        cyclegan_options,
+        {"data.domain_b": "edges", "train.batch_size": 8, "train.num_steps": 2000},
+        positive=("width", "patch_downsamples"),
+        non_negative=("cycle_weight", "identity_weight", "res_blocks"),
+        check=_cyclegan_problem,
+    ),
+    # the paper's optimisation: Adam 2e-4, beta1 0.5, batch 128 (batch 64 here for the CPU)
+    "cogan": ModelSpec(
+        make_cogan,
+        cogan_options,
+        {"data.domain_b": "edges", "train.num_steps": 3000},
+        positive=options.CONV_POSITIVE,
+    ),
+}

@@ -1,0 +1,263 @@
+"""Domain translation: pix2pix (paired) and CycleGAN (unpaired) losses, jitted steps, resume, evaluation,
+and the per-domain digit classifiers that score them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import synthetic_dataset, tiny_config
+
+from jaxgen import evaluate as evaluate_lib
+from jaxgen import features, losses, metrics, runtime
+from jaxgen import train as train_lib
+from jaxgen.config import ConfigError, validate
+from jaxgen.data import in_domain, load_dataset
+from jaxgen.models import Abilities, Family, translation
+
+
+def two_domains(domain_b: str = "edges", n_train: int = 32, n_test: int = 16):
+    data = synthetic_dataset(n_train, n_test)
+    return dataclasses.replace(data, second=in_domain(data, domain_b))
+
+
+def tiny(name: str, **train):
+    config = tiny_config(name, **train)
+    config.train.batch_size = 4
+    return config
+
+
+def flat(tree) -> dict[str, np.ndarray]:
+    return {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_leaves_with_path(tree)}
+
+
+# ----------------------------------------------------------------------------------------- losses
+
+
+def test_per_patch_averages_a_per_example_loss_over_each_images_patches():
+    logits = jnp.stack([jnp.zeros((3, 3)), jnp.full((3, 3), 100.0)])  # [2 images, 3x3 patches]
+    got = translation.per_patch(losses.gan_generator_loss, logits)
+    np.testing.assert_allclose(got, [np.log(2.0), 0.0], atol=1e-6)  # -log sigmoid(0), -log sigmoid(100)
+    real, fake = jnp.zeros((2, 3, 3)), jnp.zeros((2, 3, 3))
+    np.testing.assert_allclose(
+        translation.per_patch(losses.gan_discriminator_loss, real, fake), [2 * np.log(2.0)] * 2, rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        translation.squared_error_to(jnp.full((2, 4, 4), 0.25), 1.0), [0.5625, 0.5625], rtol=1e-6
+    )
+
+
+def test_ssim_is_one_for_equal_images_and_matches_the_closed_form_for_constants():
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.uniform(size=(3, 32, 32, 2)), jnp.float32)
+    np.testing.assert_allclose(metrics.ssim(x, x), 1.0, rtol=1e-5)
+    noisy = jnp.clip(x + 0.3 * jnp.asarray(rng.normal(size=x.shape), jnp.float32), 0, 1)
+    assert float(metrics.ssim(x, noisy).max()) < 0.9
+    np.testing.assert_allclose(metrics.ssim(x, noisy), metrics.ssim(noisy, x), rtol=1e-5)  # symmetric
+    a, b = 0.2, 0.7  # constant images: no variance, so SSIM = (2ab + C1) / (a^2 + b^2 + C1)
+    expected = (2 * a * b + metrics.SSIM_C1) / (a * a + b * b + metrics.SSIM_C1)
+    got = metrics.ssim(jnp.full((1, 16, 16, 1), a), jnp.full((1, 16, 16, 1), b))
+    np.testing.assert_allclose(got, [expected], rtol=1e-4)
+
+
+# ----------------------------------------------------------------------------------------- networks
+
+
+@pytest.mark.parametrize("name", ["pix2pix", "cyclegan"])
+def test_generators_keep_the_image_size_and_stay_in_0_1(name):
+    config = tiny(name)
+    family = runtime.build_family(config)
+    state = runtime.init_state(family, jax.random.key(0))
+    images = jax.random.uniform(jax.random.key(1), (2, 32, 32, 1))
+    out = jax.jit(family.can.translate)(state["params"], state["state"], images)
+    assert out.shape == (2, 32, 32, 1) and float(out.min()) >= 0 and float(out.max()) <= 1
+    if name == "cyclegan":
+        back = jax.jit(family.can.translate_back)(state["params"], state["state"], out)
+        assert back.shape == images.shape
+
+
+def test_unet_skips_reach_every_scale_and_patchgan_scores_patches():
+    unet = translation.UNet((4, 8, 16, 32, 32), 3)
+    variables = unet.init(jax.random.key(0), jnp.zeros((1, 32, 32, 1)), train=False)
+    assert unet.apply(variables, jnp.zeros((2, 32, 32, 1)), train=False).shape == (2, 32, 32, 3)
+    # the decoder layer at 16x16 reads its own 4 channels and the encoder's 4: 8 input channels
+    kernels = [v.shape for k, v in flat(variables["params"]).items() if "kernel" in k]
+    assert (4, 4, 8, 3) in kernels  # the output layer: 4 decoded + 4 skipped channels -> 3
+    for downsamples, patches in ((1, 14), (2, 6)):
+        disc = translation.PatchDiscriminator(4, downsamples)
+        v = disc.init(jax.random.key(0), jnp.zeros((1, 32, 32, 2)), train=False)
+        assert disc.apply(v, jnp.zeros((3, 32, 32, 2)), train=False).shape == (3, patches, patches)
+
+
+def test_l1_only_baseline_has_no_discriminator():
+    config = tiny("pix2pix")
+    config.model.gan_weight = 0.0
+    family = runtime.build_family(config)
+    assert sorted(family.networks) == ["gen"] and [u.name for u in family.updates] == ["gen"]
+    config.model.l1_weight = 0.0
+    with pytest.raises(ConfigError, match="gan_weight and model.l1_weight are both 0"):
+        validate(config)
+
+
+def test_cyclegan_identity_loss_needs_domains_with_the_same_channels():
+    config = tiny("cyclegan")
+    config.data.domain_b = "coloured"
+    with pytest.raises(ConfigError, match="model.identity_weight=5.0: .* set model.identity_weight=0"):
+        validate(config)
+    config.model.identity_weight = 0.0
+    validate(config)
+    family = runtime.build_family(config)
+    state = runtime.init_state(family, jax.random.key(0))
+    coloured = jax.jit(family.can.translate)(state["params"], state["state"], jnp.zeros((1, 32, 32, 1)))
+    assert coloured.shape == (1, 32, 32, 3)
+
+
+# ----------------------------------------------------------------------------------------- training
+
+
+def test_pix2pix_trains_resumes_exactly_with_its_dropout_and_learns_the_edges(tmp_path):
+    dataset = two_domains()
+    config = tiny("pix2pix", num_steps=6, checkpoint_every=3)
+    full = train_lib.train(config, tmp_path / "full", dataset=dataset)
+    half = config.copy_and_resolve_references()
+    half.train.num_steps = 3
+    train_lib.train(half, tmp_path / "resumed", dataset=dataset)
+    resumed = train_lib.train(config, tmp_path / "resumed", dataset=dataset)
+    a, b = flat(full["params"]), flat(resumed["params"])
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    records = [json.loads(r) for r in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
+    train = [r for r in records if r["kind"] == "train"]
+    assert {"disc/loss", "disc/patch_accuracy", "gen/l1", "gen/gan"} <= train[0].keys()
+    for r in train:  # the generator's loss is its two weighted terms
+        assert r["gen/loss"] == pytest.approx(100 * r["gen/l1"] + r["gen/gan"], rel=1e-5)
+    assert (tmp_path / "full" / "samples" / "translations_final.png").exists()
+
+
+def test_cyclegan_updates_its_own_networks_and_adds_up_its_terms(tmp_path):
+    dataset = two_domains("negative")
+    config = tiny("cyclegan", num_steps=2)
+    config.data.domain_b = "negative"
+    family = runtime.build_family(config, dataset)
+    assert [(u.name, u.networks) for u in family.updates] == [
+        ("gen", ("gen_ab", "gen_ba")),
+        ("disc", ("disc_a", "disc_b")),
+    ]
+    ts = train_lib.train(config, tmp_path, dataset=dataset)
+    record = [json.loads(r) for r in (tmp_path / "metrics.jsonl").read_text().splitlines()][1]
+    terms = record["gen/gan_ab"] + record["gen/gan_ba"] + 10 * record["gen/cycle_l1"]
+    assert record["gen/loss"] == pytest.approx(terms + 5 * record["gen/identity_l1"], rel=1e-5)
+    assert record["disc/loss"] == pytest.approx(record["disc/loss_a"] + record["disc/loss_b"], rel=1e-5)
+    assert int(ts["step"]) == 2
+    samples = tmp_path / "samples"
+    assert (samples / "translations_final.png").exists() and (
+        samples / "back_translations_final.png"
+    ).exists()
+
+
+# ----------------------------------------------------------------------------------------- evaluation
+
+
+def test_eval_scores_both_directions_with_the_target_domains_classifiers(tmp_path, idx_dir):
+    config = tiny("cyclegan", num_steps=1)
+    config.data.source, config.data.idx_dir = "idx", str(idx_dir)
+    train_lib.train(config, tmp_path, dataset=load_dataset(config.data))
+    report = evaluate_lib.evaluate(config, tmp_path)
+    model = report["model"]
+    for tag, domain in (("ab", "edges"), ("ba", "original")):
+        assert 0 <= model[f"translation_{tag}_l1"] <= 1 and -1 <= model[f"translation_{tag}_ssim"] <= 1
+        assert 0 <= model[f"translation_{tag}_digit_preservation"] <= 1
+        assert np.isfinite(model[f"translation_{tag}_fid"]) and model[f"translation_{tag}_fid"] > 0
+        assert model[f"translation_{tag}_classifier"]["domain"] == domain
+    assert model["test_l1_ab"] == pytest.approx(model["translation_ab_l1"], rel=1e-4)
+
+
+def test_an_exact_translator_scores_perfectly_against_the_true_transform():
+    """A family whose translation is the edges transform itself: L1 within uint8 rounding, SSIM 1, FID 0,
+    and digit preservation equal to the edges classifier's own accuracy on the true edges."""
+    from jaxgen.data.domains import edges
+
+    dataset = two_domains("edges", n_test=64)
+    family = Family(
+        networks={},
+        example_inputs={},
+        optimizers={},
+        updates=(),
+        data="paired_domains",
+        can=Abilities(translate=lambda params, state, images: edges(images, None)),
+    )
+    config = tiny("pix2pix")
+    config.eval.chunk = 16
+    scores = evaluate_lib.translation_quality(family, {"params": {}, "state": {}}, dataset, config)
+    assert scores["translation_ab_l1"] < 1 / 255 and scores["translation_ab_ssim"] == pytest.approx(
+        1, abs=1e-3
+    )
+    assert abs(scores["translation_ab_fid"]) < 1e-2
+    _, probs = features.extract(features.load_extractor(domain="edges"), dataset.second.test_images)
+    accuracy = float(metrics.label_accuracy(probs, jnp.asarray(dataset.test_labels)))
+    assert scores["translation_ab_digit_preservation"] == pytest.approx(accuracy, abs=1 / 64 + 1e-6)
+    assert "translation_ba_l1" not in scores  # one direction only: no translate_back
+    assert scores["translation_ab_domains"] == "original → edges"
+
+
+# ----------------------------------------------------------------------------------------- classifiers
+
+
+@pytest.mark.parametrize("domain", ["edges", "negative", "thick", "rotated", "coloured"])
+def test_packaged_domain_classifiers_verify_and_read_their_domain(domain):
+    extractor = features.load_extractor(domain=domain)
+    assert extractor.info["domain"] == domain and extractor.info["test_accuracy"] > 0.98
+    assert extractor.sha256 == features.file_sha256(features.domain_asset(domain))
+
+
+def test_a_missing_domain_classifier_names_its_build_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(features, "ASSETS", tmp_path)
+    with pytest.raises(features.ExtractorError, match="--domain=coloured --workdir=runs/extractor_coloured"):
+        features.load_extractor(domain="coloured")
+    with pytest.raises(features.ExtractorError, match="--domain='paint'"):
+        features.build(tmp_path / "w", domain="paint")
+
+
+# ----------------------------------------------------------------------------------------- CoGAN
+
+
+def test_cogan_shares_all_generator_layers_but_the_output_and_all_discriminator_layers_but_the_input():
+    config = tiny("cogan")
+    family = runtime.build_family(config)
+    params = runtime.init_state(family, jax.random.key(0))["params"]
+    per_domain = {name for name in params["gen"] if name.startswith("out_")}
+    assert per_domain == {"out_a", "out_b"} and len(params["gen"]) > 2  # a shared trunk and two heads
+    assert {n for n in params["disc"] if n.startswith("in_")} == {"in_a", "in_b"} and len(params["disc"]) > 2
+    drawn = jax.jit(family.can.sample, static_argnums=3)(
+        params, runtime.init_state(family, jax.random.key(0))["state"], jax.random.key(1), 3
+    )
+    assert drawn["images"].shape == drawn["images_b"].shape == (3, 32, 32, 1)
+
+
+def test_cogan_trains_on_unpaired_domains_and_draws_pair_grids(tmp_path):
+    dataset = two_domains("negative")
+    config = tiny("cogan", num_steps=2)
+    config.data.domain_b = "negative"
+    train_lib.train(config, tmp_path, dataset=dataset)
+    record = [json.loads(r) for r in (tmp_path / "metrics.jsonl").read_text().splitlines()][1]
+    assert record["disc/loss"] == pytest.approx(record["disc/loss_a"] + record["disc/loss_b"], rel=1e-5)
+    assert record["gen/loss"] == pytest.approx(record["gen/loss_a"] + record["gen/loss_b"], rel=1e-5)
+    assert (tmp_path / "samples" / "pairs_final.png").exists() and (
+        tmp_path / "samples" / "pairs.gif"
+    ).exists()
+
+
+def test_pair_scores_are_perfect_for_exact_pairs_and_low_for_unrelated_ones():
+    """B images that are exactly the negatives of the A images agree on every pixel; B images of other
+    digits agree far less, and the digit agreement follows."""
+    config = tiny("cogan")
+    config.data.domain_b = "negative"
+    images = synthetic_dataset(8, 64).test_images[:40] / 255.0
+    exact = evaluate_lib.pair_quality(images, 1.0 - images, config)
+    assert exact["pair_pixel_agreement"] == 1.0 and exact["pair_domains"] == "original → negative"
+    shuffled = evaluate_lib.pair_quality(images, 1.0 - images[::-1], config)
+    assert shuffled["pair_pixel_agreement"] < 0.99
+    assert exact["pair_digit_agreement"] > shuffled["pair_digit_agreement"]
