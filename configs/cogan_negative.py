@@ -6,4 +6,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    return base_config("cogan", model={"width": 32}, data={"domain_b": "negative"})
+    return base_config("cogan", model={"width": 32}, data={"domain_b": "negative"}, train={"num_steps": 3000})
