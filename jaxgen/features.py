@@ -47,11 +47,10 @@ def domain_asset(domain: str) -> Path:
 
 
 def build_command(domain: str) -> str:
-    return (
-        BUILD_COMMAND
-        if domain == "original"
-        else (f"python -m jaxgen.features --domain={domain} --workdir=runs/extractor_{domain}")
-    )
+    """The command that builds the packaged classifier of `domain`."""
+    if domain == "original":
+        return BUILD_COMMAND
+    return f"python -m jaxgen.features --domain={domain} --workdir=runs/extractor_{domain}"
 
 
 class ExtractorError(RuntimeError):
