@@ -247,7 +247,9 @@ class DownStack(nn.Module):
 class UpStack(nn.Module):
     """DCGAN up-sampling body: dense projection to a 4x4 map, then ConvTranspose k4 s2 p1 per width.
 
-    [B, D] -> [B, 4 * 2^len(widths), ..., out_channels], pre-activation (families add tanh / sigmoid).
+    [B, D] -> [B, 4 * 2^len(widths), ..., out_channels], pre-activation (families add tanh / sigmoid);
+    out_channels = 0: the last map [B, 4 * 2^(len(widths) - 1), ..., widths[-1]] without the output layer
+    (a trunk that several output layers share, as CoGAN's generators).
     """
 
     widths: Sequence[int] = (256, 128, 64)
@@ -270,6 +272,8 @@ class UpStack(nn.Module):
         for width in self.widths[1:]:
             x = Conv(width, transpose=True, use_bias=not bn, conv=self.conv, kernel_init=init)(x)
             x = nn.relu(normalise(x))
+        if not self.out_channels:
+            return x
         return Conv(self.out_channels, transpose=True, conv=self.conv, kernel_init=init)(x)
 
 

@@ -229,7 +229,10 @@ def test_cogan_shares_all_generator_layers_but_the_output_and_all_discriminator_
     family = runtime.build_family(config)
     params = runtime.init_state(family, jax.random.key(0))["params"]
     per_domain = {name for name in params["gen"] if name.startswith("out_")}
-    assert per_domain == {"out_a", "out_b"} and len(params["gen"]) > 2  # a shared trunk and two heads
+    assert per_domain == {"out_a", "out_b"} and set(params["gen"]) == {"UpStack_0", "out_a", "out_b"}
+    trunk = params["gen"]["UpStack_0"]  # the DCGAN up stack without its output layer: 4x4 -> 16x16 maps
+    assert {n for n in trunk if not n.startswith("BatchNorm")} == {"Dense_0", "Conv_0", "Conv_1"}
+    assert trunk["Conv_1"]["kernel"].shape[-1] == 4  # width 4 at 16x16; the heads write the 32x32 images
     assert {n for n in params["disc"] if n.startswith("in_")} == {"in_a", "in_b"} and len(params["disc"]) > 2
     drawn = jax.jit(family.can.sample, static_argnums=3)(
         params, runtime.init_state(family, jax.random.key(0))["state"], jax.random.key(1), 3

@@ -317,11 +317,7 @@ class CoupledGenerator(nn.Module):
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> tuple[jax.Array, jax.Array]:
         init = layers.dcgan_init
-        h = nn.Dense(4 * 4 * self.widths[0], use_bias=False, kernel_init=init)(z)
-        h = nn.relu(layers.batch_norm(train)(h.reshape(z.shape[0], 4, 4, self.widths[0])))
-        for width in self.widths[1:]:
-            h = layers.Conv(width, transpose=True, use_bias=False, conv=self.conv, kernel_init=init)(h)
-            h = nn.relu(layers.batch_norm(train)(h))
+        h = layers.UpStack(self.widths, out_channels=0, conv=self.conv)(z, train)  # the shared trunk
         a, b = (
             jnp.tanh(layers.Conv(c, transpose=True, conv=self.conv, kernel_init=init, name=f"out_{d}")(h))
             for c, d in zip(self.channels, "ab", strict=True)
