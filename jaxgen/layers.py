@@ -10,6 +10,9 @@ for the transposed conv, so kernels are not flipped as Flax's `ConvTranspose` wo
   and shape, the fastest of: XLA's conv, strided slices + one matmul (im2col), or four 2x2 sub-pixel
   phases for a k4 s2 p1 transposed conv, and writes the backward pass through the adjoint identities
   (the input gradient of a strided conv is a transposed conv of the output gradient, and vice versa).
+  Every conv it emits, gradients included, is in XLA:CPU's canonical form (NHWC x HWIO -> NHWC): XLA:CPU
+  canonicalises only the convs of a program's top level, so a conv with other dimension numbers inside a
+  loop or a branch (the weight gradient autodiff writes) ran on its naive emitter, 45x slower.
   The per-op timings behind each rule are in experiments/README.md.
 
 Tests check both lowerings (values and gradients) against each other and against a loop definition.
@@ -18,6 +21,7 @@ Tests check both lowerings (values and gradients) against each other and against
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 
 import flax.linen as nn
@@ -129,28 +133,83 @@ def _with_backward(forward, backward):
     return op
 
 
+def conv_kernel_gradient(x: jax.Array, g: jax.Array, k: int, stride: int, padding: int) -> jax.Array:
+    """The kernel gradient of conv_xla(x, kernel, stride, padding) for the output cotangent g, written as
+    one canonical conv: the input's channels take the batch axis and the batch is contracted
+    (dK[i, j, c, o] = sum over b, h, w of x_padded[b, s*h + i, s*w + j, c] * g[b, h, w, o])."""
+    ends = [
+        k + (n_out - 1) * stride - n_in - padding
+        for n_in, n_out in zip(x.shape[1:3], g.shape[1:3], strict=True)
+    ]
+    out = jax.lax.conv_general_dilated(
+        jnp.transpose(x, (3, 1, 2, 0)),  # [C_in, H, W, B]
+        jnp.transpose(g, (1, 2, 0, 3)).astype(x.dtype),  # [H_out, W_out, B, C_out]
+        (1, 1),
+        [(padding, end) for end in ends],  # `end` < padding drops rows that no output reads
+        rhs_dilation=(stride, stride),
+        dimension_numbers=DN,
+        preferred_element_type=jnp.float32,
+    )  # [C_in, k, k, C_out]
+    return jnp.transpose(out, (1, 2, 0, 3))
+
+
+def conv_input_gradient(g: jax.Array, kernel: jax.Array, stride: int, padding: int, size) -> jax.Array:
+    """The input gradient of conv_xla(x, kernel, stride, padding) for x of spatial size `size`: the
+    transposed conv of g, as one canonical conv (rows of x that no output reads get zero)."""
+    k = kernel.shape[0]
+    ends = [n_in + padding - 1 - (n_out - 1) * stride for n_in, n_out in zip(size, g.shape[1:3], strict=True)]
+    return jax.lax.conv_general_dilated(
+        g.astype(kernel.dtype),
+        _swap_io(kernel[::-1, ::-1]),
+        (1, 1),
+        [(k - 1 - padding, end) for end in ends],
+        lhs_dilation=(stride, stride),
+        dimension_numbers=DN,
+        preferred_element_type=jnp.float32,
+    )
+
+
 def _conv_backward_cpu(x, kernel, g):
     dx = _conv_transpose_forward_cpu(g.astype(kernel.dtype), _swap_io(kernel))  # adjoint of a strided conv
-    dkernel = jax.vjp(lambda k: conv_xla(x, k, 2, 1), kernel)[1](g)[0]
-    return dx.astype(x.dtype), dkernel
+    return dx.astype(x.dtype), conv_kernel_gradient(x, g, 4, 2, 1).astype(kernel.dtype)
 
 
 def _conv_transpose_backward_cpu(x, kernel, g):
     g = g.astype(kernel.dtype)
     dx = _conv_forward_cpu(g, _swap_io(kernel))  # adjoint of a transposed conv
     # <convT(x, W), g> = <x, conv(g, W^T)>: the kernel gradient is that of a strided conv of g.
-    dkernel = jax.vjp(lambda k: conv_xla(g, k, 2, 1), _swap_io(kernel))[1](x.astype(jnp.float32))[0]
-    return dx.astype(x.dtype), _swap_io(dkernel)
+    dkernel = conv_kernel_gradient(g, x.astype(jnp.float32), 4, 2, 1)
+    return dx.astype(x.dtype), _swap_io(dkernel).astype(kernel.dtype)
 
 
 _conv_cpu = _with_backward(_conv_forward_cpu, _conv_backward_cpu)
 _conv_transpose_cpu = _with_backward(_conv_transpose_forward_cpu, _conv_transpose_backward_cpu)
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _conv_canonical(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
+    """conv_xla whose gradients are canonical convs too (any kernel size, stride and padding)."""
+    return conv_xla(x, kernel, stride, padding)
+
+
+def _conv_canonical_forward(x, kernel, stride, padding):
+    return conv_xla(x, kernel, stride, padding), (x, kernel)
+
+
+def _conv_canonical_backward(stride, padding, residuals, g):
+    x, kernel = residuals
+    dx = conv_input_gradient(g, kernel, stride, padding, x.shape[1:3])
+    dkernel = conv_kernel_gradient(x, g, kernel.shape[0], stride, padding)
+    return dx.astype(x.dtype), dkernel.astype(kernel.dtype)
+
+
+_conv_canonical.defvjp(_conv_canonical_forward, _conv_canonical_backward)
+
+
 def conv_cpu(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
     """Same result as conv_xla, lowered for XLA:CPU (see the module docstring)."""
     if not _is_k4s2p1(kernel, stride, padding):
-        return conv_xla(x, kernel, stride, padding)
+        return _conv_canonical(x, kernel, stride, padding)
     if _tiny_map(x):
         return conv_matmul(x, kernel, 2, 1)  # im2col and its autodiff: fastest at this size
     return _conv_cpu(x, kernel)
