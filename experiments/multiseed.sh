@@ -5,15 +5,19 @@
 # Usage: bash experiments/multiseed.sh [name ...]   (default: gan wgan_gp)
 #        SEPARATE=1 bash experiments/multiseed.sh infogan  (each seed its own run, same workdirs: on the CPU
 #        one run after the other is faster than the vmapped program for the larger models)
+#        SEPARATE=1 EXTRA_ARGS="--config.model.arch=paper" SUFFIX=_paper bash experiments/multiseed.sh infogan
+#        (extra config flags; the workdirs and reports carry the suffix: infogan_paper_seed<s>.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WIDTH=${WIDTH:-32}
 SEEDS=${SEEDS:-0,1,2}
 declare -A STEPS=([gan]=2000 [wgan_gp]=500 [infogan]=5000)
 mkdir -p experiments/results/eval
+SUFFIX=${SUFFIX:-}
 for name in ${@:-gan wgan_gp}; do
-  workdir="runs/${name}_seeds"
-  args=(--config="configs/$name.py" --config.train.num_steps="${STEPS[$name]}" --config.model.width="$WIDTH")
+  workdir="runs/${name}${SUFFIX}_seeds"
+  args=(--config="configs/$name.py" --config.train.num_steps="${STEPS[$name]}" --config.model.width="$WIDTH"
+    ${EXTRA_ARGS:-})
   start=$(date +%s)
   if [[ -n "${SEPARATE:-}" ]]; then
     for seed in ${SEEDS//,/ }; do
@@ -25,8 +29,8 @@ for name in ${@:-gan wgan_gp}; do
   trained=$(date +%s)
   for seed in ${SEEDS//,/ }; do
     python -m jaxgen.main "${args[@]}" --workdir="$workdir/seed_$seed" --config.seed="$seed" --mode=eval
-    cp "$workdir/seed_$seed/eval.json" "experiments/results/eval/${name}_seed$seed.json"
+    cp "$workdir/seed_$seed/eval.json" "experiments/results/eval/${name}${SUFFIX}_seed$seed.json"
   done
-  echo "$name seeds $SEEDS: width $WIDTH, train $((trained - start)) s, eval $(($(date +%s) - trained)) s" \
+  echo "$name$SUFFIX seeds $SEEDS: width $WIDTH, train $((trained - start)) s, eval $(($(date +%s) - trained)) s" \
     | tee -a runs/timings.txt
 done

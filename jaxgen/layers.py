@@ -115,27 +115,40 @@ def _tiny_map(x: jax.Array) -> bool:
     return x.shape[1] * x.shape[2] <= 16
 
 
-def _conv_forward_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
-    return conv_matmul(x, kernel, 2, 1) if _tiny_map(x) else conv_xla(x, kernel, 2, 1)
+# Three bilinear ops closed under differentiation, each one canonical conv (NHWC x HWIO -> NHWC): a strided
+# conv, its input gradient (the transposed conv) and its kernel gradient. The derivative of each is made of
+# the three, so gradients of any order (WGAN-GP's penalty is a second one) stay canonical in loop bodies.
+# Each forward rule calls its op itself, so an outer derivative of a forward pass takes the custom rule too.
 
 
-def _conv_transpose_forward_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
-    # XLA's transposed conv forward is fast except into many channels from tiny maps.
-    if _tiny_map(x) and kernel.shape[-1] >= 8:
-        return conv_transpose_phases(x, kernel)
-    return conv_transpose_xla(x, kernel, 2, 1)
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def conv_canonical(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
+    """conv_xla, whose derivatives of every order are canonical convs."""
+    return conv_xla(x, kernel, stride, padding)
 
 
-def _with_backward(forward, backward):
-    """forward(x, kernel) whose VJP is backward(x, kernel, g) -> (dx, dkernel)."""
-    op = jax.custom_vjp(forward)
-    op.defvjp(lambda x, kernel: (forward(x, kernel), (x, kernel)), lambda res, g: backward(*res, g))
-    return op
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def conv_input_gradient(g: jax.Array, kernel: jax.Array, stride: int, padding: int, size) -> jax.Array:
+    """The input gradient of conv_xla(x, kernel, stride, padding) for x of spatial size `size` (the
+    transposed conv of g): g dilated by the stride, correlated with the flipped kernel. Rows of x that no
+    output reads get zero."""
+    k = kernel.shape[0]
+    ends = [n_in + padding - 1 - (n_out - 1) * stride for n_in, n_out in zip(size, g.shape[1:3], strict=True)]
+    return jax.lax.conv_general_dilated(
+        g.astype(kernel.dtype),
+        _swap_io(kernel[::-1, ::-1]),
+        (1, 1),
+        [(k - 1 - padding, end) for end in ends],
+        lhs_dilation=(stride, stride),
+        dimension_numbers=DN,
+        preferred_element_type=jnp.float32,
+    )
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
 def conv_kernel_gradient(x: jax.Array, g: jax.Array, k: int, stride: int, padding: int) -> jax.Array:
-    """The kernel gradient of conv_xla(x, kernel, stride, padding) for the output cotangent g, written as
-    one canonical conv: the input's channels take the batch axis and the batch is contracted
+    """The kernel gradient of conv_xla(x, kernel, stride, padding) for the output cotangent g: the input's
+    channels take the batch axis and the batch is contracted
     (dK[i, j, c, o] = sum over b, h, w of x_padded[b, s*h + i, s*w + j, c] * g[b, h, w, o])."""
     ends = [
         k + (n_out - 1) * stride - n_in - padding
@@ -153,20 +166,56 @@ def conv_kernel_gradient(x: jax.Array, g: jax.Array, k: int, stride: int, paddin
     return jnp.transpose(out, (1, 2, 0, 3))
 
 
-def conv_input_gradient(g: jax.Array, kernel: jax.Array, stride: int, padding: int, size) -> jax.Array:
-    """The input gradient of conv_xla(x, kernel, stride, padding) for x of spatial size `size`: the
-    transposed conv of g, as one canonical conv (rows of x that no output reads get zero)."""
-    k = kernel.shape[0]
-    ends = [n_in + padding - 1 - (n_out - 1) * stride for n_in, n_out in zip(size, g.shape[1:3], strict=True)]
-    return jax.lax.conv_general_dilated(
-        g.astype(kernel.dtype),
-        _swap_io(kernel[::-1, ::-1]),
-        (1, 1),
-        [(k - 1 - padding, end) for end in ends],
-        lhs_dilation=(stride, stride),
-        dimension_numbers=DN,
-        preferred_element_type=jnp.float32,
-    )
+def _conv_vjp(stride, padding, residuals, g):
+    x, kernel = residuals
+    dx = conv_input_gradient(g, kernel, stride, padding, x.shape[1:3])
+    dkernel = conv_kernel_gradient(x, g, kernel.shape[0], stride, padding)
+    return dx.astype(x.dtype), dkernel.astype(kernel.dtype)
+
+
+def _input_gradient_vjp(stride, padding, size, residuals, c):
+    # <input_gradient(g, K), c> = <g, conv(c, K)>
+    g, kernel = residuals
+    dg = conv_canonical(c.astype(kernel.dtype), kernel, stride, padding)
+    dkernel = conv_kernel_gradient(c.astype(kernel.dtype), g, kernel.shape[0], stride, padding)
+    return dg.astype(g.dtype), dkernel.astype(kernel.dtype)
+
+
+def _kernel_gradient_vjp(k, stride, padding, residuals, d):
+    # <kernel_gradient(x, g), D> = <conv(x, D), g>
+    x, g = residuals
+    d = d.astype(x.dtype)
+    dx = conv_input_gradient(g, d, stride, padding, x.shape[1:3])
+    dg = conv_canonical(x, d, stride, padding)
+    return dx.astype(x.dtype), dg.astype(g.dtype)
+
+
+conv_canonical.defvjp(lambda x, kernel, s, p: (conv_canonical(x, kernel, s, p), (x, kernel)), _conv_vjp)
+conv_input_gradient.defvjp(
+    lambda g, kernel, s, p, size: (conv_input_gradient(g, kernel, s, p, size), (g, kernel)),
+    _input_gradient_vjp,
+)
+conv_kernel_gradient.defvjp(
+    lambda x, g, k, s, p: (conv_kernel_gradient(x, g, k, s, p), (x, g)), _kernel_gradient_vjp
+)
+
+
+def _conv_forward_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    return conv_matmul(x, kernel, 2, 1) if _tiny_map(x) else conv_canonical(x, kernel, 2, 1)
+
+
+def _conv_transpose_forward_cpu(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    # XLA's transposed conv forward is fast except into many channels from tiny maps.
+    if _tiny_map(x) and kernel.shape[-1] >= 8:
+        return conv_transpose_phases(x, kernel)
+    return conv_input_gradient(x, _swap_io(kernel), 2, 1, (2 * x.shape[1], 2 * x.shape[2]))
+
+
+def _with_backward(forward, backward):
+    """forward(x, kernel) whose VJP is backward(x, kernel, g) -> (dx, dkernel)."""
+    op = jax.custom_vjp(forward)
+    op.defvjp(lambda x, kernel: (op(x, kernel), (x, kernel)), lambda res, g: backward(*res, g))
+    return op
 
 
 def _conv_backward_cpu(x, kernel, g):
@@ -178,7 +227,7 @@ def _conv_transpose_backward_cpu(x, kernel, g):
     g = g.astype(kernel.dtype)
     dx = _conv_forward_cpu(g, _swap_io(kernel))  # adjoint of a transposed conv
     # <convT(x, W), g> = <x, conv(g, W^T)>: the kernel gradient is that of a strided conv of g.
-    dkernel = conv_kernel_gradient(g, x.astype(jnp.float32), 4, 2, 1)
+    dkernel = conv_kernel_gradient(g, x.astype(g.dtype), 4, 2, 1)
     return dx.astype(x.dtype), _swap_io(dkernel).astype(kernel.dtype)
 
 
@@ -186,30 +235,10 @@ _conv_cpu = _with_backward(_conv_forward_cpu, _conv_backward_cpu)
 _conv_transpose_cpu = _with_backward(_conv_transpose_forward_cpu, _conv_transpose_backward_cpu)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
-def _conv_canonical(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
-    """conv_xla whose gradients are canonical convs too (any kernel size, stride and padding)."""
-    return conv_xla(x, kernel, stride, padding)
-
-
-def _conv_canonical_forward(x, kernel, stride, padding):
-    return conv_xla(x, kernel, stride, padding), (x, kernel)
-
-
-def _conv_canonical_backward(stride, padding, residuals, g):
-    x, kernel = residuals
-    dx = conv_input_gradient(g, kernel, stride, padding, x.shape[1:3])
-    dkernel = conv_kernel_gradient(x, g, kernel.shape[0], stride, padding)
-    return dx.astype(x.dtype), dkernel.astype(kernel.dtype)
-
-
-_conv_canonical.defvjp(_conv_canonical_forward, _conv_canonical_backward)
-
-
 def conv_cpu(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
     """Same result as conv_xla, lowered for XLA:CPU (see the module docstring)."""
     if not _is_k4s2p1(kernel, stride, padding):
-        return _conv_canonical(x, kernel, stride, padding)
+        return conv_canonical(x, kernel, stride, padding)
     if _tiny_map(x):
         return conv_matmul(x, kernel, 2, 1)  # im2col and its autodiff: fastest at this size
     return _conv_cpu(x, kernel)
@@ -218,7 +247,9 @@ def conv_cpu(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.
 def conv_transpose_cpu(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
     """Same result as conv_transpose_xla, lowered for XLA:CPU (see the module docstring)."""
     if not _is_k4s2p1(kernel, stride, padding):
-        return conv_transpose_xla(x, kernel, stride, padding)
+        k = kernel.shape[0]
+        size = [(n - 1) * stride - 2 * padding + k for n in x.shape[1:3]]
+        return conv_input_gradient(x, _swap_io(kernel), stride, padding, size)
     return _conv_transpose_cpu(x, kernel)
 
 

@@ -11,10 +11,14 @@ from conftest import tiny_config
 from jaxgen import runtime
 
 
-def family_state(name):
-    family = runtime.build_family(tiny_config(name))
+def family_state_of(config):
+    family = runtime.build_family(config)
     ts = runtime.init_state(family, jax.random.key(0))
     return family, ts["params"], ts["state"]
+
+
+def family_state(name):
+    return family_state_of(tiny_config(name))
 
 
 @pytest.mark.parametrize("name", ["cgan", "acgan"])
@@ -46,10 +50,16 @@ def test_cgan_discriminator_reads_the_label():
     assert not np.allclose(a, b)
 
 
-def test_infogan_mutual_information_trains_the_generator_and_the_discriminator_body_with_q():
+@pytest.mark.parametrize(
+    "arch,body,head", [("dcgan", "['disc']['DownStack_0']", "['disc']['Dense_0']"),
+                       ("paper", "['disc']['Conv_0']", "['disc']['Dense_1']")],
+)  # fmt: skip
+def test_infogan_mutual_information_trains_the_generator_and_the_discriminator_body_with_q(arch, body, head):
     """As the paper's reference code: L_I is minimised by G, and on the discriminator's side by the shared
-    body and the Q head; the real/fake head gets no L_I gradient."""
-    family, params, state = family_state("infogan")
+    body and the Q head; the real/fake head gets no L_I gradient (the DCGAN stacks and the paper's nets)."""
+    config = tiny_config("infogan")
+    config.model.arch = arch
+    family, params, state = family_state_of(config)
     updates = {u.name: u for u in family.updates}
     assert {name: u.networks for name, u in updates.items()} == {"disc": ("disc", "q"), "gen": ("gen",)}
     batch = {"image": jax.random.uniform(jax.random.key(4), (4, 32, 32, 1)), "label": jnp.zeros(4, jnp.int32)}
@@ -68,9 +78,9 @@ def test_infogan_mutual_information_trains_the_generator_and_the_discriminator_b
         return sum(v for k, v in norms.items() if k.startswith(prefix))
 
     disc_side = mi_gradient_norms(updates["disc"])
-    assert total(disc_side, "['disc']['DownStack_0']") > 0.0  # the shared body
+    assert total(disc_side, body) > 0.0  # the shared body
     assert total(disc_side, "['q']") > 0.0  # the Q head
-    assert total(disc_side, "['disc']['Dense_0']") == 0.0  # the real/fake head
+    assert total(disc_side, head) == 0.0  # the real/fake head
     assert total(disc_side, "['gen']") == 0.0  # the fakes are detached on the discriminator's side
     gen_side = mi_gradient_norms(updates["gen"])
     assert total(gen_side, "['gen']") > 0.0
@@ -126,3 +136,14 @@ def test_infogan_sweeps_and_clusters():
     clusters = np.asarray(family.can.cluster(params, state, images))
     probs = np.asarray(family.can.encode(params, state, images))[:, :10]
     assert clusters.dtype.kind == "i" and np.array_equal(clusters, probs.argmax(1))
+
+
+def test_infogan_paper_networks_draw_images_and_feed_q_the_1024_body():
+    config = tiny_config("infogan")
+    config.model.arch = "paper"
+    family, params, state = family_state_of(config)
+    out = family.can.sample(params, state, jax.random.key(6), 3)
+    assert out["images"].shape == (3, 32, 32, 1)
+    assert float(out["images"].min()) >= 0.0 and float(out["images"].max()) <= 1.0
+    assert params["q"]["Dense_0"]["kernel"].shape[0] == 1024
+    assert params["gen"]["Dense_0"]["kernel"].shape == (config.model.latent_dim + 10 + 2, 1024)

@@ -159,20 +159,45 @@ def conv_dimension_labels(compiled_text: str) -> set[str]:
 @pytest.mark.parametrize("shape,k,s,p", [((2, 16, 16, 3), 4, 2, 1), ((2, 8, 8, 3), 3, 1, 1)])
 def test_cpu_lowering_keeps_gradients_canonical_inside_loops(shape, k, s, p):
     """XLA:CPU canonicalises only top-level convs; a conv in a loop body with other dimension numbers runs
-    on its naive emitter (45x slower, WGAN's critic loop). Every conv of the cpu lowering's forward and
-    backward pass, in a loop and in the transposed layer too, must be NHWC x HWIO -> NHWC."""
+    on its naive emitter (45x slower, WGAN's critic loop). Every conv of the cpu lowering's forward pass and
+    its first and second derivatives, for the strided and the transposed layer, in a loop, must be
+    NHWC x HWIO -> NHWC."""
     x, w = random(shape, 10), random((k, k, shape[-1], 4), 11)
 
     def forward(x, w):
         y = layers.conv_cpu(x, w, s, p)
         return layers.conv_transpose_cpu(y, layers._swap_io(w), s, p) if k == 4 else y
 
+    def penalised(w, x):
+        """The WGAN-GP shape: a loss plus a penalty on its input gradient (a second derivative)."""
+        input_gradient = jax.grad(lambda x: jnp.sum(jnp.sin(forward(x, w))))(x)
+        return jnp.sum(jnp.sin(forward(x, w))) + jnp.sum(input_gradient**2)
+
     def updates(x, w):
         def body(i, w):
-            return w - 0.1 * jax.grad(lambda w: jnp.sum(jnp.sin(forward(x + i, w))))(w)
+            return w - 0.1 * jax.grad(penalised)(w, x + i)
 
         return jax.lax.fori_loop(0, 3, body, w)
 
     text = jax.jit(updates).lower(x, w).compile().as_text()
     assert "while" in text
     assert conv_dimension_labels(text) == {"b01f_01io->b01f"}
+
+
+@pytest.mark.parametrize(
+    "transpose,shape,k,s,p",
+    [(False, (2, 8, 8, 3), 4, 2, 1), (False, (2, 7, 7, 2), 3, 2, 0), (True, (2, 4, 4, 3), 4, 2, 1),
+     (True, (2, 2, 2, 3), 4, 2, 1), (True, (1, 3, 3, 2), 3, 2, 1)],
+)  # fmt: skip
+def test_cpu_lowering_second_derivatives_equal_autodiff(transpose, shape, k, s, p):
+    """The kernel gradient of a penalty on the input gradient (WGAN-GP) through the cpu lowering's custom
+    VJPs equals plain autodiff of the reference ops."""
+    ops = layers.CONV_TRANSPOSE if transpose else layers.CONV
+    x, w = random(shape, 12), random((k, k, shape[-1], 4), 13)
+
+    def penalty(w, op):
+        input_gradient = jax.grad(lambda x: jnp.sum(jnp.sin(op(x, w, s, p))))(x)
+        return jnp.sum(input_gradient**2)
+
+    expected = jax.grad(penalty)(w, ops["xla"])
+    np.testing.assert_allclose(jax.grad(penalty)(w, ops["cpu"]), expected, rtol=1e-4, atol=1e-4)

@@ -63,6 +63,49 @@ class HeadedDiscriminator(nn.Module):
         return logit, extra, h
 
 
+class PaperInfoGenerator(nn.Module):
+    """The InfoGAN paper's MNIST generator (Chen et al. 2016, Table 1) for S x S images: codes -> FC 1024
+    -> FC (S/4)^2 x 128 -> transposed conv 64 -> transposed conv to the channels, BatchNorm + ReLU between,
+    tanh out."""
+
+    image_shape: tuple[int, int, int]
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        size, _, channels = self.image_shape
+        side = size // 4
+        init = layers.dcgan_init
+        x = nn.relu(layers.batch_norm(train)(nn.Dense(1024, use_bias=False, kernel_init=init)(z)))
+        x = nn.Dense(side * side * 128, use_bias=False, kernel_init=init)(x)
+        x = nn.relu(layers.batch_norm(train)(x)).reshape(z.shape[0], side, side, 128)
+        x = layers.Conv(64, transpose=True, use_bias=False, conv=self.conv, kernel_init=init)(x)
+        x = nn.relu(layers.batch_norm(train)(x))
+        return jnp.tanh(layers.Conv(channels, transpose=True, conv=self.conv, kernel_init=init)(x))
+
+
+class PaperInfoDiscriminator(nn.Module):
+    """The InfoGAN paper's MNIST discriminator body shared with Q (Table 1): conv 64 - conv 128 + BatchNorm
+    - FC 1024 + BatchNorm, leaky ReLU (0.1); returns (real/fake logit [B], empty [B, 0], body [B, 1024]) like
+    HeadedDiscriminator."""
+
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True):
+        init = layers.dcgan_init
+        h = nn.leaky_relu(layers.Conv(64, conv=self.conv, kernel_init=init)(x), 0.1)
+        h = layers.Conv(128, use_bias=False, conv=self.conv, kernel_init=init)(h)
+        h = nn.leaky_relu(layers.batch_norm(train)(h), 0.1).reshape(x.shape[0], -1)
+        h = nn.Dense(PAPER_BODY, use_bias=False, kernel_init=init)(h)
+        h = nn.leaky_relu(layers.batch_norm(train)(h), 0.1)
+        logit = nn.Dense(1, kernel_init=init)(h)[:, 0]
+        return logit, jnp.zeros((x.shape[0], 0), x.dtype), h
+
+
+PAPER_BODY = 1024  # features of the paper discriminator's body, Q's input
+
+
 class QHead(nn.Module):
     """InfoGAN's Q: discriminator body features [B, F] -> (category logits [B, 10], means [B, C])."""
 
@@ -219,8 +262,11 @@ def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     n_cont = model.info_continuous
     gen, gen_input = _generator(model, setup, NUM_CLASSES + n_cont)
     disc = HeadedDiscriminator(layers.down_widths(model.width), 0, setup.conv)
-    q = QHead(n_cont)
     body_size = disc_body_features(model.width, setup.image_shape)
+    if model.arch == "paper":
+        gen = PaperInfoGenerator(setup.image_shape, setup.conv)
+        disc, body_size = PaperInfoDiscriminator(setup.conv), PAPER_BODY
+    q = QHead(n_cont)
 
     def draw_codes(key, n):
         cat_key, cont_key, noise_key = jax.random.split(key, 3)
@@ -339,6 +385,8 @@ def infogan_options() -> ml_collections.ConfigDict:
     o.info_weight = 1.0  # weight lambda of the mutual-information loss
     # the generator's learning rate over optim.lr: the paper's MNIST setting is 1e-3 for G, 2e-4 for D
     o.gen_lr_scale = 5.0
+    # dcgan: the DCGAN stacks at model.width | paper: the paper's MNIST networks (Table 1; model.width unused)
+    o.arch = "dcgan"
     return o
 
 
@@ -351,7 +399,7 @@ MODELS = {
         make_infogan,
         infogan_options,
         {"train.batch_size": 128, "train.num_steps": 5000},
-        choices=CHOICES,
+        choices={**CHOICES, "arch": ("dcgan", "paper")},
         positive=(*options.CONV_POSITIVE, "gen_lr_scale"),
         non_negative=("info_continuous", "info_weight"),
     ),
