@@ -206,8 +206,8 @@ def _evaluate_chunks(family, params, state, rows, chunk):
 
 
 def write_pictures(family: Family, ts: TrainState, data: dict, keys, workdir: Path, n: int, tag: str) -> None:
-    """Sample grid (fixed noise across the run) and, for models that reconstruct or translate (either way),
-    the test images (odd rows) above what the model makes of them."""
+    """Sample grid (fixed noise across the run) and, for models that reconstruct, translate (either way) or
+    rectify (a spatial transformer), the test images (odd rows) above what the model makes of them."""
     from jaxgen import viz
 
     params, state = ts["params"], ts["state"]
@@ -223,6 +223,7 @@ def write_pictures(family: Family, ts: TrainState, data: dict, keys, workdir: Pa
         ("reconstruct", "reconstructions", "test_images"),
         ("translate", "translations", "test_images"),
         ("translate_back", "back_translations", "test_images_b"),
+        ("rectify", "rectified", "test_images"),
     )
     for ability, name, split in shown:
         if getattr(family.can, ability) is not None:

@@ -196,7 +196,12 @@ class _Run:
             if family.can.sample is not None:
                 viz.save_progress_gif(slot.workdir / "samples")
                 viz.save_progress_gif(slot.workdir / "samples", "pairs_*.png", name="pairs.gif")  # CoGAN
-            for ability, grids in (("translate", "translations"), ("translate_back", "back_translations")):
+            shown = (
+                ("translate", "translations"),
+                ("translate_back", "back_translations"),
+                ("rectify", "rectified"),
+            )
+            for ability, grids in shown:
                 if getattr(family.can, ability) is not None:
                     viz.save_progress_gif(slot.workdir / "samples", f"{grids}_*.png", name=f"{grids}.gif")
             (slot.workdir / "final_metrics.json").write_text(

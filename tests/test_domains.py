@@ -68,3 +68,25 @@ def test_a_second_domain_loads_aligned_with_the_first(tmp_path):
     np.testing.assert_array_equal(
         rotated.train_images[0, :, :, 0], np.rot90(dataset.train_images[0, :, :, 0])
     )
+
+
+def test_distorted_r_turns_each_image_by_its_own_angle_within_90_degrees():
+    bar = np.zeros((8, 32, 32, 1), np.uint8)
+    bar[:, 15:17, 6:26] = 255  # a horizontal bar through the centre
+    derived = domains.derive("distorted_r", bar)
+    np.testing.assert_array_equal(domains.derive("distorted_r", bar[3:], first_index=3), derived[3:])
+    out = derived.astype(np.float64)[..., 0]
+    rows, cols = np.mgrid[:32, :32] - 15.5
+    angles = []
+    for image in out:
+        m = image / image.sum()
+        cov = np.array(
+            [[np.sum(m * cols**2), np.sum(m * cols * rows)], [np.sum(m * cols * rows), np.sum(m * rows**2)]]
+        )
+        x, y = np.linalg.eigh(cov)[1][:, -1]  # the bar's long axis
+        angles.append(np.degrees(np.arctan2(-y, x)) % 180)  # on screen, counter-clockwise, in [0, 180)
+        assert abs(image.sum() / bar[0].sum() - 1.0) < 0.05  # turned, not cut: the bar keeps its mass
+    keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.key(domains.DOMAIN_SEED), i))(jnp.arange(8))
+    drawn = np.degrees(jax.vmap(lambda k: jax.random.uniform(k, minval=-jnp.pi / 2, maxval=jnp.pi / 2))(keys))
+    np.testing.assert_allclose(np.asarray(angles), np.asarray(drawn) % 180, atol=3.0)
+    assert np.std(drawn) > 20.0

@@ -1,7 +1,8 @@
 """Image domains derived from a dataset by pure, jittable transforms.
 
 They give two-domain models their second domain (`data.domain_b`: CoGAN's digits -> edges and digits ->
-negatives, rotated, thickened or coloured digits) and can restyle the first (`data.domain_a`). A transform
+negatives, rotated, thickened or coloured digits) and can restyle the first (`data.domain_a`: e.g. the
+randomly rotated digits of the spatial transformer paper). A transform
 maps float images [B, S, S, C] in [0, 1] and one key per image [B] to images [B, S, S, C'] in [0, 1];
 `derive` applies one to a whole uint8 split with the keys fold_in(key(DOMAIN_SEED), index), so what an
 image becomes depends on its index only, never on the run's seed or the chunking.
@@ -16,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgen import spatial
 from jaxgen.metrics import map_chunks
 
 Transform = Callable[[jax.Array, jax.Array], jax.Array]
@@ -58,6 +60,16 @@ def rotated(images: jax.Array, keys: jax.Array) -> jax.Array:
     return jnp.rot90(images, k=1, axes=(1, 2))
 
 
+def distorted_r(images: jax.Array, keys: jax.Array) -> jax.Array:
+    """Rotated MNIST "R" of the spatial transformer paper (Jaderberg et al. 2015): each image turned about
+    its centre by its own angle, uniform in (-90, 90) degrees, resampled bilinearly (zeros come in at the
+    corners)."""
+    angles = jax.vmap(lambda k: jax.random.uniform(k, minval=-jnp.pi / 2, maxval=jnp.pi / 2))(keys)
+    n = images.shape[0]
+    theta = spatial.similarity(angles, jnp.ones(n), jnp.zeros((n, 2)))
+    return spatial.affine_warp(images, theta, images.shape[1], images.shape[2])
+
+
 def coloured(images: jax.Array, keys: jax.Array) -> jax.Array:
     """Grey images -> RGB: each image's strokes and background get their own random colours; every channel
     of the background is shifted from the stroke's by 0.3 to 0.7 (mod 1), so the digit always shows."""
@@ -79,6 +91,7 @@ DOMAINS: dict[str, Transform] = {
     "rotated": rotated,
     "thick": thick,
     "coloured": coloured,
+    "distorted_r": distorted_r,
 }
 
 

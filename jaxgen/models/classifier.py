@@ -2,6 +2,12 @@
 
 A narrow copy of it (configs/feature_extractor.py) is the feature extractor of jaxgen.metrics; its
 penultimate activations (the flattened last conv map) are the "features" there.
+
+`model.spatial_transformer` puts an affine spatial transformer in front of it (the ST-CNN of Jaderberg et
+al. 2015, arXiv:1506.02025): a small localisation network reads the image and predicts the affine map
+theta [2, 3] of where each output pixel should read (starting at the identity), the image is resampled
+through it (jaxgen.spatial) and the CNN classifies the result; the whole is trained by the classification
+loss alone.
 """
 
 from __future__ import annotations
@@ -13,21 +19,50 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from jaxgen import layers, losses
+from jaxgen import layers, losses, spatial
 from jaxgen.models import options
 from jaxgen.models.family import Abilities, Family, ModelSpec, Setup, Update, apply_net
 
+IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # theta of the identity map, row by row
+
+
+class Localiser(nn.Module):
+    """images [B, S, S, C] -> theta [B, 2, 3]: two k4 s2 convs, a dense layer, and an output layer whose
+    weights start at zero and bias at the identity, so training starts from the untransformed image."""
+
+    width: int = 16
+    hidden: int = 64
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        h = nn.relu(layers.Conv(self.width, conv=self.conv)(x))
+        h = nn.relu(layers.Conv(2 * self.width, conv=self.conv)(h))
+        h = nn.relu(nn.Dense(self.hidden)(h.reshape(x.shape[0], -1)))
+        identity = nn.initializers.constant(jnp.array(IDENTITY))
+        theta = nn.Dense(6, kernel_init=nn.initializers.zeros, bias_init=identity)(h)
+        return theta.reshape(x.shape[0], 2, 3)
+
 
 class CNN(nn.Module):
-    """[B, S, S, C] in [0, 1] -> logits [B, num_classes]."""
+    """[B, S, S, C] in [0, 1] -> logits [B, num_classes]; with spatial_transformer, the CNN sees the
+    image resampled through the affine map its localiser predicts."""
 
     widths: Sequence[int] = (64, 128, 256, 512)
     num_classes: int = 10
     conv: layers.ConvOptions = layers.ConvOptions()
+    spatial_transformer: bool = False
 
     @nn.compact
-    def __call__(self, x: jax.Array, train: bool = True, with_features: bool = False):
-        """Logits, or (features [B, F], logits) when with_features."""
+    def __call__(
+        self, x: jax.Array, train: bool = True, with_features: bool = False, rectified: bool = False
+    ):
+        """Logits, or (features [B, F], logits) when with_features, or (rectified) the transformed input."""
+        if self.spatial_transformer:
+            theta = Localiser(conv=self.conv, name="localiser")(x)
+            x = spatial.affine_warp(x, theta, x.shape[1], x.shape[2])
+        if rectified:
+            return x
         features = layers.DownStack(self.widths, use_batch_norm=True, conv=self.conv)(x, train)
         logits = nn.Dense(self.num_classes)(features)
         return (features, logits) if with_features else logits
@@ -35,7 +70,7 @@ class CNN(nn.Module):
 
 def make(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """Classifier family: one network 'cls', one cross-entropy update."""
-    cls = CNN(layers.down_widths(model.width), conv=setup.conv)
+    cls = CNN(layers.down_widths(model.width), conv=setup.conv, spatial_transformer=model.spatial_transformer)
 
     def loss(params, state, batch, key):
         """Mean cross-entropy of batch['label'] under cls(batch['image']) [B, 10]."""
@@ -53,12 +88,18 @@ def make(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         (features, _), _ = apply_net(cls, "cls", params, state, images, train=False, with_features=True)
         return features
 
+    def rectify(params, state, images):
+        """What the spatial transformer makes of the images, before the CNN reads them."""
+        return apply_net(cls, "cls", params, state, images, train=False, rectified=True)[0]
+
     return Family(
         networks={"cls": cls},
         example_inputs={"cls": (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),)},
         optimizers={"cls": setup.optimizer},
         updates=(Update("cls", ("cls",), loss),),
-        can=Abilities(classify=classify, encode=encode),
+        can=Abilities(
+            classify=classify, encode=encode, rectify=rectify if model.spatial_transformer else None
+        ),
     )
 
 
@@ -70,8 +111,12 @@ SETTINGS = {
     "train.eval_every": 937,  # once per epoch
     "train.checkpoint_every": 937,
 }
-MODELS = {
-    "classifier": ModelSpec(
-        make, lambda: options.conv_net(64, latent_dim=None), SETTINGS, positive=("width",)
-    )
-}
+
+
+def classifier_options() -> ml_collections.ConfigDict:
+    o = options.conv_net(64, latent_dim=None)
+    o.spatial_transformer = False  # True: an affine spatial transformer in front of the CNN (ST-CNN)
+    return o
+
+
+MODELS = {"classifier": ModelSpec(make, classifier_options, SETTINGS, positive=("width",))}

@@ -136,6 +136,8 @@ class Abilities:
     # the distribution the codes are pushed to (adversarial autoencoders): the prior-fit picture and the
     # distance of the test codes from it
     prior: Prior | None = None
+    # (params, state, images) -> what a spatial transformer makes of the images before classifying them
+    rectify: ImagesFn | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

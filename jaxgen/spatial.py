@@ -1,0 +1,64 @@
+"""Differentiable resampling of images: the grid generator and bilinear sampler of a spatial transformer
+(Jaderberg et al. 2015, arXiv:1506.02025), in pure jnp, so the distortions of the data and a model's
+learned transform share one implementation.
+
+Coordinates are normalised as PyTorch's `affine_grid(align_corners=False)`: x runs over the columns and y
+over the rows, from -1 at the outer edge of the first pixel to 1 at the outer edge of the last, so the
+pixel centres of a width-W image sit at (2j + 1) / W - 1. A transform theta [B, 2, 3] maps each output
+pixel's normalised (x, y, 1) to the source point it reads; source points outside the image read zeros.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def pixel_centres(size: int) -> jax.Array:
+    """Normalised coordinates [size] of the pixel centres along one axis."""
+    return (2.0 * jnp.arange(size, dtype=jnp.float32) + 1.0) / size - 1.0
+
+
+def affine_grid(theta: jax.Array, height: int, width: int) -> jax.Array:
+    """theta [B, 2, 3] -> the source points [B, height, width, 2] (x, y) the output pixels read."""
+    ys, xs = jnp.meshgrid(pixel_centres(height), pixel_centres(width), indexing="ij")
+    points = jnp.stack([xs, ys, jnp.ones_like(xs)], axis=-1)  # [H, W, 3]
+    return jnp.einsum("hwk,bjk->bhwj", points, theta)
+
+
+def bilinear_sample(images: jax.Array, grid: jax.Array) -> jax.Array:
+    """images [B, H, W, C] read at the normalised points grid [B, Ho, Wo, 2] -> [B, Ho, Wo, C].
+
+    Bilinear interpolation between the four nearest pixels; the image is zero beyond its edges (a point
+    half a pixel outside reads half the edge pixel). Differentiable in the images and in the points."""
+    _, height, width, _ = images.shape
+    col = ((grid[..., 0] + 1.0) * width - 1.0) / 2.0  # pixel coordinates of the points
+    row = ((grid[..., 1] + 1.0) * height - 1.0) / 2.0
+    col0, row0 = jnp.floor(col), jnp.floor(row)
+    out = 0.0
+    for d_row in (0, 1):
+        for d_col in (0, 1):
+            r, c = row0 + d_row, col0 + d_col
+            weight = (1.0 - jnp.abs(row - r)) * (1.0 - jnp.abs(col - c))  # [B, Ho, Wo]
+            inside = (r >= 0) & (r <= height - 1) & (c >= 0) & (c <= width - 1)
+            r_idx = jnp.clip(r, 0, height - 1).astype(jnp.int32)
+            c_idx = jnp.clip(c, 0, width - 1).astype(jnp.int32)
+            values = jax.vmap(lambda image, ri, ci: image[ri, ci])(images, r_idx, c_idx)  # [B, Ho, Wo, C]
+            out = out + jnp.where(inside, weight, 0.0)[..., None] * values
+    return out
+
+
+def affine_warp(images: jax.Array, theta: jax.Array, height: int, width: int) -> jax.Array:
+    """images [B, H, W, C] resampled by theta [B, 2, 3] onto a height x width output."""
+    return bilinear_sample(images, affine_grid(theta, height, width))
+
+
+def similarity(angle: jax.Array, scale: jax.Array, shift: jax.Array) -> jax.Array:
+    """theta [B, 2, 3] that draws the source rotated by `angle` [B] (radians, counter-clockwise on screen),
+    enlarged by `scale` [B] and moved by `shift` [B, 2] (normalised x, y of the output): the inverse map,
+    from output points to source points."""
+    cos, sin = jnp.cos(angle) / scale, jnp.sin(angle) / scale
+    # y grows downwards on screen, so a counter-clockwise turn on screen is clockwise in (x, y)
+    linear = jnp.stack([jnp.stack([cos, -sin], -1), jnp.stack([sin, cos], -1)], -2)  # [B, 2, 2]
+    offset = -jnp.einsum("bij,bj->bi", linear, shift)
+    return jnp.concatenate([linear, offset[..., None]], axis=-1)
