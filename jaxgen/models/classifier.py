@@ -28,7 +28,9 @@ IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # theta of the identity map, row by r
 
 class Localiser(nn.Module):
     """images [B, S, S, C] -> theta [B, 2, 3]: two k4 s2 convs, a dense layer, and an output layer whose
-    weights start at zero and bias at the identity, so training starts from the untransformed image."""
+    weights start at zero and bias at the identity, so training starts from the untransformed image. The
+    convs start He-normal: at DCGAN's N(0, 0.02) the hidden features were ~100x smaller, and so was every
+    gradient reaching the zero output layer (theta moved by less than 0.005 in 4685 steps)."""
 
     width: int = 16
     hidden: int = 64
@@ -36,8 +38,9 @@ class Localiser(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        h = nn.relu(layers.Conv(self.width, conv=self.conv)(x))
-        h = nn.relu(layers.Conv(2 * self.width, conv=self.conv)(h))
+        init = nn.initializers.he_normal()
+        h = nn.relu(layers.Conv(self.width, conv=self.conv, kernel_init=init)(x))
+        h = nn.relu(layers.Conv(2 * self.width, conv=self.conv, kernel_init=init)(h))
         h = nn.relu(nn.Dense(self.hidden)(h.reshape(x.shape[0], -1)))
         identity = nn.initializers.constant(jnp.array(IDENTITY))
         theta = nn.Dense(6, kernel_init=nn.initializers.zeros, bias_init=identity)(h)
