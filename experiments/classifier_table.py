@@ -1,0 +1,41 @@
+"""Print the README's classifier table (test error, beside the paper's) from the evaluation reports in
+experiments/results/eval/, so no number in it is copied by hand. A name with seeds (`cnn_r:0,1,2`) reads
+<name>_seed<s>.json and prints mean ± std over them.
+
+python experiments/classifier_table.py cnn_r st_cnn_r
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results" / "eval"
+# Jaderberg et al. 2015 (arXiv:1506.02025), Table 1, % test error on distorted MNIST
+PAPER = {"cnn_r": "1.2 (CNN)", "st_cnn_r": "0.7 (ST-CNN, affine)"}
+HEADER = (
+    "| config | steps | training wall time | seeds | test error | paper's error (%) |\n"
+    "|---|---|---|---|---|---|"
+)
+
+
+def row(spec: str) -> str:
+    """One table row for `name` or `name:s1,s2,...` (mean ± sample std over the seeds)."""
+    name, _, seeds = spec.partition(":")
+    files = [f"{name}_seed{s}.json" for s in seeds.split(",")] if seeds else [f"{name}.json"]
+    reports = [json.loads((RESULTS / f).read_text()) for f in files]
+    errors = np.array([100 * r["model"]["test_error"] for r in reports])
+    walls = [r["source"].get("train_wall_s") for r in reports]
+    error = f"{errors[0]:.2f}%" if len(errors) == 1 else f"{errors.mean():.2f} ± {errors.std(ddof=1):.2f}%"
+    wall = " / ".join(f"{w:.0f} s" if w is not None else "—" for w in walls)
+    cells = [f"`{name}`", str(reports[0]["source"]["step"]), wall, seeds.replace(",", ", ") or "0", error]
+    return "| " + " | ".join([*cells, PAPER.get(name, "—")]) + " |"
+
+
+if __name__ == "__main__":
+    print(HEADER)
+    for spec in sys.argv[1:]:
+        print(row(spec))
