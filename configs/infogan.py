@@ -2,7 +2,8 @@
 and 2 uniform(-1, 1) continuous codes; the Q head shares the discriminator's body, and the mutual-information
 loss (weight 1) is minimised by the generator and, on the discriminator's side, by the body with the Q head,
 as in the paper's reference code. Its schedule too: Adam (beta1 0.5) at 2e-4 for the discriminator and Q,
-1e-3 for the generator (model.gen_lr_scale = 5), batch 128, 5000 updates; DCGAN networks.
+1e-3 for the generator (model.gen_lr_scale = 5), batch 128, 5000 updates; and its networks (Table 1,
+model.arch = 'paper'; 'dcgan' for the DCGAN stacks).
     python -m jaxgen.main --config=configs/infogan.py --workdir=runs/infogan
     python -m jaxgen.main --config=configs/infogan.py --workdir=runs/infogan --mode=eval   # category error
 """
