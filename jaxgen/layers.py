@@ -248,7 +248,7 @@ def conv_transpose_cpu(x: jax.Array, kernel: jax.Array, stride: int, padding: in
     """Same result as conv_transpose_xla, lowered for XLA:CPU (see the module docstring)."""
     if not _is_k4s2p1(kernel, stride, padding):
         k = kernel.shape[0]
-        size = [(n - 1) * stride - 2 * padding + k for n in x.shape[1:3]]
+        size = tuple((n - 1) * stride - 2 * padding + k for n in x.shape[1:3])
         return conv_input_gradient(x, _swap_io(kernel), stride, padding, size)
     return _conv_transpose_cpu(x, kernel)
 

@@ -2,8 +2,8 @@
 
 They give two-domain models their second domain (`data.domain_b`: CoGAN's digits -> edges and digits ->
 negatives, rotated, thickened or coloured digits) and can restyle the first (`data.domain_a`: e.g. the
-randomly rotated digits of the spatial transformer paper). A transform
-maps float images [B, S, S, C] in [0, 1] and one key per image [B] to images [B, S, S, C'] in [0, 1];
+randomly rotated digits of the spatial transformer paper). A transform maps float images [B, S, S, C] in
+[0, 1] and one key per image [B] to images [B, S, S, C'] in [0, 1];
 `derive` applies one to a whole uint8 split with the keys fold_in(key(DOMAIN_SEED), index), so what an
 image becomes depends on its index only, never on the run's seed or the chunking.
 """

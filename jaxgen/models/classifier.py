@@ -29,8 +29,8 @@ IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # theta of the identity map, row by r
 class Localiser(nn.Module):
     """images [B, S, S, C] -> theta [B, 2, 3]: two k4 s2 convs, a dense layer, and an output layer whose
     weights start at zero and bias at the identity, so training starts from the untransformed image. The
-    convs start He-normal: at DCGAN's N(0, 0.02) the hidden features were ~100x smaller, and so was every
-    gradient reaching the zero output layer (theta moved by less than 0.005 in 4685 steps)."""
+    convs start He-normal: at DCGAN's N(0, 0.02) the hidden features were tiny, and so was every gradient
+    reaching the zero output layer (theta moved by less than 0.005 in 4685 steps)."""
 
     width: int = 16
     hidden: int = 64

@@ -260,12 +260,13 @@ def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     D head and the Q head on the GAN loss + info_weight x L_I of the fakes (the D head gets no L_I
     gradient), and the gen update trains G on its GAN loss + info_weight x L_I through the body and Q."""
     n_cont = model.info_continuous
-    gen, gen_input = _generator(model, setup, NUM_CLASSES + n_cont)
-    disc = HeadedDiscriminator(layers.down_widths(model.width), 0, setup.conv)
-    body_size = disc_body_features(model.width, setup.image_shape)
+    gen, gen_input = _generator(model, setup, NUM_CLASSES + n_cont)  # gen_input: the same for both nets
     if model.arch == "paper":
         gen = PaperInfoGenerator(setup.image_shape, setup.conv)
         disc, body_size = PaperInfoDiscriminator(setup.conv), PAPER_BODY
+    else:
+        disc = HeadedDiscriminator(layers.down_widths(model.width), 0, setup.conv)
+        body_size = disc_body_features(model.width, setup.image_shape)
     q = QHead(n_cont)
 
     def draw_codes(key, n):
