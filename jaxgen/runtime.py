@@ -205,6 +205,16 @@ def _evaluate_chunks(family, params, state, rows, chunk):
     return {name: jnp.mean(values) for name, values in per_example.items()}
 
 
+# (ability, grid name, test split it reads): the abilities that turn test images into images, drawn as
+# samples/<name>_<step>.png by write_pictures and gathered into samples/<name>.gif at the end of training
+IMAGE_GRIDS = (
+    ("reconstruct", "reconstructions", "test_images"),
+    ("translate", "translations", "test_images"),
+    ("translate_back", "back_translations", "test_images_b"),
+    ("rectify", "rectified", "test_images"),
+)
+
+
 def write_pictures(family: Family, ts: TrainState, data: dict, keys, workdir: Path, n: int, tag: str) -> None:
     """Sample grid (fixed noise across the run) and, for models that reconstruct, translate (either way) or
     rectify (a spatial transformer), the test images (odd rows) above what the model makes of them."""
@@ -219,13 +229,7 @@ def write_pictures(family: Family, ts: TrainState, data: dict, keys, workdir: Pa
             viz.save_reconstructions(
                 workdir / "samples" / f"pairs_{tag}.png", images, np.asarray(drawn["images_b"])
             )
-    shown = (
-        ("reconstruct", "reconstructions", "test_images"),
-        ("translate", "translations", "test_images"),
-        ("translate_back", "back_translations", "test_images_b"),
-        ("rectify", "rectified", "test_images"),
-    )
-    for ability, name, split in shown:
+    for ability, name, split in IMAGE_GRIDS:
         if getattr(family.can, ability) is not None:
             originals = data[split][:n]
             made = np.asarray(apply_to_images(family, ability, params, state, originals))

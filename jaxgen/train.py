@@ -196,12 +196,7 @@ class _Run:
             if family.can.sample is not None:
                 viz.save_progress_gif(slot.workdir / "samples")
                 viz.save_progress_gif(slot.workdir / "samples", "pairs_*.png", name="pairs.gif")  # CoGAN
-            shown = (
-                ("translate", "translations"),
-                ("translate_back", "back_translations"),
-                ("rectify", "rectified"),
-            )
-            for ability, grids in shown:
+            for ability, grids, _ in runtime.IMAGE_GRIDS:
                 if getattr(family.can, ability) is not None:
                     viz.save_progress_gif(slot.workdir / "samples", f"{grids}_*.png", name=f"{grids}.gif")
             (slot.workdir / "final_metrics.json").write_text(

@@ -90,6 +90,7 @@ def test_autoencoder_writes_sample_and_reconstruction_grids(tmp_path):
     train_lib.train(tiny_config("ae", eval_every=1), tmp_path, dataset=synthetic_dataset())
     names = {p.name for p in (tmp_path / "samples").iterdir()}
     assert {"samples_0000001.png", "samples_final.png", "reconstructions_final.png"} <= names
+    assert {"progress.gif", "reconstructions.gif"} <= names  # every grid of the run, in order
 
 
 def test_steps_per_call_scan_matches_single_steps(tmp_path):
