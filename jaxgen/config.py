@@ -46,6 +46,8 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.optim.halve_every = 100_000  # halving: the learning rate halves every this many updates
     c.optim.b1 = 0.5  # Adam beta1 (DCGAN setting)
     c.optim.b2 = 0.999  # Adam beta2
+    c.optim.eps = 1e-8  # Adam: added to the root of the second moment
+    c.optim.eps_root = 0.0  # Adam: added under that root (Theano-era code: 1e-8 here, eps 0)
     c.optim.decay = 0.99  # RMSProp decay (PyTorch's alpha)
     c.optim.momentum = 0.0  # SGD / RMSProp momentum
     c.optim.weight_decay = 0.0  # decoupled weight decay (0 = off)
@@ -58,6 +60,9 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.train.checkpoint_every = 1000  # steps between checkpoints
     c.train.keep_checkpoints = 3  # how many recent checkpoints are kept
     c.train.num_grid_images = 64  # images in each sample / reconstruction grid
+    # > 0: also keep a running average of the params (Polyak averaging: each step moves it by
+    # max(1 - decay, 1 / steps so far) towards them), which evaluation, samples and pictures then use
+    c.train.average_decay = 0.0
 
     c.runtime = ml_collections.ConfigDict()  # how the backend computes; results do not depend on it
     c.runtime.conv_impl = (
@@ -152,7 +157,7 @@ _POSITIVE = (
     "eval.chunk",
     "eval.embed_points",
 )
-_NON_NEGATIVE = ("data.val_size", "runtime.steps_per_call")
+_NON_NEGATIVE = ("data.val_size", "runtime.steps_per_call", "optim.eps", "optim.eps_root")
 
 
 def _get(config: ml_collections.ConfigDict, dotted: str):
@@ -203,6 +208,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
     for field in ("data.domain_a", "data.domain_b"):
         allowed = ("", *DOMAINS) if field == "data.domain_b" else tuple(DOMAINS)
         check_rules(config, "", {field: allowed}, (), ())
+    if not 0.0 <= config.train.average_decay < 1.0:
+        raise ConfigError(
+            f"train.average_decay={config.train.average_decay} must be in [0, 1) (0: no average)"
+        )
     if config.data.num_labels < 0 or config.data.num_labels % 10:
         raise ConfigError(
             f"data.num_labels={config.data.num_labels} must be 0 (every label) or a positive multiple of 10 "

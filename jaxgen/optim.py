@@ -25,7 +25,7 @@ def make_optimizer(optim: ml_collections.ConfigDict, num_steps: int) -> optax.Gr
     """
     lr = learning_rate(optim, num_steps)
     if optim.name == "adam":
-        opt = optax.adam(lr, b1=optim.b1, b2=optim.b2)
+        opt = optax.adam(lr, b1=optim.b1, b2=optim.b2, eps=optim.eps, eps_root=optim.eps_root)
     elif optim.name == "rmsprop":
         # PyTorch's RMSprop (used by the WGAN reference code): eps outside the square root.
         opt = optax.rmsprop(

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from jaxgen import checkpoints, layers, losses
 from jaxgen.config import ConfigError, model_spec
-from jaxgen.data import Dataset, feeds, load_dataset
+from jaxgen.data import Dataset, feeds, load_dataset, to_float
 from jaxgen.data.domains import output_shape
 from jaxgen.metrics import map_chunks
 from jaxgen.models import Family, Setup, init_networks
@@ -116,9 +116,22 @@ class Keys:
         return cls(*(jax.random.fold_in(root, i) for i in range(len(dataclasses.fields(cls)))))
 
 
-def init_state(family: Family, key: jax.Array) -> TrainState:
-    """Fresh parameters, optimizer states and step 0."""
+INIT_IMAGES = 500  # training images a family's data-dependent initialisation sees (Salimans et al.: 500)
+
+
+def init_state(
+    family: Family, key: jax.Array, train_images: np.ndarray | None = None, average: bool = False
+) -> TrainState:
+    """Fresh parameters, optimizer states and step 0 (and the params' running average, train.average_decay).
+    A family with a data-dependent initialisation gets INIT_IMAGES training images (uint8), chosen by the
+    key, when train_images are given (a checkpoint's template needs none)."""
     params, state = init_networks(family, key)
+    if family.initialise is not None and train_images is not None:
+        image_key, init_key = jax.random.split(jax.random.fold_in(key, 0x1417))
+        n = min(INIT_IMAGES, len(train_images))
+        chosen = np.sort(np.asarray(jax.random.permutation(image_key, len(train_images))[:n]))
+        images = to_float(jnp.asarray(train_images[chosen]))
+        params, state = family.initialise(params, state, images, init_key)
     shared = {net for u in family.updates if u.optimizer is None for net in u.networks}
     opt_state = {name: family.optimizers[name].init(params[name]) for name in sorted(shared)}
     phases = {
@@ -128,22 +141,34 @@ def init_state(family: Family, key: jax.Array) -> TrainState:
     }
     if phases:
         opt_state["phases"] = phases
-    return {"step": jnp.zeros((), jnp.int32), "params": params, "state": state, "opt_state": opt_state}
+    ts = {"step": jnp.zeros((), jnp.int32), "params": params, "state": state, "opt_state": opt_state}
+    if average:
+        names = sorted(params) if family.averaged is None else family.averaged
+        ts["average"] = {name: jax.tree.map(jnp.copy, params[name]) for name in names}
+    return ts
+
+
+def averaged(ts: TrainState) -> TrainState:
+    """The state a trained model is used with: the params' running average (of the networks the family
+    averages) in place of their params, where the run keeps one (train.average_decay)."""
+    return {**ts, "params": {**ts["params"], **ts["average"]}} if "average" in ts else ts
 
 
 def restore_model(
     config: ml_collections.ConfigDict, workdir: str | Path, dataset: Dataset | None = None
 ) -> tuple[Family, TrainState]:
     """The configured family and the newest intact checkpoint in workdir (for sampling, evaluation,
-    pictures). Reads only: a damaged newest step is reported and an older one used; nothing is written."""
+    pictures; with the params' running average as its params where the run keeps one). Reads only: a
+    damaged newest step is reported and an older one used; nothing is written."""
     family = build_family(config, dataset)
     reader = checkpoints.Checkpoints(Path(workdir), config.train.keep_checkpoints, writer=False, log=log)
-    ts, _ = reader.restore_latest(init_state(family, jax.random.key(0)))
+    template = init_state(family, jax.random.key(0), average=config.train.average_decay > 0)
+    ts, _ = reader.restore_latest(template)
     if ts is None:
         raise FileNotFoundError(
             f"no checkpoint in {Path(workdir) / 'checkpoints'}; train first with the same --workdir"
         )
-    return family, ts
+    return family, averaged(ts)
 
 
 # ----------------------------------------------------------------------------------------- using a model

@@ -41,8 +41,15 @@ def batches_before(family: Family, step):
 # ----------------------------------------------------------------------------------------- the step
 
 
-def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
-    """One training step: run the family's updates in order. Pure: (state, data, ...) -> (state, metrics)."""
+def average_rate(step, decay: float):
+    """How far step number `step` (from 0) moves the params' running average: the plain mean of the
+    steps so far until 1 / (1 - decay) steps, then an exponential average (no bias towards the start)."""
+    return jax.numpy.maximum(1.0 - decay, 1.0 / (step + 1.0))
+
+
+def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh, average_decay: float = 0.0):
+    """One training step: run the family's updates in order (then move the params' running average when
+    average_decay > 0). Pure: (state, data, ...) -> (state, metrics)."""
     batch_sharding = NamedSharding(mesh, P("data"))
 
     def apply_update(update, params, model_state, opt_state, batch, key):
@@ -105,17 +112,25 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh):
             metrics.update({f"{update.name}/{k}": v for k, v in update_metrics.items()})
         params, model_state, opt_state = carry
         new_ts = {"step": step + 1, "params": params, "state": model_state, "opt_state": opt_state}
+        if average_decay:
+            rate = average_rate(step, average_decay)
+            new_ts["average"] = {
+                name: jax.tree.map(lambda a, p: a + rate * (p - a), average, params[name])
+                for name, average in ts["average"].items()
+            }
         return new_ts, metrics
 
     return train_step
 
 
-def make_multi_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh, slots: int = 1):
+def make_multi_step(
+    family: Family, batch_size: int, mesh: jax.sharding.Mesh, slots: int = 1, average_decay: float = 0.0
+):
     """k steps per compiled call; the metrics come back stacked [k]. With S > 1 run slots the step is
     vmapped: states, plans and keys carry a leading [S] axis and the metrics are [k, S]. One slot runs the
     plain step on unstacked arguments (a stacked axis of 1 changed XLA's fusions and float rounding). The
     state buffers are donated."""
-    step = make_train_step(family, batch_size, mesh)
+    step = make_train_step(family, batch_size, mesh, average_decay)
     slot_step = step if slots == 1 else jax.vmap(step, in_axes=(0, None, 0, None, 0))
 
     @functools.partial(jax.jit, static_argnames="k", donate_argnums=0)

@@ -111,7 +111,8 @@ class _Run:
             check_resume(slot.workdir, bool(slot.manager.steps()), slot_config, allow_change, log)
             labels, key = arrays["labels"], slot.keys.labels
             subsets.append(feeds.labelled_indices(family.data, config.data, labels, key, slot.workdir))
-        fresh = [runtime.init_state(family, slot.keys.init) for slot in slots]
+        average = config.train.average_decay > 0
+        fresh = [runtime.init_state(family, slot.keys.init, arrays["images"], average) for slot in slots]
         restored = checkpoints.restore_common([slot.manager for slot in slots], fresh)
         if restored is None:
             where = [str(s.workdir) for s in slots]
@@ -148,7 +149,9 @@ class _Run:
         num_steps, per_step = config.train.num_steps, batches_per_step(family)
         batches_per_epoch = self.n_train // config.train.batch_size
         k = resolve_steps_per_call(config, per_step, batches_per_epoch)
-        multi_step = make_multi_step(family, config.train.batch_size, self.mesh, len(slots))
+        multi_step = make_multi_step(
+            family, config.train.batch_size, self.mesh, len(slots), config.train.average_decay
+        )
         data_keys = self._stack([slot.keys.data for slot in slots])
         train_keys = self._stack([slot.keys.train for slot in slots])
         batch_plan = (
@@ -264,7 +267,7 @@ class _Run:
         """Each slot's pictures and test metrics at step."""
         results = []
         for i, slot in enumerate(self.slots):
-            state, n = self.slot_state(i), self.config.train.num_grid_images
+            state, n = runtime.averaged(self.slot_state(i)), self.config.train.num_grid_images
             runtime.write_pictures(self.family, state, self.data, slot.keys, slot.workdir, n, tag)
             scores = {
                 f"test_{k}": float(v)

@@ -64,3 +64,17 @@ def test_cosine_schedule_decays_to_zero():
 def test_halving_schedule_halves_every_interval():
     steps = sgd_steps(100, 7, lr=0.8, schedule="halving", halve_every=3)
     np.testing.assert_allclose(steps, [0.8, 0.8, 0.8, 0.4, 0.4, 0.4, 0.2], rtol=1e-6)
+
+
+def test_adam_epsilon_under_the_root_damps_tiny_gradients():
+    """optim.eps_root = 1e-8, eps = 0 (Theano-era Adam): a gradient of 1e-6 moves a param by about
+    lr x 1e-6 / 1e-4, not by lr as with eps outside the root."""
+    config = base_config("gan").optim
+    config.lr = 1.0
+    grads = {"w": jnp.array([1e-6, 1.0])}
+    outside = make_optimizer(config, 10).update(grads, make_optimizer(config, 10).init(grads))[0]
+    np.testing.assert_allclose(outside["w"], [-0.99, -1.0], rtol=0.02)
+    config.eps, config.eps_root = 0.0, 1e-8
+    opt = make_optimizer(config, 10)
+    inside = opt.update(grads, opt.init(grads))[0]
+    np.testing.assert_allclose(inside["w"], [-1e-6 / np.sqrt(1e-12 + 1e-8), -1.0], rtol=1e-3)

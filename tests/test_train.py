@@ -19,9 +19,10 @@ import pytest
 from conftest import REPO, ScalarParam, synthetic_dataset, tiny_config, toy_spec
 
 from jaxgen import checkpoints, metric_writer, runtime
+from jaxgen import config as config_lib
 from jaxgen import train as train_lib
 from jaxgen import workdir as workdir_lib
-from jaxgen.models import REGISTRY, Family, Update, apply_net
+from jaxgen.models import REGISTRY, Abilities, Family, Update, apply_net
 
 
 def flat_params(ts) -> dict[str, np.ndarray]:
@@ -474,3 +475,62 @@ def test_a_boosted_update_repeats_on_its_steps_counts_its_batches_and_resumes_ex
     assert float(full["opt_state"]["w"][0].count) == 26  # every repetition was an update
     records = [json.loads(line) for line in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["kind"] == "train"] == list(range(1, 10))
+
+
+# ----------------------------------------------------------------------------------------- averaging
+
+
+def _climbing_family(model, setup):
+    """loss = -w, SGD lr 1: w goes 0 -> 1 -> 2 -> ...; evaluate reports w, so the test sees which params
+    evaluation used."""
+    net = ScalarParam(0.0)
+
+    def loss(params, state, batch, key):
+        w, state = apply_net(net, "net", params, state, batch["image"], train=True)
+        return -w, ({}, state)
+
+    def evaluate(params, state, batch):
+        w = apply_net(net, "net", params, state, batch["image"], train=False)[0]
+        return {"w": jnp.full(batch["image"].shape[:1], w)}
+
+    return Family(
+        networks={"net": net},
+        example_inputs={"net": (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),)},
+        optimizers={"net": setup.optimizer},
+        updates=(Update("climb", ("net",), loss),),
+        can=Abilities(evaluate=evaluate),
+    )
+
+
+def test_average_rate_is_the_plain_mean_then_exponential():
+    from jaxgen.step import average_rate
+
+    config = tiny_config("gan")
+    config.train.average_decay = 1.0
+    with pytest.raises(config_lib.ConfigError, match=r"train.average_decay=1.0 must be in \[0, 1\)"):
+        config_lib.validate(config)
+    rates = [float(average_rate(t, 0.75)) for t in (0, 1, 2, 3, 4, 100)]
+    np.testing.assert_allclose(rates, [1.0, 0.5, 1 / 3, 0.25, 0.25, 0.25], rtol=1e-6)
+
+
+def test_params_average_is_kept_resumed_and_used_for_evaluation(tmp_path, monkeypatch):
+    monkeypatch.setitem(REGISTRY, "climb_test", toy_spec(_climbing_family))
+    config = tiny_config("climb_test", num_steps=4, checkpoint_every=2)
+    config.optim.name, config.optim.lr = "sgd", 1.0
+    config.train.average_decay = 0.5  # rates 1, 1/2, 1/2, 1/2 over w = 1, 2, 3, 4
+    ts = train_lib.train(config, tmp_path / "run", dataset=synthetic_dataset())
+    expected = 1.0
+    for w in (2.0, 3.0, 4.0):
+        expected += 0.5 * (w - expected)
+    assert float(ts["params"]["net"]["w"]) == 4.0
+    assert float(ts["average"]["net"]["w"]) == pytest.approx(expected)  # 3.125
+    final = json.loads((tmp_path / "run" / "final_metrics.json").read_text())
+    assert final["test_w"] == pytest.approx(expected)
+    _, restored = runtime.restore_model(config, tmp_path / "run")
+    assert float(restored["params"]["net"]["w"]) == pytest.approx(expected)
+    # stopped at step 2 and resumed: the same average
+    short = config.copy_and_resolve_references()
+    short.train.num_steps = 2
+    train_lib.train(short, tmp_path / "resumed", dataset=synthetic_dataset())
+    resumed = train_lib.train(config, tmp_path / "resumed", dataset=synthetic_dataset())
+    assert float(resumed["average"]["net"]["w"]) == float(ts["average"]["net"]["w"])

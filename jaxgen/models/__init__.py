@@ -13,6 +13,7 @@ from jaxgen.models import (
     conditional_gan,
     energy_gan,
     gan,
+    semi_gan,
     translation,
     vae,
     vaegan,
@@ -31,7 +32,18 @@ from jaxgen.models.family import (
 )
 
 REGISTRY: dict[str, ModelSpec] = {}
-for _module in (classifier, autoencoder, vae, vaegan, gan, energy_gan, conditional_gan, aae, translation):
+for _module in (
+    classifier,
+    autoencoder,
+    vae,
+    vaegan,
+    gan,
+    energy_gan,
+    conditional_gan,
+    aae,
+    semi_gan,
+    translation,
+):
     REGISTRY.update(_module.MODELS)
 
 

@@ -168,6 +168,12 @@ class Family:
     extras: Mapping[str, jax.Array] = dataclasses.field(default_factory=dict)
     can: Abilities = Abilities()
     pictures: Pictures = Pictures()
+    # (params, state, images [N, H, W, C] in [0, 1], key) -> (params, state): a data-dependent initialisation
+    # (weight normalisation's, Salimans & Kingma 2016), applied once to fresh params on training images
+    initialise: Callable[[Params, State, jax.Array, jax.Array], tuple[Params, State]] | None = None
+    # the networks whose params' running average (train.average_decay) a trained model is used with;
+    # None: every network
+    averaged: tuple[str, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
