@@ -3,6 +3,7 @@ experiments/results/eval/, so no number in it is copied by hand. A name with see
 <name>_seed<s>.json and prints mean ± std over them.
 
 python experiments/classifier_table.py cnn_r st_cnn_r
+python experiments/classifier_table.py fm_gan:0,1,2 fm_gan_supervised:0,1,2 sgan:0
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ from pathlib import Path
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results" / "eval"
-# Jaderberg et al. 2015 (arXiv:1506.02025), Table 1, % test error on distorted MNIST
-PAPER = {"cnn_r": "1.2 (CNN)", "st_cnn_r": "0.7 (ST-CNN, affine)"}
+# Jaderberg et al. 2015 (arXiv:1506.02025), Table 1, % test error on distorted MNIST; Salimans et al. 2016
+# (arXiv:1606.03498), Table 1, % test error of the feature-matching GAN at 100 labels
+PAPER = {
+    "cnn_r": "1.2 (CNN)",
+    "st_cnn_r": "0.7 (ST-CNN, affine)",
+    "fm_gan": "0.93 ± 0.065 (100 labels)",
+}
 HEADER = (
     "| config | steps | training wall time | seeds | test error | paper's error (%) |\n"
     "|---|---|---|---|---|---|"

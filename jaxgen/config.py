@@ -26,7 +26,8 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.seed = 0  # every random draw (init, noise, data order) derives from this
 
     c.data = ml_collections.ConfigDict()
-    c.data.name = "mnist"  # 'mnist' (offline sources) or a TFDS name ('fashion_mnist', 'celeb_a')
+    # 'mnist' (offline sources), 'uci_digits' (scikit-learn's bundled copy) or a TFDS name ('celeb_a')
+    c.data.name = "mnist"
     c.data.source = "auto"  # auto | cache | idx | mirror | tfds (auto: cache -> idx -> mirror -> tfds)
     c.data.idx_dir = ""  # folder with train-images-idx3-ubyte[.gz] etc. (the originals' ./data)
     c.data.tfds_dir = ""  # TFDS data_dir; empty = TFDS default (~/tensorflow_datasets)
@@ -216,6 +217,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise ConfigError(
             f"data.num_labels={config.data.num_labels} must be 0 (every label) or a positive multiple of 10 "
             "(the same number of labelled images of each class)"
+        )
+    if config.data.name == "uci_digits" and config.data.source != "auto":
+        raise ConfigError(
+            f"data.source={config.data.source!r}: data.name='uci_digits' has one source, scikit-learn's "
+            "bundled copy; leave data.source='auto'"
         )
     if config.data.name != "mnist" and config.data.source in ("cache", "idx", "mirror"):
         raise ConfigError(

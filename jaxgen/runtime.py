@@ -65,7 +65,7 @@ def conv_options(runtime: ml_collections.ConfigDict, slots: int = 1) -> layers.C
 def data_shapes(config: ml_collections.ConfigDict, dataset: Dataset | None = None):
     """(image shape, second domain's image shape or None), without loading MNIST-like data."""
     data = config.data
-    if dataset is None and data.name not in ("mnist", "fashion_mnist"):
+    if dataset is None and data.name not in ("mnist", "fashion_mnist", "uci_digits"):
         dataset = load_dataset(data)
     if dataset is not None:
         return dataset.image_shape, dataset.second.image_shape if dataset.second else None

@@ -198,3 +198,49 @@ def test_epoch_order_is_a_pure_permutation_and_batches_cover_each_epoch():
     np.testing.assert_array_equal(np.sort(seen), np.arange(n))
     next_epoch = feeds.batch_indices(orders, 0, 5, batch)  # first batch of epoch 1
     np.testing.assert_array_equal(next_epoch, orders[1, :batch])
+
+
+# ----------------------------------------------------------------------------------------- UCI digits
+
+
+def test_uci_digits_load_offline_in_mnists_frame_with_a_fixed_split():
+    from sklearn.datasets import load_digits
+
+    config = base_config("classifier")
+    config.data.name = "uci_digits"
+    dataset = data_lib.load_dataset(config.data)
+    assert dataset.train_images.shape == (1347, 32, 32, 1) and dataset.test_images.shape == (450, 32, 32, 1)
+    assert dataset.train_images.dtype == np.uint8 and dataset.train_labels.dtype == np.int32
+    assert "verified" in dataset.source
+    # the digit sits in MNIST's 20x20 box: the 6-pixel border of the 32x32 frame is empty
+    for images in (dataset.train_images, dataset.test_images):
+        inside = images[:, 6:26, 6:26]
+        assert images.sum() == inside.sum() and images.max() == 255
+    # the same images and labels as scikit-learn's copy, every fourth one held out for testing
+    reference = load_digits()
+    test = np.arange(1797) % 4 == 0
+    np.testing.assert_array_equal(dataset.test_labels, reference.target[test])
+    np.testing.assert_array_equal(dataset.train_labels, reference.target[~test])
+    corners = dataset.test_images[:, [6, 6, 25, 25], [6, 25, 6, 25], 0]
+    expected = reference.images[test][:, [0, 0, 7, 7], [0, 7, 0, 7]] * 255 / 16
+    np.testing.assert_allclose(corners, expected, atol=1)  # resizing keeps the corner pixels
+    assert np.bincount(dataset.train_labels).min() >= 130  # every digit well represented in both splits
+    assert np.bincount(dataset.test_labels).min() >= 35
+
+
+def test_uci_digits_refuse_a_damaged_file_and_other_sources(tmp_path):
+    from jaxgen import config as config_lib
+    from jaxgen.data import uci_digits
+
+    rows = gzip.decompress(uci_digits.bundled_file().read_bytes()).replace(b"16", b"15", 1)
+    damaged = tmp_path / "digits.csv.gz"
+    damaged.write_bytes(gzip.compress(rows))
+    with pytest.raises(DataError, match=r"digits.csv.gz has sha256 .* refusing to parse it"):
+        uci_digits.load(damaged)
+    (tmp_path / "broken.csv.gz").write_bytes(b"not gzip")
+    with pytest.raises(DataError, match="cannot read the UCI digits file"):
+        uci_digits.load(tmp_path / "broken.csv.gz")
+    config = base_config("classifier")
+    config.data.name, config.data.source = "uci_digits", "idx"
+    with pytest.raises(config_lib.ConfigError, match="data.source='idx': data.name='uci_digits'"):
+        config_lib.validate(config)

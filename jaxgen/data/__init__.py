@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from jaxgen.data import mnist
+from jaxgen.data import mnist, uci_digits
 from jaxgen.data.mnist import DataError, log
 
 
@@ -122,6 +122,8 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
         arrays, source = _mnist_arrays(data_config)
         verified = not mnist.mismatched(arrays)
         source += ", verified: MNIST's published sha256" if verified else ", unverified: not MNIST's digests"
+    elif data_config.name == "uci_digits":
+        arrays, source = uci_digits.load()
     else:
         from jaxgen.data.tfds_source import load_tfds
 
