@@ -146,6 +146,20 @@ class Checkpoints:
                 self._set_aside(folder, problem)
         return None, None
 
+    def latest_params(self) -> tuple[dict, int]:
+        """(params, step) of the newest checkpoint whose digest holds, read as saved (nested dicts of
+        arrays, no model needed), with the params' running average in place of the params where the run
+        kept one: what another run starts from (train.init_from)."""
+        with self._locked(fcntl.LOCK_SH):
+            for step in reversed(self.steps()):
+                folder = self.folder / str(step)
+                if damage(folder) is None:
+                    state = self._checkpointer.restore(
+                        (folder / "state").absolute(), args=ocp.args.StandardRestore()
+                    )
+                    return {**state["params"], **state.get("average", {})}, step
+        raise CheckpointError(f"no intact checkpoint in {self.folder} to start from")
+
     def _set_aside(self, folder: Path, problem: str) -> None:
         if not self.writer:
             self.log(f"checkpoint {folder} is damaged ({problem}); reading an older one")

@@ -36,6 +36,9 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.data.num_labels = 0  # models trained on a labelled subset: its size, balanced over 10 classes; 0 = all
     c.data.domain_a = "original"  # the images as loaded, or a transform of them (jaxgen/data/domains.py)
     c.data.domain_b = ""  # two-domain models: the second domain, a name in jaxgen/data/domains.py
+    # > 0: train on only this many images of each class, chosen by data.subset_seed (few-label transfer)
+    c.data.train_per_class = 0
+    c.data.subset_seed = 0  # which images data.train_per_class keeps
 
     c.model = ml_collections.ConfigDict()
     c.model.name = model_name  # a name in jaxgen.models.REGISTRY; the block's other fields are its family's
@@ -64,6 +67,12 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     # > 0: also keep a running average of the params (Polyak averaging: each step moves it by
     # max(1 - decay, 1 / steps so far) towards them), which evaluation, samples and pictures then use
     c.train.average_decay = 0.0
+    # a workdir whose newest checkpoint's params start this run wherever the network, the param's path and
+    # its shape agree (transfer learning; the rest starts fresh); "": a fresh start
+    c.train.init_from = ""
+    # comma-separated param paths, network first ('cls/DownStack_0'), whose params never change (a linear
+    # probe of frozen features); "": train everything
+    c.train.frozen = ""
 
     c.runtime = ml_collections.ConfigDict()  # how the backend computes; results do not depend on it
     c.runtime.conv_impl = (
@@ -158,7 +167,13 @@ _POSITIVE = (
     "eval.chunk",
     "eval.embed_points",
 )
-_NON_NEGATIVE = ("data.val_size", "runtime.steps_per_call", "optim.eps", "optim.eps_root")
+_NON_NEGATIVE = (
+    "data.val_size",
+    "data.train_per_class",
+    "runtime.steps_per_call",
+    "optim.eps",
+    "optim.eps_root",
+)
 
 
 def _get(config: ml_collections.ConfigDict, dotted: str):

@@ -40,6 +40,30 @@ def make_optimizer(optim: ml_collections.ConfigDict, num_steps: int) -> optax.Gr
     return opt
 
 
+def freeze(is_frozen) -> optax.GradientTransformation:
+    """Zero the update of every param whose path ('DownStack_0/Conv_0/kernel') is_frozen: chain it last,
+    so no optimizer state or weight decay moves a frozen param."""
+
+    def init_fn(params):
+        del params
+        return optax.EmptyState()
+
+    def update_fn(updates, state, params=None):
+        del params
+
+        def zero_frozen(path, update):
+            return jnp.zeros_like(update) if is_frozen(param_path(path)) else update
+
+        return jax.tree_util.tree_map_with_path(zero_frozen, updates), state
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def param_path(path) -> str:
+    """A pytree path of dict keys as 'a/b/c'."""
+    return "/".join(str(getattr(k, "key", k)) for k in path)
+
+
 def clip_params(limit: float) -> optax.GradientTransformation:
     """Keep every parameter in [-limit, limit] after the update (WGAN weight clipping, arXiv:1701.07875).
 

@@ -16,10 +16,12 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+import optax
 from jax.sharding import AxisType
 from tqdm import tqdm
 
 from jaxgen import checkpoints, layers, losses
+from jaxgen import optim as optim_lib
 from jaxgen.config import ConfigError, model_spec
 from jaxgen.data import Dataset, feeds, load_dataset, to_float
 from jaxgen.data.domains import output_shape
@@ -97,6 +99,8 @@ def build_family(config: ml_collections.ConfigDict, dataset: Dataset | None = No
     setup = Setup(image_shape, optimizer, conv, image_shape_b, scaled_optimizer)
     family = model_spec(config.model.name).make(config.model, setup)
     feeds.check(family.data, config.data, config.model.name)
+    if config.train.frozen:
+        family = frozen_family(family, config.train.frozen, init_networks(family, jax.random.key(0))[0])
     return family
 
 
@@ -120,11 +124,16 @@ INIT_IMAGES = 500  # training images a family's data-dependent initialisation se
 
 
 def init_state(
-    family: Family, key: jax.Array, train_images: np.ndarray | None = None, average: bool = False
+    family: Family,
+    key: jax.Array,
+    train_images: np.ndarray | None = None,
+    average: bool = False,
+    start: dict | None = None,
 ) -> TrainState:
     """Fresh parameters, optimizer states and step 0 (and the params' running average, train.average_decay).
     A family with a data-dependent initialisation gets INIT_IMAGES training images (uint8), chosen by the
-    key, when train_images are given (a checkpoint's template needs none)."""
+    key, when train_images are given (a checkpoint's template needs none). `start` (another run's params,
+    train.init_from) replaces every param whose network, path and shape it has."""
     params, state = init_networks(family, key)
     if family.initialise is not None and train_images is not None:
         image_key, init_key = jax.random.split(jax.random.fold_in(key, 0x1417))
@@ -132,6 +141,8 @@ def init_state(
         chosen = np.sort(np.asarray(jax.random.permutation(image_key, len(train_images))[:n]))
         images = to_float(jnp.asarray(train_images[chosen]))
         params, state = family.initialise(params, state, images, init_key)
+    if start is not None:
+        params, _ = take_params(params, start)
     shared = {net for u in family.updates if u.optimizer is None for net in u.networks}
     opt_state = {name: family.optimizers[name].init(params[name]) for name in sorted(shared)}
     phases = {
@@ -146,6 +157,72 @@ def init_state(
         names = sorted(params) if family.averaged is None else family.averaged
         ts["average"] = {name: jax.tree.map(jnp.copy, params[name]) for name in names}
     return ts
+
+
+def take_params(params: dict, source: dict) -> tuple[dict, list[str]]:
+    """params with each leaf replaced by source's leaf at the same path ('cls/DownStack_0/Conv_0/kernel')
+    where it has one of the same shape; and the paths taken."""
+    available = {
+        optim_lib.param_path(path): leaf for path, leaf in jax.tree_util.tree_leaves_with_path(source)
+    }
+    taken = []
+
+    def pick(path, leaf):
+        name = optim_lib.param_path(path)
+        found = available.get(name)
+        if found is None or tuple(found.shape) != tuple(leaf.shape):
+            return leaf
+        taken.append(name)
+        return jnp.asarray(found, leaf.dtype)
+
+    return jax.tree_util.tree_map_with_path(pick, params), taken
+
+
+def start_params(config: ml_collections.ConfigDict, family: Family) -> dict | None:
+    """The params of train.init_from's newest checkpoint (None when it is empty); ConfigError when it has
+    none or none of them fits this model. Logs what the run takes from it."""
+    source = config.train.init_from
+    if not source:
+        return None
+    params = init_networks(family, jax.random.key(0))[0]
+    reader = checkpoints.Checkpoints(Path(source), 1, writer=False, log=log)
+    if not reader.steps():
+        raise ConfigError(f"train.init_from={source}: no checkpoint in {Path(source) / 'checkpoints'}")
+    start, step = reader.latest_params()
+    _, taken = take_params(params, start)
+    total = len(jax.tree.leaves(params))
+    if not taken:
+        raise ConfigError(f"train.init_from={source}: none of its params fits this model (names or shapes)")
+    layers_taken = sorted({"/".join(name.split("/")[:2]) for name in taken})
+    where = f"{source} (step {step})"
+    log(f"starting from {where}: {len(taken)} of {total} param arrays: {', '.join(layers_taken)}")
+    return start
+
+
+def frozen_family(family: Family, frozen: str, params: dict) -> Family:
+    """The family with the params under train.frozen's paths (network first) never updated."""
+    prefixes = [p.strip().strip("/") for p in frozen.split(",") if p.strip()]
+    if not prefixes:
+        return family
+    if any(u.optimizer is not None for u in family.updates):
+        raise ConfigError(
+            "train.frozen: this model's updates have their own optimizers; freezing is not supported"
+        )
+    names = [optim_lib.param_path(p) for p, _ in jax.tree_util.tree_leaves_with_path(params)]
+    for prefix in prefixes:
+        if not any(n == prefix or n.startswith(prefix + "/") for n in names):
+            layers_of = sorted({"/".join(n.split("/")[:2]) for n in names})
+            raise ConfigError(f"train.frozen: {prefix!r} names no parameter; the layers are {layers_of}")
+
+    def is_frozen(network: str, path: str) -> bool:
+        name = f"{network}/{path}"
+        return any(name == p or name.startswith(p + "/") for p in prefixes)
+
+    optimizers = {
+        net: optax.chain(opt, optim_lib.freeze(functools.partial(is_frozen, net)))
+        for net, opt in family.optimizers.items()
+    }
+    return dataclasses.replace(family, optimizers=optimizers)
 
 
 def averaged(ts: TrainState) -> TrainState:

@@ -112,7 +112,10 @@ class _Run:
             labels, key = arrays["labels"], slot.keys.labels
             subsets.append(feeds.labelled_indices(family.data, config.data, labels, key, slot.workdir))
         average = config.train.average_decay > 0
-        fresh = [runtime.init_state(family, slot.keys.init, arrays["images"], average) for slot in slots]
+        start = runtime.start_params(config, family)
+        fresh = [
+            runtime.init_state(family, slot.keys.init, arrays["images"], average, start) for slot in slots
+        ]
         restored = checkpoints.restore_common([slot.manager for slot in slots], fresh)
         if restored is None:
             where = [str(s.workdir) for s in slots]

@@ -142,12 +142,42 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
     dataset = in_domain(original, data_config.domain_a)
     if data_config.domain_b:
         dataset = dataclasses.replace(dataset, second=in_domain(original, data_config.domain_b))
+    if data_config.train_per_class:
+        dataset = per_class_subset(dataset, data_config.train_per_class, data_config.subset_seed)
     domains = f"; domains {data_config.domain_a} and {data_config.domain_b}" if dataset.second else ""
     log(
         f"{data_config.name}: {len(dataset.train_images)} train, {len(dataset.val_images)} val, "
         f"{len(dataset.test_images)} test images of {dataset.image_shape} from {source}{domains}"
     )
     return dataset
+
+
+def per_class_subset(dataset: Dataset, per_class: int, seed: int) -> Dataset:
+    """Only `per_class` training images of each class (the same indices in a second domain), chosen by
+    `seed`, in their original order: the few-labels regime of transfer learning. Test and val splits stay."""
+    rng = np.random.default_rng(seed)
+    labels = dataset.train_labels
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        if len(members) < per_class:
+            raise DataError(
+                f"data.train_per_class={per_class}: class {label} has only {len(members)} training images"
+            )
+        chosen.append(rng.choice(members, per_class, replace=False))
+    keep = np.sort(np.concatenate(chosen))
+    second = dataset.second
+    if second is not None:
+        second = dataclasses.replace(
+            second, train_images=second.train_images[keep], train_labels=second.train_labels[keep]
+        )
+    return dataclasses.replace(
+        dataset,
+        train_images=dataset.train_images[keep],
+        train_labels=labels[keep],
+        second=second,
+        source=f"{per_class} per class (subset seed {seed}) of {dataset.source}",
+    )
 
 
 TEST_INDEX_OFFSET = 1 << 24  # test image i of a derived domain draws with index TEST_INDEX_OFFSET + i
