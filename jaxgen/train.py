@@ -112,7 +112,8 @@ class _Run:
             labels, key = arrays["labels"], slot.keys.labels
             subsets.append(feeds.labelled_indices(family.data, config.data, labels, key, slot.workdir))
         average = config.train.average_decay > 0
-        start = runtime.start_params(config, family)
+        resuming = any(slot.manager.steps() for slot in slots)
+        start = None if resuming else runtime.start_params(config, family)  # a resume has its own params
         fresh = [
             runtime.init_state(family, slot.keys.init, arrays["images"], average, start) for slot in slots
         ]
