@@ -143,7 +143,8 @@ def save_accuracy_curves(path: str | Path, train: dict[int, float], test: dict[i
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(list(train), [100 * v for v in train.values()], "o-", label="train (mean over the epoch)")
     ax.plot(list(test), [100 * v for v in test.values()], "s-", label="test (end of the epoch)")
-    ax.set_xticks(sorted(set(train) | set(test)))
+    epochs = sorted(set(train) | set(test))
+    ax.set_xticks(epochs[:: max(1, math.ceil(len(epochs) / 15))])  # at most 15 labels, never overlapping
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy (%)")
     ax.grid(alpha=0.3)
