@@ -4,6 +4,7 @@ experiments/results/eval/, so no number in it is copied by hand. A name with see
 
 python experiments/classifier_table.py cnn_r st_cnn_r
 python experiments/classifier_table.py fm_gan:0,1,2 fm_gan_supervised:0,1,2 sgan:0
+python experiments/classifier_table.py fm_gan_1000:0 fm_gan_1000_supervised:0
 """
 
 from __future__ import annotations

@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
-# Transfer learning from the MNIST classifier to the UCI digits (data.name=uci_digits): three regimes (from
-# scratch; linear probe: the MNIST body frozen, a new head; fine-tuning: every layer from MNIST), at 10
-# labelled images per class and with every training label (1347), seeds 0,1,2 (the seed also picks the 10
-# per class). Reports: experiments/results/eval/transfer_uci_<regime>_<labels>_seed<s>.json, read by
-# experiments/transfer_table.py. Pretraining: configs/classifier.py in runs/classifier (5 epochs) if absent.
+# Transfer learning from an MNIST classifier to a new digit task: three regimes (from scratch; linear
+# probe: the source's conv body frozen, the head trained; fine-tuning: every layer starts from the source),
+# at 10 labelled images per class and with every training label, seeds 0,1,2 (the seed also picks the 10 per
+# class); 600 steps of batch 50 each. Targets (TARGET=...):
+#   uci       the UCI digits (data.name=uci_digits) from the MNIST classifier (runs/classifier)
+#   negative  MNIST negatives (data.domain_a=negative) from the MNIST classifier
+#   upper     digits 5-9 from a classifier of digits 0-4 (runs/classifier_lower)
+# Reports: experiments/results/eval/transfer_<target>_<regime>_<labels>_seed<s>.json, read by
+# experiments/transfer_table.py. A missing source classifier is trained first (configs/classifier.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-0,1,2}
 STEPS=${STEPS:-600}
-SOURCE=${SOURCE:-runs/classifier}
-[ -f "$SOURCE/final_metrics.json" ] || python -m jaxgen.main --config=configs/classifier.py --workdir="$SOURCE"
+TARGET=${TARGET:-uci}
+case "$TARGET" in
+  uci) SOURCE=runs/classifier; SOURCE_ARGS=(); TARGET_ARGS=(--config.data.name=uci_digits) ;;
+  negative) SOURCE=runs/classifier; SOURCE_ARGS=(); TARGET_ARGS=(--config.data.domain_a=negative) ;;
+  upper) SOURCE=runs/classifier_lower
+    SOURCE_ARGS=(--config.data.classes=0,1,2,3,4 --config.train.num_steps=2340 --config.train.eval_every=468
+      --config.train.checkpoint_every=468)  # 5 epochs of the 30,596 images of digits 0-4
+    TARGET_ARGS=(--config.data.classes=5,6,7,8,9) ;;
+  *) echo "TARGET=$TARGET: expected uci, negative or upper" >&2; exit 2 ;;
+esac
+[ -f "$SOURCE/final_metrics.json" ] ||
+  python -m jaxgen.main --config=configs/classifier.py --workdir="$SOURCE" "${SOURCE_ARGS[@]}"
 declare -A REGIME=(
   [scratch]=""
   [probe]="--config.train.init_from=$SOURCE --config.train.frozen=cls/DownStack_0"
@@ -20,9 +34,9 @@ mkdir -p experiments/results/eval
 for regime in scratch probe finetune; do
   for labels in 10 all; do
     for seed in ${SEEDS//,/ }; do
-      name="transfer_uci_${regime}_${labels}"
+      name="transfer_${TARGET}_${regime}_${labels}"
       workdir="runs/${name}_seeds/seed_$seed"
-      args=(--config=configs/classifier.py --config.data.name=uci_digits --config.seed="$seed"
+      args=(--config=configs/classifier.py "${TARGET_ARGS[@]}" --config.seed="$seed"
         --config.data.subset_seed="$seed" --config.train.batch_size=50 --config.train.num_steps="$STEPS"
         --config.train.eval_every="$STEPS" --config.train.checkpoint_every="$STEPS" --config.train.log_every=50
         ${REGIME[$regime]} ${LABELS[$labels]})

@@ -1,8 +1,8 @@
-"""Print the README's transfer-learning table (test error on the UCI digits, mean ± std over seeds) from the
-reports experiments/transfer.sh wrote, and draw the label-efficiency picture (test accuracy against
-labelled training images per class), so no number is copied by hand.
+"""Print the README's transfer-learning table (test error, mean ± std over seeds, one row per target and
+regime) from the reports experiments/transfer.sh wrote, and draw the label-efficiency picture (test
+accuracy against labelled training images per class), so no number is copied by hand.
 
-python experiments/transfer_table.py [--seeds 0,1,2] [--figure experiments/results/figures/transfer_uci.png]
+python experiments/transfer_table.py uci negative upper [--seeds 0,1,2]
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ from pathlib import Path
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
+TARGETS = {
+    "uci": "UCI digits ← MNIST",
+    "negative": "MNIST negatives ← MNIST",
+    "upper": "digits 5–9 ← digits 0–4",
+}
 REGIMES = {
     "scratch": "from scratch",
     "probe": "linear probe (MNIST body frozen)",
@@ -22,9 +27,9 @@ REGIMES = {
 LABELS = ("10", "all")
 
 
-def errors(regime: str, labels: str, seeds: list[str]) -> tuple[np.ndarray, list[dict]]:
+def errors(target: str, regime: str, labels: str, seeds: list[str]) -> tuple[np.ndarray, list[dict]]:
     reports = [
-        json.loads((RESULTS / "eval" / f"transfer_uci_{regime}_{labels}_seed{s}.json").read_text())
+        json.loads((RESULTS / "eval" / f"transfer_{target}_{regime}_{labels}_seed{s}.json").read_text())
         for s in seeds
     ]
     return np.array([100 * r["model"]["test_error"] for r in reports]), reports
@@ -38,38 +43,42 @@ def cell(values: np.ndarray) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="+", choices=sorted(TARGETS))
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--figure", default=str(RESULTS / "figures" / "transfer_uci_label_efficiency.png"))
+    parser.add_argument("--figure", default=str(RESULTS / "figures" / "transfer_label_efficiency.png"))
     args = parser.parse_args()
     seeds = args.seeds.split(",")
-    print("| regime | 10 labels per class | every label (1347) | steps | training wall time per seed |")
-    print("|---|---|---|---|---|")
+    print("| target | regime | 10 labels per class | every label | steps | training wall time per run |")
+    print("|---|---|---|---|---|---|")
     curves = {}
-    for regime, title in REGIMES.items():
-        row, walls = [], []
-        for labels in LABELS:
-            values, reports = errors(regime, labels, seeds)
-            row.append(cell(values))
-            walls += [r["source"]["train_wall_s"] for r in reports]
-            curves.setdefault(regime, []).append(values)
-        steps = reports[0]["source"]["step"]
-        print(f"| {title} | {row[0]} | {row[1]} | {steps} | {min(walls):.0f}–{max(walls):.0f} s |")
+    for target in args.targets:
+        for regime, title in REGIMES.items():
+            row, walls = [], []
+            for labels in LABELS:
+                values, reports = errors(target, regime, labels, seeds)
+                row.append(cell(values))
+                walls += [r["source"]["train_wall_s"] for r in reports]
+                curves.setdefault((target, regime), []).append(values)
+            steps = reports[0]["source"]["step"]
+            cells = [TARGETS[target], title, *row, str(steps), f"{min(walls):.0f}–{max(walls):.0f} s"]
+            print("| " + " | ".join(cells) + " |")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    per_class = [10, 1347 / 10]  # every label: 1347 training images, about 135 per class
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for regime, values in curves.items():
-        means = [100 - v.mean() for v in values]
-        stds = [v.std(ddof=1) if len(v) > 1 else 0.0 for v in values]
-        ax.errorbar(per_class, means, yerr=stds, marker="o", capsize=3, label=REGIMES[regime])
-    ax.set_xscale("log")
-    ax.set_xlabel("labelled training images per class (UCI digits)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, len(args.targets), figsize=(4.2 * len(args.targets), 3.4), squeeze=False)
+    for ax, target in zip(axes[0], args.targets, strict=True):
+        for regime, title in REGIMES.items():
+            values = curves[(target, regime)]
+            means = [100 - v.mean() for v in values]
+            stds = [v.std(ddof=1) if len(v) > 1 else 0.0 for v in values]
+            ax.errorbar([0, 1], means, yerr=stds, marker="o", capsize=3, label=title)
+        ax.set_xticks([0, 1], ["10 per class", "every label"])
+        ax.set_title(TARGETS[target], fontsize=10)
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.figure, dpi=110)

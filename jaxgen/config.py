@@ -36,6 +36,7 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.data.num_labels = 0  # models trained on a labelled subset: its size, balanced over 10 classes; 0 = all
     c.data.domain_a = "original"  # the images as loaded, or a transform of them (jaxgen/data/domains.py)
     c.data.domain_b = ""  # two-domain models: the second domain, a name in jaxgen/data/domains.py
+    c.data.classes = ""  # comma-separated digits to keep in every split ('5,6,7,8,9'); "" = all of them
     # > 0: train on only this many images of each class, chosen by data.subset_seed (few-label transfer)
     c.data.train_per_class = 0
     c.data.subset_seed = 0  # which images data.train_per_class keeps

@@ -86,3 +86,20 @@ def test_bad_starts_and_frozen_paths_are_refused_naming_the_field(tmp_path):
     ssaae.train.frozen = "enc"
     with pytest.raises(config_lib.ConfigError, match="own optimizers"):
         runtime.build_family(ssaae, dataset)
+
+
+def test_only_some_classes_in_every_split_with_their_labels():
+    from jaxgen.data import only_classes, parse_classes
+
+    dataset = synthetic_dataset(n_train=96, n_test=32)
+    upper = only_classes(dataset, parse_classes("9, 5,6,7,8"))
+    for split in ("train", "test"):
+        labels = getattr(upper, f"{split}_labels")
+        assert set(labels.tolist()) == {5, 6, 7, 8, 9}
+        original = getattr(dataset, f"{split}_labels")
+        np.testing.assert_array_equal(
+            getattr(upper, f"{split}_images"), getattr(dataset, f"{split}_images")[original >= 5]
+        )
+    for bad in ("", "a,b", "3,12"):
+        with pytest.raises(DataError, match="data.classes"):
+            parse_classes(bad)

@@ -142,6 +142,8 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
     dataset = in_domain(original, data_config.domain_a)
     if data_config.domain_b:
         dataset = dataclasses.replace(dataset, second=in_domain(original, data_config.domain_b))
+    if data_config.classes:
+        dataset = only_classes(dataset, parse_classes(data_config.classes))
     if data_config.train_per_class:
         dataset = per_class_subset(dataset, data_config.train_per_class, data_config.subset_seed)
     domains = f"; domains {data_config.domain_a} and {data_config.domain_b}" if dataset.second else ""
@@ -150,6 +152,36 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
         f"{len(dataset.test_images)} test images of {dataset.image_shape} from {source}{domains}"
     )
     return dataset
+
+
+def parse_classes(classes: str) -> tuple[int, ...]:
+    """data.classes ('5,6,7,8,9') -> (5, 6, 7, 8, 9); DataError naming the field when it is not digits."""
+    try:
+        parsed = tuple(sorted({int(c) for c in classes.split(",") if c.strip()}))
+    except ValueError:
+        parsed = ()
+    if not parsed or not all(0 <= c <= 9 for c in parsed):
+        raise DataError(
+            f"data.classes={classes!r} must list digits 0-9 separated by commas, e.g. '0,1,2,3,4'"
+        )
+    return parsed
+
+
+def only_classes(dataset: Dataset, classes: tuple[int, ...]) -> Dataset:
+    """Every split (and a second domain's) restricted to images of these classes, in their order; labels
+    keep their values (the 5-9 task keeps the labels 5-9)."""
+    fields = {}
+    for split in ("train", "val", "test"):
+        labels = getattr(dataset, f"{split}_labels")
+        keep = np.isin(labels, classes)
+        fields[f"{split}_images"] = getattr(dataset, f"{split}_images")[keep]
+        fields[f"{split}_labels"] = labels[keep]
+    second = dataset.second
+    if second is not None:
+        second = only_classes(second, classes)
+    return dataclasses.replace(
+        dataset, **fields, second=second, source=f"digits {classes} of {dataset.source}"
+    )
 
 
 def per_class_subset(dataset: Dataset, per_class: int, seed: int) -> Dataset:
