@@ -216,3 +216,22 @@ def test_data_dependent_init_normalises_each_layer_and_fixes_the_hidden_scales()
     np.testing.assert_array_equal(a["v"], b["v"])
     scales = with_data["state"]["disc"]["weight_scale"]["WeightNormDense_0"]["g"]
     assert not np.allclose(scales, 1.0)
+
+
+def test_seeds_in_one_program_match_separate_runs_with_their_own_init_and_average(tmp_path):
+    from conftest import synthetic_dataset
+
+    config = tiny_config("fm_gan", num_steps=3)
+    config.model.disc_widths, config.model.gen_widths = (12, 8), (16,)
+    config.data.num_labels = 20
+    many = train_lib.train(config, tmp_path / "many", seeds=[0, 3], dataset=synthetic_dataset())
+    for i, seed in enumerate([0, 3]):
+        single = config.copy_and_resolve_references()
+        single.seed = seed
+        alone = train_lib.train(single, tmp_path / f"alone_{seed}", dataset=synthetic_dataset())
+        for part in ("params", "average", "state"):  # state: the data-dependent hidden scales
+            ours = jax.tree.leaves(jax.tree.map(lambda x, i=i: np.asarray(x[i]), many[part]))
+            for a, b in zip(ours, jax.tree.leaves(alone[part]), strict=True):
+                np.testing.assert_allclose(a, np.asarray(b), rtol=1e-4, atol=1e-6)
+    scales = many["state"]["disc"]["weight_scale"]["WeightNormDense_0"]["g"]
+    assert not np.allclose(scales[0], scales[1])  # each seed initialised on its own images
