@@ -234,6 +234,13 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"data.num_labels={config.data.num_labels} must be 0 (every label) or a positive multiple of 10 "
             "(the same number of labelled images of each class)"
         )
+    if config.data.classes:
+        from jaxgen.data import DataError, parse_classes
+
+        try:
+            parse_classes(config.data.classes)
+        except DataError as e:
+            raise ConfigError(str(e)) from None
     if config.data.name == "uci_digits" and config.data.source != "auto":
         raise ConfigError(
             f"data.source={config.data.source!r}: data.name='uci_digits' has one source, scikit-learn's "

@@ -103,3 +103,10 @@ def test_only_some_classes_in_every_split_with_their_labels():
     for bad in ("", "a,b", "3,12"):
         with pytest.raises(DataError, match="data.classes"):
             parse_classes(bad)
+
+
+def test_bad_classes_are_refused_when_the_config_is_validated():
+    config = tiny_config("classifier")
+    config.data.classes = "0,1,x"
+    with pytest.raises(config_lib.ConfigError, match="data.classes='0,1,x' must list digits"):
+        config_lib.validate(config)
