@@ -21,8 +21,8 @@ TARGETS = {
 }
 REGIMES = {
     "scratch": "from scratch",
-    "probe": "linear probe (MNIST body frozen)",
-    "finetune": "fine-tuned from MNIST",
+    "probe": "linear probe (source body frozen)",
+    "finetune": "fine-tuned from the source",
 }
 LABELS = ("10", "all")
 
