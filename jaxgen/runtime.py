@@ -100,7 +100,7 @@ def build_family(config: ml_collections.ConfigDict, dataset: Dataset | None = No
     family = model_spec(config.model.name).make(config.model, setup)
     feeds.check(family.data, config.data, config.model.name)
     if config.train.frozen:
-        family = frozen_family(family, config.train.frozen, init_networks(family, jax.random.key(0))[0])
+        family = frozen_family(family, config.train.frozen, param_shapes(family))
     return family
 
 
@@ -159,6 +159,11 @@ def init_state(
     return ts
 
 
+def param_shapes(family: Family) -> dict:
+    """The params' structure and shapes (jax.ShapeDtypeStruct leaves), computed without initialising."""
+    return jax.eval_shape(lambda: init_networks(family, jax.random.key(0))[0])
+
+
 def take_params(params: dict, source: dict) -> tuple[dict, list[str]]:
     """params with each leaf replaced by source's leaf at the same path ('cls/DownStack_0/Conv_0/kernel')
     where it has one of the same shape; and the paths taken."""
@@ -184,7 +189,7 @@ def start_params(config: ml_collections.ConfigDict, family: Family) -> dict | No
     source = config.train.init_from
     if not source:
         return None
-    params = init_networks(family, jax.random.key(0))[0]
+    params = param_shapes(family)
     reader = checkpoints.Checkpoints(Path(source), 1, writer=False, log=log)
     if not reader.steps():
         raise ConfigError(f"train.init_from={source}: no checkpoint in {Path(source) / 'checkpoints'}")

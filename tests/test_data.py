@@ -235,7 +235,9 @@ def test_uci_digits_refuse_a_damaged_file_and_other_sources(tmp_path):
     rows = gzip.decompress(uci_digits.bundled_file().read_bytes()).replace(b"16", b"15", 1)
     damaged = tmp_path / "digits.csv.gz"
     damaged.write_bytes(gzip.compress(rows))
-    with pytest.raises(DataError, match=r"digits.csv.gz has sha256 .* refusing to parse it"):
+    with pytest.raises(
+        DataError, match=r"checksum mismatch for the UCI digits in .*digits.csv.gz .*refusing to parse it"
+    ):
         uci_digits.load(damaged)
     (tmp_path / "broken.csv.gz").write_bytes(b"not gzip")
     with pytest.raises(DataError, match="cannot read the UCI digits file"):

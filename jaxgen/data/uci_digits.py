@@ -13,7 +13,6 @@ The decompressed CSV is checked against its sha256 before it is parsed (no pickl
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgen.data.mnist import DataError
+from jaxgen.data.mnist import DataError, check_sha256
 
 CSV_SHA256 = "6ebb3d2fee246a4e99363262ddf8a00a3c41bee6014c373ed9d9216ba7f651b8"  # of digits.csv (1,797 rows)
 DIGIT_BOX = 20  # side of MNIST's digit box inside its 28x28 images
@@ -41,12 +40,8 @@ def read_rows(path: Path) -> np.ndarray:
         raw = gzip.decompress(path.read_bytes())
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise DataError(f"cannot read the UCI digits file {path}: {e}") from e
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != CSV_SHA256:
-        raise DataError(
-            f"the UCI digits file {path} has sha256 {digest[:16]}..., not {CSV_SHA256[:16]}...: refusing "
-            "to parse it (a damaged install of scikit-learn, or a release that changed the file)"
-        )
+    # a damaged install of scikit-learn, or a release that changed the file
+    check_sha256(raw, CSV_SHA256, f"the UCI digits in {path} (decompressed)", "parse it")
     return np.loadtxt(io.BytesIO(raw), delimiter=",", dtype=np.int64)
 
 

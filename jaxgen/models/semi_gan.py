@@ -113,11 +113,6 @@ def real_logit(logits: jax.Array, fake_class: str) -> jax.Array:
     return jax.nn.logsumexp(logits[:, :-1], axis=-1) - logits[:, -1]
 
 
-def labelled_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    """-log p(y | x) over all the discriminator's outputs (the K + 1 of `sgan`: a labelled image is real)."""
-    return losses.softmax_cross_entropy(logits, labels)
-
-
 def unlabelled_loss(real_scores: jax.Array, fake_scores: jax.Array) -> jax.Array:
     """1/2 [-log D(x) - log(1 - D(G(z)))] per example, D = sigmoid(s) (Salimans et al. 2016, eq. 5)."""
     return 0.5 * losses.gan_discriminator_loss(real_scores, fake_scores)
@@ -152,7 +147,8 @@ def make(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         generated images; batch['label'] (hidden by the trainer) is never read."""
         lab_key, real_key, fake_key, gen_key = jax.random.split(key, 4)
         _, lab_logits = discriminate(params, state, batch["labelled_image"], lab_key)
-        ce = labelled_cross_entropy(lab_logits, batch["labelled_label"]).mean()
+        # over every output (sgan's K + 1 too: a labelled image is real)
+        ce = losses.softmax_cross_entropy(lab_logits, batch["labelled_label"]).mean()
         accuracy = jnp.mean(jnp.argmax(lab_logits[:, :NUM_CLASSES], -1) == batch["labelled_label"])
         metrics = {"labelled_cross_entropy": ce, "accuracy": accuracy}
         if model.supervised_only:
