@@ -26,7 +26,8 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.seed = 0  # every random draw (init, noise, data order) derives from this
 
     c.data = ml_collections.ConfigDict()
-    # 'mnist' (offline sources), 'uci_digits' (scikit-learn's bundled copy) or a TFDS name ('celeb_a')
+    # 'mnist' (offline sources), 'uci_digits' (scikit-learn's bundled copy), 'image_folder' (data.image_dir),
+    # 'celeba' (TFDS celeb_a, or data.image_dir pointed at img_align_celeba) or a TFDS name ('fashion_mnist')
     c.data.name = "mnist"
     c.data.source = "auto"  # auto | cache | idx | mirror | tfds (auto: cache -> idx -> mirror -> tfds)
     c.data.idx_dir = ""  # folder with train-images-idx3-ubyte[.gz] etc. (the originals' ./data)
@@ -40,6 +41,11 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     # > 0: train on only this many images of each class, chosen by data.subset_seed (few-label transfer)
     c.data.train_per_class = 0
     c.data.subset_seed = 0  # which images data.train_per_class keeps
+    # data.name='image_folder' (or 'celeba' without TFDS): a folder of PNG / JPEG images, searched recursively
+    c.data.image_dir = ""
+    c.data.channels = 3  # image_folder: 1 (grey) or 3 (RGB)
+    c.data.crop_size = 0  # larger images: centre-cropped to this square (0: the shorter side), then resized
+    c.data.mixed_sizes = False  # image_folder: accept images of different sizes (each cropped on its own)
 
     c.model = ml_collections.ConfigDict()
     c.model.name = model_name  # a name in jaxgen.models.REGISTRY; the block's other fields are its family's
@@ -139,6 +145,7 @@ def model_spec(name: str):
 
 _CHOICES = {
     "data.source": ("auto", "cache", "idx", "mirror", "tfds"),
+    "data.channels": (1, 3),
     "runtime.conv_impl": ("auto", "xla", "cpu", "matmul"),
     "runtime.compute_dtype": ("float32", "bfloat16"),
     "optim.name": ("adam", "rmsprop", "sgd"),
@@ -171,6 +178,7 @@ _POSITIVE = (
 _NON_NEGATIVE = (
     "data.val_size",
     "data.train_per_class",
+    "data.crop_size",
     "runtime.steps_per_call",
     "optim.eps",
     "optim.eps_root",
@@ -250,6 +258,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise ConfigError(
             f"data.source={config.data.source!r} only serves MNIST; "
             f"data.name={config.data.name!r} needs data.source='tfds' or 'auto'"
+        )
+    if config.data.name == "image_folder" and not config.data.image_dir:
+        raise ConfigError("data.name='image_folder' needs data.image_dir, the folder of PNG / JPEG images")
+    if config.data.image_dir and config.data.name not in ("image_folder", "celeba"):
+        raise ConfigError(
+            f"data.image_dir is read with data.name='image_folder' or 'celeba', not {config.data.name!r}"
         )
     if config.data.source == "idx" and not config.data.idx_dir:
         raise ConfigError("data.source='idx' needs data.idx_dir, the folder holding the IDX files")

@@ -49,7 +49,29 @@ flags.mark_flags_as_required(["config", "workdir"])
 def run(argv) -> int:
     """Dispatch on --mode; return the process exit status (2 for bad input, 1 for a failed run)."""
     del argv
-    config = FLAGS.config
+    if FLAGS.samples is not None and FLAGS.mode != "eval":
+        return _fail(config_lib.ConfigError("--samples is read by --mode=eval only"), 2)
+    if (FLAGS.seeds is not None or FLAGS.allow_config_change) and FLAGS.mode != "train":
+        return _fail(
+            config_lib.ConfigError("--seeds and --allow_config_change are read by --mode=train only"), 2
+        )
+    try:
+        seeds = _seeds(FLAGS.seeds)
+    except config_lib.ConfigError as e:
+        return _fail(e, 2)
+    return dispatch(FLAGS.config, FLAGS.workdir, FLAGS.mode, FLAGS.samples, seeds, FLAGS.allow_config_change)
+
+
+def dispatch(
+    config,
+    workdir_path: str,
+    mode: str = "train",
+    samples: str | None = None,
+    seeds: list[int] | None = None,
+    allow_config_change: bool = False,
+) -> int:
+    """Run one mode of a config on a workdir; the exit status (2 for bad input, 1 for a failed run).
+    Shared by `jaxgen` / `python -m jaxgen.main` and the train-sae / train-aae commands."""
     from jaxgen import runtime, workdir
     from jaxgen import train as train_lib
     from jaxgen.checkpoints import CheckpointError
@@ -59,25 +81,20 @@ def run(argv) -> int:
 
     try:
         config_lib.validate(config)
-        if FLAGS.samples is not None and FLAGS.mode != "eval":
-            raise config_lib.ConfigError("--samples is read by --mode=eval only")
-        if (FLAGS.seeds is not None or FLAGS.allow_config_change) and FLAGS.mode != "train":
-            raise config_lib.ConfigError("--seeds and --allow_config_change are read by --mode=train only")
-        if FLAGS.mode == "train":
-            seeds, allow = _seeds(FLAGS.seeds), FLAGS.allow_config_change
-            train_lib.train(config, FLAGS.workdir, seeds=seeds, allow_config_change=allow)
-        elif FLAGS.mode == "sample":
+        if mode == "train":
+            train_lib.train(config, workdir_path, seeds=seeds, allow_config_change=allow_config_change)
+        elif mode == "sample":
             from jaxgen.sample import sample_from_checkpoint
 
-            sample_from_checkpoint(config, FLAGS.workdir)
-        elif FLAGS.mode == "eval":
+            sample_from_checkpoint(config, workdir_path)
+        elif mode == "eval":
             from jaxgen.evaluate import evaluate
 
-            evaluate(config, FLAGS.workdir, FLAGS.samples)
+            evaluate(config, workdir_path, samples)
         else:
             from jaxgen.embed import draw_figures
 
-            draw_figures(config, FLAGS.workdir)
+            draw_figures(config, workdir_path)
     except workdir.TrainingInterrupted as e:
         runtime.log(f"{e}; checkpoint saved. Run the same command again to resume.")
         return 128 + e.signum
@@ -89,12 +106,15 @@ def run(argv) -> int:
         FileNotFoundError,
         DataError,
     ) as e:
-        print(f"jaxgen: {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
+        return _fail(e, 2)
     except (ExtractorError, CheckpointError, train_lib.NonFiniteLossError) as e:
-        print(f"jaxgen: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
+        return _fail(e, 1)
     return 0
+
+
+def _fail(error: Exception, status: int) -> int:
+    print(f"jaxgen: {type(error).__name__}: {error}", file=sys.stderr)
+    return status
 
 
 def _seeds(values: list[str] | None) -> list[int] | None:

@@ -67,6 +67,8 @@ def conv_options(runtime: ml_collections.ConfigDict, slots: int = 1) -> layers.C
 def data_shapes(config: ml_collections.ConfigDict, dataset: Dataset | None = None):
     """(image shape, second domain's image shape or None), without loading MNIST-like data."""
     data = config.data
+    if dataset is None and data.name in ("image_folder", "celeba"):
+        return (data.image_size, data.image_size, data.channels), None
     if dataset is None and data.name not in ("mnist", "fashion_mnist", "uci_digits"):
         dataset = load_dataset(data)
     if dataset is not None:

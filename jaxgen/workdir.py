@@ -106,17 +106,23 @@ def _flat(tree: dict, prefix: str = "") -> dict:
     return out
 
 
-def config_changes(recorded: dict, requested: dict) -> tuple[list[str], list[str]]:
+def config_changes(
+    recorded: dict, requested: dict, defaults: dict | None = None
+) -> tuple[list[str], list[str]]:
     """(allowed, refused): 'field old -> new' for each field that differs between the config a workdir
-    recorded and the requested one; refused are those that change the model, its data or its training."""
-    old, new = _flat(recorded), _flat(requested)
+    recorded and the requested one; refused are those that change the model, its data or its training.
+
+    A field the record lacks is allowed at its value in `defaults` (the model's base config): jaxgen added
+    it after the run started, and a new field's default keeps the earlier behaviour."""
+    old, new, default = _flat(recorded), _flat(requested), _flat(defaults or {})
     cosine = new.get("optim.schedule") == "cosine"
     allowed, refused = [], []
     for field in sorted(old.keys() | new.keys()):
         if old.get(field, "<absent>") == new.get(field, "<absent>"):
             continue
         change = f"{field} {old.get(field, '<absent>')!r} -> {new.get(field, '<absent>')!r}"
-        ok = field.startswith(RESUMABLE) and not (field == "train.num_steps" and cosine)
+        added_at_default = field not in old and field in default and new.get(field) == default[field]
+        ok = added_at_default or (field.startswith(RESUMABLE) and not (field == "train.num_steps" and cosine))
         (allowed if ok else refused).append(change)
     return allowed, refused
 
@@ -132,7 +138,12 @@ def check_resume(workdir: Path, has_checkpoints: bool, config, allow_change: boo
     except ValueError:
         recorded = {}
     requested = json.loads(config.to_json_best_effort())
-    allowed, refused = config_changes(recorded, requested) if recorded else ([], ["config.json unreadable"])
+    from jaxgen.config import base_config
+
+    defaults = json.loads(base_config(config.model.name).to_json_best_effort())
+    allowed, refused = (
+        config_changes(recorded, requested, defaults) if recorded else ([], ["config.json unreadable"])
+    )
     if refused and not allow_change:
         raise WorkdirError(
             f"{workdir} holds a run of another config ({'; '.join(refused)}): use a new --workdir, or "

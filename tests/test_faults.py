@@ -202,6 +202,19 @@ def test_a_cosine_schedule_ties_the_length_to_the_run():
     assert allowed == ["train.num_steps 10 -> 20"]
 
 
+def test_a_field_added_after_the_run_resumes_only_at_its_default():
+    recorded = {"data": {"name": "mnist"}}
+    defaults = {"data": {"name": "mnist", "image_dir": "", "channels": 3}}
+    at_default = {"data": {"name": "mnist", "image_dir": "", "channels": 3}}
+    allowed, refused = workdir_lib.config_changes(recorded, at_default, defaults)
+    assert refused == [] and allowed == ["data.channels '<absent>' -> 3", "data.image_dir '<absent>' -> ''"]
+    changed = {"data": {"name": "mnist", "image_dir": "", "channels": 1}}
+    _, refused = workdir_lib.config_changes(recorded, changed, defaults)
+    assert refused == ["data.channels '<absent>' -> 1"]
+    _, refused = workdir_lib.config_changes(recorded, at_default)  # no defaults known: refused
+    assert len(refused) == 2
+
+
 # ----------------------------------------------------------------------------------------- workdirs
 
 

@@ -34,6 +34,8 @@ def shrunk(config):
             setattr(config.model, field, min(config.model[field], most))
     config.train.batch_size = 8
     config.train.num_grid_images = 4
+    if config.data.name in ("celeba", "image_folder"):  # 64x64x3 photos: tests/test_image_folder.py
+        config.data.name, config.data.image_size, config.data.channels = "mnist", 32, 1
     return config
 
 

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from jaxgen.data import mnist, uci_digits
+from jaxgen.data import image_folder, mnist, uci_digits
 from jaxgen.data.mnist import DataError, log
 
 
@@ -124,10 +124,22 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
         source += ", verified: MNIST's published sha256" if verified else ", unverified: not MNIST's digests"
     elif data_config.name == "uci_digits":
         arrays, source = uci_digits.load()
+    elif data_config.name == "image_folder" or (data_config.name == "celeba" and data_config.image_dir):
+        arrays, source = _folder_arrays(data_config)
     else:
         from jaxgen.data.tfds_source import load_tfds
 
-        arrays, source = load_tfds(data_config.name, data_config.image_size, data_config.tfds_dir), "TFDS"
+        name = TFDS_NAMES.get(data_config.name, data_config.name)
+        try:
+            arrays = load_tfds(name, data_config.image_size, data_config.tfds_dir, data_config.crop_size)
+        except DataError as e:
+            if data_config.name != "celeba":
+                raise
+            raise DataError(
+                f"{e}. CelebA without TFDS: unpack img_align_celeba.zip and pass "
+                "--config.data.image_dir=<the img_align_celeba folder>"
+            ) from None
+        source = f"TFDS {name}"
     size = data_config.image_size
     train_x, test_x = pad_to(arrays["train_images"], size), pad_to(arrays["test_images"], size)
     train_y = arrays["train_labels"].astype(np.int32)
@@ -152,6 +164,20 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
         f"{len(dataset.test_images)} test images of {dataset.image_shape} from {source}{domains}"
     )
     return dataset
+
+
+# data.name -> the TFDS dataset it reads when no data.image_dir is given
+TFDS_NAMES = {"celeba": "celeb_a"}
+
+
+def _folder_arrays(data_config: ml_collections.ConfigDict) -> tuple[dict[str, np.ndarray], str]:
+    return image_folder.load(
+        data_config.image_dir,
+        data_config.image_size,
+        data_config.channels,
+        data_config.crop_size,
+        data_config.mixed_sizes,
+    )
 
 
 def parse_classes(classes: str) -> tuple[int, ...]:

@@ -1,0 +1,35 @@
+"""The README's tables are printed from experiments/results; this fails when one was edited by hand or its
+result files changed without regenerating it (`python experiments/readme_tables.py --write`)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "experiments" / "readme_tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_readme_table_matches_its_result_files(capsys):
+    script = load_script()
+    readme = (ROOT / "README.md").read_text()
+    assert len(script.tables(readme)) >= 10  # every generated table carries its command
+    assert script.main(["--check"]) == 0, capsys.readouterr().out
+
+
+def test_a_hand_edited_table_is_caught(tmp_path, capsys):
+    script = load_script()
+    readme = (ROOT / "README.md").read_text()
+    table = script.tables(readme)[0]
+    lines = table["table"].splitlines()
+    edited = readme.replace(table["table"], "\n".join([*lines[:2], lines[2].replace("|", "| 9", 2)]) + "\n")
+    (tmp_path / "README.md").write_text(edited)
+    assert script.main(["--check", f"--readme={tmp_path / 'README.md'}"]) == 1
+    assert script.main(["--write", f"--readme={tmp_path / 'README.md'}"]) == 0
+    assert (tmp_path / "README.md").read_text() == readme
