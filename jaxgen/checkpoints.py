@@ -9,6 +9,9 @@ file, an empty folder, no digest) is reported in one line and the newest intact 
 trainer moves the damaged one aside to checkpoints/damaged/ (it is never deleted), readers leave it where it
 is. Writers hold an exclusive lock on checkpoints/.lock while they write, rename or delete steps, readers a
 shared one while they verify and restore, so a reader never sees a step half written or half removed.
+
+In a multi-process run every process writes its part of each step through orbax, between two barriers;
+process 0 alone holds the lock, writes the digest, renames, deletes and sets damaged steps aside.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
+
+from jaxgen import distributed
 
 TrainState = dict[str, Any]  # {"step": int32 [], "params", "state", "opt_state"}
 DIGEST_FILE = "jaxgen_digest.json"
@@ -66,7 +71,8 @@ class Checkpoints:
 
     def __init__(self, workdir: Path, keep: int, writer: bool = True, log: Callable[[str], None] = print):
         self.folder, self.keep, self.writer, self.log = Path(workdir) / "checkpoints", keep, writer, log
-        if writer:
+        self.primary = distributed.is_primary()
+        if writer and self.primary:
             self.folder.mkdir(parents=True, exist_ok=True)
             with self._locked(fcntl.LOCK_EX):
                 for stale in self.folder.glob(".tmp-*"):  # a save that was killed before its rename
@@ -76,7 +82,7 @@ class Checkpoints:
 
     @contextlib.contextmanager
     def _locked(self, mode: int):
-        if not self.folder.is_dir():
+        if not self.folder.is_dir() or not self.primary:
             yield
             return
         path = self.folder / LOCK_FILE
@@ -101,15 +107,18 @@ class Checkpoints:
         """Write step's checkpoint (digest last, then the rename) and keep the newest `keep` steps."""
         tmp, final = self.folder / f".tmp-{step}", self.folder / str(step)
         with self._locked(fcntl.LOCK_EX):
-            shutil.rmtree(tmp, ignore_errors=True)
+            if self.primary:
+                shutil.rmtree(tmp, ignore_errors=True)
+            distributed.barrier(f"jaxgen checkpoint {step}: folder ready")
             self._checkpointer.save(tmp.absolute() / "state", args=ocp.args.StandardSave(state))
-            if jax.process_index() == 0:
+            if self.primary:
                 (tmp / DIGEST_FILE).write_text(json.dumps({"step": step, "sha256": digest(tmp)}) + "\n")
                 if final.exists():  # the same step again (a resume from an older intact step)
                     shutil.rmtree(final)
                 os.rename(tmp, final)
                 for old in self.steps()[: -self.keep]:
                     shutil.rmtree(self.folder / str(old), ignore_errors=True)
+            distributed.barrier(f"jaxgen checkpoint {step}: renamed")
 
     def restore_latest(
         self, target: TrainState, newest: int | None = None
@@ -161,7 +170,7 @@ class Checkpoints:
         raise CheckpointError(f"no intact checkpoint in {self.folder} to start from")
 
     def _set_aside(self, folder: Path, problem: str) -> None:
-        if not self.writer:
+        if not self.writer or not self.primary:
             self.log(f"checkpoint {folder} is damaged ({problem}); reading an older one")
             return
         aside = self.folder / DAMAGED / f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}"

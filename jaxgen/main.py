@@ -43,6 +43,15 @@ flags.DEFINE_bool(
     "With --mode=train: resume a workdir even though the config differs from the one it recorded in fields "
     "that change the model or its training (the changes are logged).",
 )
+flags.DEFINE_bool(
+    "distributed",
+    False,
+    "Join a multi-process run through jax.distributed, the cluster detected by JAX (TPU pod slice, SLURM, "
+    "Open MPI); or give --coordinator_address, --num_processes and --process_id.",
+)
+flags.DEFINE_string("coordinator_address", None, "Multi-process: host:port of process 0's coordinator.")
+flags.DEFINE_integer("num_processes", None, "Multi-process: how many processes the run has.")
+flags.DEFINE_integer("process_id", None, "Multi-process: this process's index, 0 to num_processes - 1.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -57,6 +66,7 @@ def run(argv) -> int:
         )
     try:
         seeds = _seeds(FLAGS.seeds)
+        _join_processes()
     except config_lib.ConfigError as e:
         return _fail(e, 2)
     return dispatch(FLAGS.config, FLAGS.workdir, FLAGS.mode, FLAGS.samples, seeds, FLAGS.allow_config_change)
@@ -110,6 +120,24 @@ def dispatch(
     except (ExtractorError, CheckpointError, train_lib.NonFiniteLossError) as e:
         return _fail(e, 1)
     return 0
+
+
+def _join_processes() -> None:
+    """jax.distributed.initialize when the flags ask for several processes (before any device is used)."""
+    explicit = (FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+    if not FLAGS.distributed and all(v is None for v in explicit):
+        return
+    if any(v is None for v in explicit) and any(v is not None for v in explicit):
+        raise config_lib.ConfigError(
+            "--coordinator_address, --num_processes and --process_id go together (or --distributed alone)"
+        )
+    if FLAGS.num_processes is not None and not 0 <= FLAGS.process_id < FLAGS.num_processes:
+        raise config_lib.ConfigError(
+            f"--process_id={FLAGS.process_id} must be in [0, --num_processes={FLAGS.num_processes})"
+        )
+    from jaxgen import distributed
+
+    distributed.initialize(*explicit)
 
 
 def _fail(error: Exception, status: int) -> int:

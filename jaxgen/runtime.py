@@ -34,8 +34,9 @@ SAMPLE_BLOCK = 500  # --mode=sample / eval draw blocks of this size with keys fo
 
 
 def log(message: str) -> None:
-    """One line of run progress on stderr (the progress bar shares the stream)."""
-    tqdm.write(f"[jaxgen] {message}", file=sys.stderr)
+    """One line of run progress on stderr (the progress bar shares the stream); process 0's only."""
+    if jax.process_index() == 0:
+        tqdm.write(f"[jaxgen] {message}", file=sys.stderr)
 
 
 def enable_compilation_cache(directory: Path | None = None) -> Path:
@@ -80,8 +81,13 @@ def data_shapes(config: ml_collections.ConfigDict, dataset: Dataset | None = Non
 
 def data_mesh(batch_size: int, slots: int = 1) -> jax.sharding.Mesh:
     """The 'data' mesh a batch is split over: every local device for one run slot, one device for S > 1
-    (the slot axis is then the parallel one)."""
-    devices = jax.local_devices() if slots == 1 else jax.local_devices()[:1]
+    (the slot axis is then the parallel one); every device of every process in a multi-process run."""
+    if slots > 1 and jax.process_count() > 1:
+        raise ConfigError("--seeds runs in one process; a multi-process run trains one seed")
+    if jax.process_count() > 1:  # a global mesh: every device of every process
+        devices = jax.devices()
+    else:
+        devices = jax.local_devices() if slots == 1 else jax.local_devices()[:1]
     if batch_size % len(devices):
         raise ConfigError(f"train.batch_size={batch_size} must be divisible by {len(devices)} devices")
     return jax.make_mesh((len(devices),), ("data",), axis_types=(AxisType.Auto,), devices=devices)
@@ -324,23 +330,29 @@ IMAGE_GRIDS = (
 )
 
 
-def write_pictures(family: Family, ts: TrainState, data: dict, keys, workdir: Path, n: int, tag: str) -> None:
+def write_pictures(
+    family: Family, ts: TrainState, data: dict, keys, workdir: Path, n: int, tag: str, save: bool = True
+) -> None:
     """Sample grid (fixed noise across the run) and, for models that reconstruct, translate (either way) or
-    rectify (a spatial transformer), the test images (odd rows) above what the model makes of them."""
+    rectify (a spatial transformer), the test images (odd rows) above what the model makes of them.
+    save=False computes them without writing (the other processes of a multi-process run)."""
     from jaxgen import viz
 
     params, state = ts["params"], ts["state"]
+    pictures = []  # (drawing function, its arguments), drawn once everything is computed
     if family.can.sample is not None:
         drawn = draw_samples(family, params, state, keys.grid, n)
         images = np.asarray(drawn["images"])
-        viz.save_grid(workdir / "samples" / f"samples_{tag}.png", images)
+        pictures.append((viz.save_grid, workdir / "samples" / f"samples_{tag}.png", images))
         if "images_b" in drawn:  # pairs in two domains: each A row above its B row
-            viz.save_reconstructions(
-                workdir / "samples" / f"pairs_{tag}.png", images, np.asarray(drawn["images_b"])
-            )
+            pairs = workdir / "samples" / f"pairs_{tag}.png"
+            pictures.append((viz.save_reconstructions, pairs, images, np.asarray(drawn["images_b"])))
     for ability, name, split in IMAGE_GRIDS:
         if getattr(family.can, ability) is not None:
             originals = data[split][:n]
             made = np.asarray(apply_to_images(family, ability, params, state, originals))
             path = workdir / "samples" / f"{name}_{tag}.png"
-            viz.save_reconstructions(path, np.asarray(originals) / 255.0, made)
+            pictures.append((viz.save_reconstructions, path, np.asarray(originals) / 255.0, made))
+    if save:
+        for draw, *arguments in pictures:
+            draw(*arguments)

@@ -29,7 +29,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from tqdm import tqdm
 
-from jaxgen import checkpoints, runtime, viz
+from jaxgen import checkpoints, distributed, runtime, viz
 from jaxgen import config as config_lib
 from jaxgen.data import Dataset, feeds, load_dataset
 from jaxgen.metric_writer import MetricWriter
@@ -81,7 +81,9 @@ def train(
         check_usable(path, create=True)
         path.mkdir(parents=True, exist_ok=True)
     runtime.prepare_backend(config)
-    with locks([workdir, *(slot.workdir for slot in slots)]):
+    # process 0 writes the workdir and holds its locks (jaxgen/distributed.py)
+    held = [workdir, *(slot.workdir for slot in slots)] if distributed.is_primary() else []
+    with locks(held):
         run = _Run(config, slots, dataset or load_dataset(config.data), allow_config_change)
         try:
             ts = run.loop()
@@ -122,17 +124,20 @@ class _Run:
             where = [str(s.workdir) for s in slots]
             raise config_lib.ConfigError(f"seeds have checkpoints at different steps in {where}: remove them")
         for slot, slot_config, subset, (_, step) in zip(slots, configs, subsets, restored, strict=True):
-            (slot.workdir / "config.json").write_text(slot_config.to_json_best_effort(indent=2))
-            feeds.record_labelled(slot.workdir, *subset)
+            if distributed.is_primary():
+                (slot.workdir / "config.json").write_text(slot_config.to_json_best_effort(indent=2))
+                feeds.record_labelled(slot.workdir, *subset)
             slot.last_saved = step
         if slots[0].last_saved is not None:
             more = f" (and {n_slots - 1} more seeds)" if n_slots > 1 else ""
             log(f"resuming from the checkpoint at step {slots[0].last_saved} in {slots[0].workdir}{more}")
         fresh = [f if st is None else st for f, (st, _) in zip(fresh, restored, strict=True)]
         self.stacked = n_slots > 1  # S > 1: every state, plan, key and metric has a leading slot axis
-        self.ts = jax.device_put(self._stack(fresh), replicated)
-        self.data = jax.device_put(arrays, replicated)
-        self.subsets = None if subsets[0][0] is None else jax.device_put(self._stack([i for i, _ in subsets]))
+        self.ts = distributed.replicate(self._stack(fresh), replicated)
+        self.data = distributed.replicate(arrays, replicated)
+        labelled = None if subsets[0][0] is None else self._stack([i for i, _ in subsets])
+        self.subsets = None if labelled is None else distributed.replicate(labelled, replicated)
+        self.replicated = replicated
         self.pending: list[tuple[int, dict]] = []  # (first step, metrics [k] or [k, S]) still on device
         self.clock = {"time": time.perf_counter(), "step": slots[0].last_saved or 0, "wall": 0.0}
         self.bar = None
@@ -156,24 +161,31 @@ class _Run:
         multi_step = make_multi_step(
             family, config.train.batch_size, self.mesh, len(slots), config.train.average_decay
         )
-        data_keys = self._stack([slot.keys.data for slot in slots])
-        train_keys = self._stack([slot.keys.train for slot in slots])
+        data_keys = distributed.replicate(self._stack([slot.keys.data for slot in slots]), self.replicated)
+        train_keys = distributed.replicate(self._stack([slot.keys.train for slot in slots]), self.replicated)
         batch_plan = (
             jax.vmap(feeds.batch_plan, in_axes=(0, None, None, 0)) if self.stacked else feeds.batch_plan
         )
-        plan_of = jax.jit(batch_plan, static_argnums=2)
+        plan_of = jax.jit(batch_plan, static_argnums=2, out_shardings=self.replicated)
         plans = functools.lru_cache(maxsize=1)(
             lambda epoch: plan_of(data_keys, epoch, self.n_train, self.subsets)
         )
         start = step = self.clock["step"]
+        primary = distributed.is_primary()
         for slot in slots:
-            slot.writer = MetricWriter(slot.workdir, start)
+            slot.writer = MetricWriter(slot.workdir, start) if primary else None
         # wall time of the training loop (compilation, periodic pictures and checkpoints included), summed
         # over resumed pieces; every train record carries it as wall_s
-        self.clock.update(time=time.perf_counter(), wall=slots[0].writer.wall_s)
+        self.clock.update(time=time.perf_counter(), wall=slots[0].writer.wall_s if primary else 0.0)
         self._describe(k)
         self.bar = tqdm(
-            total=num_steps, initial=start, unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=2.0
+            total=num_steps,
+            initial=start,
+            unit="step",
+            dynamic_ncols=True,
+            file=sys.stderr,
+            mininterval=2.0,
+            disable=not primary,
         )
         with StopSignal() as stop:
             while step < num_steps:
@@ -200,6 +212,8 @@ class _Run:
                     raise TrainingInterrupted(stop.signum, step)
             self.save(step)
         for slot, final in zip(slots, self.evaluate(step, "final"), strict=True):
+            if not primary:
+                continue
             if family.can.sample is not None:
                 viz.save_progress_gif(slot.workdir / "samples")
                 viz.save_progress_gif(slot.workdir / "samples", "pairs_*.png", name="pairs.gif")  # CoGAN
@@ -242,7 +256,8 @@ class _Run:
                 n: float(np.mean(np.concatenate([self._of_slot(m[n], i) for m in host]))) for n in host[0]
             }
             timing = {"steps_per_s": rate, "images_per_s": rate * batch_size, "wall_s": self.clock["wall"]}
-            slot.writer.write("train", step, {**means, **timing})
+            if slot.writer is not None:
+                slot.writer.write("train", step, {**means, **timing})
             if i == 0:
                 losses = {n: f"{v:.4g}" for n, v in means.items() if "loss" in n}
                 self.bar.set_postfix({"img/s": f"{rate * batch_size:.0f}", **losses})
@@ -272,12 +287,14 @@ class _Run:
         results = []
         for i, slot in enumerate(self.slots):
             state, n = runtime.averaged(self.slot_state(i)), self.config.train.num_grid_images
-            runtime.write_pictures(self.family, state, self.data, slot.keys, slot.workdir, n, tag)
+            runtime.write_pictures(
+                self.family, state, self.data, slot.keys, slot.workdir, n, tag, save=distributed.is_primary()
+            )
             scores = {
                 f"test_{k}": float(v)
                 for k, v in runtime.evaluate_split(self.family, state, self.data).items()
             }
-            if scores:
+            if scores and slot.writer is not None:
                 slot.writer.write("eval", step, scores)
                 seed = f", seed {slot.seed}" if len(self.slots) > 1 else ""
                 log(f"step {step}{seed}: " + ", ".join(f"{n} {v:.4f}" for n, v in scores.items()))

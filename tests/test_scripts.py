@@ -41,3 +41,14 @@ def test_the_console_scripts_are_installed_and_refuse_bad_input_in_one_line(comm
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0]
     assert not (tmp_path / "checkpoints").exists()
+
+
+def test_incomplete_multiprocess_flags_stop_in_one_line(tmp_path):
+    done = subprocess.run(
+        [shutil.which("jaxgen"), "--config=configs/gan.py", f"--workdir={tmp_path}", "--process_id=1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "go together" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

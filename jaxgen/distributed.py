@@ -1,0 +1,67 @@
+"""Several processes, one run: JAX's own distributed runtime (`jax.distributed`), nothing home-made.
+
+Every process runs the same program on a global mesh over all devices of all processes. Each holds the
+training set on its devices (it is small) and draws the same batch plan from the seed; inside the compiled
+step the global batch is sharded along its first axis, so each device gathers and computes only its own
+rows, and XLA all-reduces the gradients across processes. Process 0 alone writes the workdir (config,
+metrics, pictures, the digest and rename of each checkpoint) and holds its locks; every process takes part
+in each orbax save and restore.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+
+def initialize(
+    coordinator_address: str | None = None,
+    num_processes: int | None = None,
+    process_id: int | None = None,
+    local_device_ids: list[int] | None = None,
+) -> None:
+    """Join the run's processes. With no arguments JAX detects the cluster (a TPU pod slice, SLURM, Open
+    MPI, Kubernetes); otherwise all three of coordinator, count and id are given (a localhost run, a GPU
+    box with one process per GPU). On CPU the collectives go through gloo."""
+    jax.config.update(
+        "jax_cpu_collectives_implementation", "gloo"
+    )  # the CPU client's only; harmless elsewhere
+    jax.distributed.initialize(
+        coordinator_address=coordinator_address,
+        num_processes=num_processes,
+        process_id=process_id,
+        local_device_ids=local_device_ids,
+    )
+
+
+def is_primary() -> bool:
+    """The process that writes the workdir."""
+    return jax.process_index() == 0
+
+
+def is_multiprocess() -> bool:
+    return jax.process_count() > 1
+
+
+def barrier(name: str) -> None:
+    """Wait until every process has reached the barrier of this name (nothing to wait for alone)."""
+    if is_multiprocess():
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
+def replicate(tree, sharding: jax.sharding.Sharding):
+    """A copy of every array of tree on every device of `sharding`. Alone this is `jax.device_put`; across
+    processes each builds its part of the global array from its own identical host copy (device_put only
+    reaches this process's devices). PRNG keys travel as their key data."""
+    if not is_multiprocess():
+        return jax.device_put(tree, sharding)
+
+    def one(x):
+        if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+            return jax.random.wrap_key_data(one(jax.random.key_data(x)), impl=jax.random.key_impl(x))
+        host = np.asarray(x)
+        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+    return jax.tree.map(one, tree)
