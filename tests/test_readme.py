@@ -33,3 +33,12 @@ def test_a_hand_edited_table_is_caught(tmp_path, capsys):
     assert script.main(["--check", f"--readme={tmp_path / 'README.md'}"]) == 1
     assert script.main(["--write", f"--readme={tmp_path / 'README.md'}"]) == 0
     assert (tmp_path / "README.md").read_text() == readme
+
+
+def test_every_gallery_row_names_a_config_and_a_picture_that_exist():
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "experiments" / "gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    for _, config, figure, _, _ in gallery.GALLERY:
+        assert (ROOT / "configs" / config).is_file(), config
+        assert (ROOT / gallery.FIGURES / figure).is_file(), figure

@@ -1,0 +1,118 @@
+"""Print the README's gallery: one row per model, its picture beside its time-to-quality card.
+
+Every number is read from the `--mode=eval` reports in experiments/results/eval/ (steps, training wall
+time where the run recorded it, seeds, quality); the pictures are in experiments/results/figures/. Seeds
+are averaged as mean ± sample std.
+
+    python experiments/gallery.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+FIGURES = "experiments/results/figures"
+
+# (model, config file, figure, reports as name or name:seeds, quality [(label, dotted report key, format)])
+FID = ("FID-MNIST", "samples.fid", "{:.1f}")
+ERROR = ("test error", "model.test_error", "pct")
+NLL = ("NLL (IWAE, nats)", "model.nll_iwae", "{:.1f}")
+LABELS = ("label accuracy", "samples.label_accuracy", "pct")
+GALLERY = [
+    ("classifier", "classifier.py", "classifier_accuracy_curves.png", "classifier",
+     [("test accuracy", "model.test_accuracy", "pct")]),
+    ("conv AE", "ae.py", "ae_reconstructions_step1500.png", "ae", [("test MSE", "model.test_mse", "{:.5f}")]),
+    ("2-d AE", "ae_2d.py", "ae_2d_manifold.png", "ae_2d", [("test MSE", "model.test_mse", "{:.4f}")]),
+    ("linear AE 784→784", "ae_linear.py", "ae_linear_matrices.png", "ae_linear",
+     [("test MSE", "model.test_mse", "{:.5f}")]),
+    ("denoising AE", "ae_denoising.py", "ae_denoising.png", "ae_denoising",
+     [("test MSE", "model.test_mse", "{:.5f}")]),
+    ("VAE (2-d)", "vae.py", "vae_manifold.png", "vae", [NLL, FID]),
+    ("IWAE", "vae_iwae.py", "vae_iwae_samples.png", "vae_iwae", [NLL, FID]),
+    ("conv VAE", "vae_conv.py", "vae_conv_samples.png", "vae_conv", [FID]),
+    ("VAE-GAN", "vaegan.py", "vaegan_samples.png", "vaegan", [FID]),
+    ("DCGAN", "gan.py", "gan_seed1_samples_step2000.png", "gan:0,1,2", [FID]),
+    ("WGAN-GP", "wgan_gp.py", "wgan_gp_samples_step2000.png", "wgan_gp", [FID]),
+    ("WGAN (clipping)", "wgan.py", "wgan_equal_time_samples_step4890.png", "wgan_equal_time", [FID]),
+    ("LSGAN", "lsgan.py", "lsgan_samples_step3000.png", "lsgan", [FID]),
+    ("EBGAN", "ebgan.py", "ebgan_samples_step3000.png", "ebgan", [FID]),
+    ("BEGAN", "began.py", "began_samples_step3000.png", "began", [FID]),
+    ("conditional GAN", "cgan.py", "cgan_digits.png", "cgan",
+     [FID, LABELS]),
+    ("ACGAN", "acgan.py", "acgan_digits.png", "acgan", [FID, LABELS]),
+    ("InfoGAN", "infogan.py", "infogan_paper_seed0_sweep_category.png", "infogan_paper:0,1,2",
+     [FID, ("category error", "model.cluster_error", "pct")]),
+    ("AAE, labelled mixture prior", "aae.py", "aae_labelled_mixture_prior_fit.png", "aae_labelled_mixture",
+     [("prior distance ratio", "model.prior_distance_ratio", "{:.2f}")]),
+    ("style AAE", "style_aae.py", "style_aae_style_transfer.png", "style_aae", [ERROR, FID]),
+    ("semi-supervised AAE (100 labels)", "ssaae.py", "ssaae_phases_100_style_transfer.png",
+     "ssaae_phases_100:0,1,2", [ERROR]),
+    ("pix2pix (→ edges)", "pix2pix.py", "pix2pix_translations.png", "pix2pix",
+     [("digit preservation", "model.translation_ab_digit_preservation", "pct"),
+      ("SSIM", "model.translation_ab_ssim", "{:.3f}")]),
+    ("CycleGAN (↔ edges)", "cyclegan.py", "cyclegan_translations.png", "cyclegan",
+     [("digit preservation A→B", "model.translation_ab_digit_preservation", "pct")]),
+    ("CoGAN (digits / edges)", "cogan.py", "cogan_long_pairs.png", "cogan_long",
+     [("pair pixel agreement", "model.pair_pixel_agreement", "{:.3f}")]),
+    ("ST-CNN (rotated digits)", "st_cnn_r.py", "st_cnn_r_rectified.png", "st_cnn_r", [ERROR]),
+    ("feature-matching GAN (100 labels)", "fm_gan.py", "fm_gan_seed0_samples.png", "fm_gan:0,1,2", [ERROR]),
+]  # fmt: skip
+
+
+def reports(spec: str) -> tuple[list[dict], list[int] | None]:
+    """The reports of 'name' or 'name:0,1,2' (seed s: name_seed<s>.json) and the seeds."""
+    name, _, seeds = spec.partition(":")
+    if not seeds:
+        return [json.loads((RESULTS / "eval" / f"{name}.json").read_text())], None
+    numbers = [int(s) for s in seeds.split(",")]
+    return [json.loads((RESULTS / "eval" / f"{name}_seed{s}.json").read_text()) for s in numbers], numbers
+
+
+def lookup(report: dict, dotted: str):
+    value = report
+    for part in dotted.split("."):
+        value = value[part]
+    return value
+
+
+def formatted(values: list[float], fmt: str) -> str:
+    """One value, or mean ± std over seeds; 'pct' writes fractions as percentages."""
+    scale, fmt = (100.0, "{:.2f}%") if fmt == "pct" else (1.0, fmt)
+    values = [v * scale for v in values]
+    if len(values) == 1:
+        return fmt.format(values[0])
+    mean, std = statistics.mean(values), statistics.stdev(values)
+    return f"{fmt.format(mean).rstrip('%')} ± {fmt.format(std)}"
+
+
+def row(model: str, config: str, figure: str, spec: str, quality: list[tuple[str, str, str]]) -> str:
+    found, seeds = reports(spec)
+    steps = sorted({lookup(r, "source.step") for r in found})
+    walls = [r["source"].get("train_wall_s") for r in found]
+    wall = " / ".join(f"{w:.0f} s" for w in walls) if all(w is not None for w in walls) else "not recorded"
+    scores = "; ".join(
+        f"{label} {formatted([lookup(r, key) for r in found], fmt)}" for label, key, fmt in quality
+    )
+    cells = [
+        f'<img src="{FIGURES}/{figure}" width="110">',
+        f"**{model}** `configs/{config}`",
+        "/".join(str(s) for s in steps),
+        wall,
+        ", ".join(str(s) for s in seeds) if seeds else "one",
+        scores,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def main() -> None:
+    print("| picture | model, config | steps | training wall time | seeds | quality |")
+    print("|---|---|---|---|---|---|")
+    for entry in GALLERY:
+        print(row(*entry))
+
+
+if __name__ == "__main__":
+    main()
