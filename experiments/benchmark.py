@@ -6,9 +6,15 @@
 Both sides train the same architecture (DCGAN down/up stacks at width 64, 32x32x1, batch 64) with the
 same optimizers and the same number of updates per step (WGAN: 5 critic + 1 generator). style_aae is the
 handwriting-style AAE of configs/style_aae.py (GroupNorm convs, AdamW 4e-4, a discriminator update and an
-autoencoder update per step) - the original repository's train-aae model, at jaxgen's 32x32 inputs. Runs are
+autoencoder update per step) - the original repository's train-aae model, at jaxgen's 32x32 inputs. vae,
+ae_mlp and aae are the originals' MLP models (configs of the same names; jaxgen only for now). Runs are
 interleaved (jax, torch-1-thread, torch-2-threads, repeat) and the 1-minute load average is recorded
 beside each, because this machine is shared. images/s = batch size x training steps per second.
+
+Each jaxgen step also reports its achieved GFLOP/s (XLA's cost analysis of the compiled step, divided by
+the measured time) as a fraction of this machine's matmul peak for its operand dtype, float32 or bfloat16
+with float32 accumulation, measured at the start of the same run; the CPU model (with its bf16 units) and
+the peaks are in the output file.
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-MODELS = ("classifier", "ae", "gan", "wgan", "style_aae")
+MODELS = ("classifier", "ae", "gan", "wgan", "style_aae", "vae", "ae_mlp", "aae")
+# the MLP models of the original repositories (VAE 784-400-2, MLP AE, AAE 784-1000-1000): jaxgen only so far,
+# their PyTorch counterparts are not written yet
+TORCH_MODELS = ("classifier", "ae", "gan", "wgan", "style_aae")
 
 
 # ----------------------------------------------------------------------------------------- jaxgen
@@ -63,12 +72,62 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
     )
     plan = feeds.batch_plan(keys.data, 0, n)
     multi_step = make_multi_step(family, batch, mesh, slots=1)
+    compiled = multi_step.lower(state["ts"], data, plan, 0, keys.train, steps_per_call).compile()
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
 
     def step():
         state["ts"], metrics = multi_step(state["ts"], data, plan, 0, keys.train, steps_per_call)
         jax.block_until_ready((state["ts"], metrics))
 
+    step.flops = float(cost.get("flops", 0.0)) / steps_per_call  # XLA's count for one training step
     return step
+
+
+def measured_peaks(rounds: int = 3) -> dict[str, float]:
+    """GFLOP/s of a 4096x1024 @ 1024x1024 matmul, float32 and bfloat16 operands accumulating in float32:
+    this machine's ceiling for each, measured in the same run as the steps."""
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(0)
+    a = jnp.asarray(rng.random((4096, 1024)), jnp.float32)
+    b = jnp.asarray(rng.random((1024, 1024)), jnp.float32)
+    ops = {
+        "float32": jax.jit(lambda a, b: a @ b),
+        "bfloat16": jax.jit(
+            lambda a, b: jnp.matmul(
+                a.astype(jnp.bfloat16), b.astype(jnp.bfloat16), preferred_element_type=jnp.float32
+            )
+        ),
+    }
+    peaks = {}
+    for name, op in ops.items():
+        op(a, b).block_until_ready()
+        best = min(_timed(lambda op=op: op(a, b).block_until_ready()) for _ in range(rounds))
+        peaks[name] = 2 * 4096 * 1024 * 1024 / best / 1e9
+    return peaks
+
+
+def cpu_model() -> str:
+    """lscpu's model name (the machine a benchmark ran on), else the platform's processor string."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return platform.processor() or platform.machine()
+    names = [line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")]
+    flags = [line for line in out.splitlines() if line.startswith("Flags")]
+    units = [f for f in ("avx512_bf16", "amx_bf16") if flags and f in flags[0].split()]
+    return (names[0] if names else platform.machine()) + (f" ({', '.join(units)})" if units else "")
+
+
+def _timed(fn, n: int = 10) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
 
 
 # ----------------------------------------------------------------------------------------- PyTorch
@@ -259,7 +318,7 @@ def main() -> None:
     sides = {"jax": lambda m: jax_runner(m, args.batch, args.conv_impl, k)}
     if args.bf16:
         sides["jax_bf16"] = lambda m: jax_runner(m, args.batch, args.conv_impl, k, "bfloat16")
-    if not args.no_torch:
+    if not args.no_torch:  # models without a PyTorch counterpart are skipped there
         sides["torch_1thread"] = lambda m: torch_runner(m, args.batch, 1)
         sides["torch_2threads"] = lambda m: torch_runner(m, args.batch, 2)
         if args.bf16:
@@ -274,8 +333,17 @@ def main() -> None:
         results["torch"] = torch.__version__
     except ImportError:
         pass
+    results["cpu_model"] = cpu_model()
+    results["peak_gflops"] = peaks = measured_peaks()
+    print(
+        f"{results['cpu_model']}: matmul peak " + ", ".join(f"{n} {v:.0f} GFLOP/s" for n, v in peaks.items())
+    )
     for model in args.models:
-        steps = {side: make(model) for side, make in sides.items()}
+        steps = {
+            side: make(model)
+            for side, make in sides.items()
+            if side.startswith("jax") or model in TORCH_MODELS
+        }
         for round_ in range(args.rounds):
             for side, step in steps.items():
                 load = os.getloadavg()[0]
@@ -283,15 +351,28 @@ def main() -> None:
                 seconds /= k if side.startswith("jax") else 1
                 run = {"model": model, "side": side, "round": round_, "s_per_step": seconds,
                        "images_per_s": args.batch / seconds, "load_1min": load}  # fmt: skip
+                flops = getattr(step, "flops", 0.0)
+                if flops:  # XLA's FLOP count of the step against the matmul peak of its operand dtype
+                    run["gflops"] = flops / seconds / 1e9
+                    run["peak_fraction"] = run["gflops"] / peaks["bfloat16" if "bf16" in side else "float32"]
                 results["runs"].append(run)
-                print(f"{model:10s} {side:15s} round {round_}: {seconds * 1000:8.1f} ms/step "
-                      f"{args.batch / seconds:8.1f} img/s  (load {load:.2f})", flush=True)  # fmt: skip
+                achieved = (
+                    f", {run['gflops']:.0f} GFLOP/s = {run['peak_fraction']:.1%} of peak" if flops else ""
+                )
+                rate = f"{seconds * 1000:8.1f} ms/step {args.batch / seconds:8.1f} img/s{achieved}"
+                print(f"{model:10s} {side:15s} round {round_}: {rate}  (load {load:.2f})", flush=True)
     print("\nbest of rounds (images/s):")
     summary = {}
     for model in args.models:
+        runs = [r for r in results["runs"] if r["model"] == model]
         best = {
-            side: max(r["images_per_s"] for r in results["runs"] if r["model"] == model and r["side"] == side)
-            for side in sides
+            side: max(r["images_per_s"] for r in runs if r["side"] == side)
+            for side in dict.fromkeys(r["side"] for r in runs)
+        }
+        fractions = {
+            f"{side}_peak_fraction": max(r.get("peak_fraction", 0.0) for r in runs if r["side"] == side)
+            for side in best
+            if side.startswith("jax")
         }
         ratios = {}
         for ours, theirs in (("jax", "torch_"), ("jax_bf16", "torch_"), ("jax_bf16", "torch_bf16")):
@@ -304,7 +385,7 @@ def main() -> None:
                 ratios[f"{ours}/{theirs.rstrip('_')}{'_fp32' if theirs == 'torch_' else ''}_best"] = best[
                     ours
                 ] / max(rivals)
-        summary[model] = {**best, **ratios}
+        summary[model] = {**best, **ratios, **fractions}
         print(
             f"{model:10s} "
             + "  ".join(f"{side} {v:7.1f}" for side, v in best.items())
