@@ -77,6 +77,9 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     # a workdir whose newest checkpoint's params start this run wherever the network, the param's path and
     # its shape agree (transfer learning; the rest starts fresh); "": a fresh start
     c.train.init_from = ""
+    # before matching, move init_from's params under other paths: comma-separated SOURCE=TARGET prefixes,
+    # network first ('enc/DownStack_0=cls/DownStack_0': an autoencoder's encoder as a classifier's body)
+    c.train.init_rename = ""
     # comma-separated param paths, network first ('cls/DownStack_0'), whose params never change (a linear
     # probe of frozen features); "": train everything
     c.train.frozen = ""
@@ -209,6 +212,22 @@ def check_rules(config: ml_collections.ConfigDict, prefix: str, choices, positiv
             raise ConfigError(f"{prefix}{field}={_get(config, field)!r} must be >= 0")
 
 
+def parse_renames(renames: str) -> list[tuple[str, str]]:
+    """train.init_rename ('enc/DownStack_0=cls/DownStack_0,...') -> [(source prefix, target prefix)]."""
+    pairs = []
+    for item in (part.strip() for part in renames.split(",")):
+        if not item:
+            continue
+        source, sep, target = (side.strip().strip("/") for side in item.partition("="))
+        if not sep or not source or not target:
+            raise ConfigError(
+                f"train.init_rename={renames!r}: expected SOURCE=TARGET param path prefixes, network first "
+                "('enc/DownStack_0=cls/DownStack_0'), separated by commas"
+            )
+        pairs.append((source, target))
+    return pairs
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
     """Raise ConfigError naming the first field whose value is invalid or incompatible."""
     from jaxgen.data.domains import DOMAINS
@@ -259,6 +278,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"data.source={config.data.source!r} only serves MNIST; "
             f"data.name={config.data.name!r} needs data.source='tfds' or 'auto'"
         )
+    if config.train.init_rename:
+        if not config.train.init_from:
+            raise ConfigError("train.init_rename renames the params of train.init_from, which is empty")
+        parse_renames(config.train.init_rename)
     if config.data.name == "image_folder" and not config.data.image_dir:
         raise ConfigError("data.name='image_folder' needs data.image_dir, the folder of PNG / JPEG images")
     if config.data.image_dir and config.data.name not in ("image_folder", "celeba"):

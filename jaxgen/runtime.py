@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from jaxgen import checkpoints, layers, losses
 from jaxgen import optim as optim_lib
-from jaxgen.config import ConfigError, model_spec
+from jaxgen.config import ConfigError, model_spec, parse_renames
 from jaxgen.data import Dataset, feeds, load_dataset, to_float
 from jaxgen.data.domains import output_shape
 from jaxgen.metrics import map_chunks
@@ -191,6 +191,26 @@ def take_params(params: dict, source: dict) -> tuple[dict, list[str]]:
     return jax.tree_util.tree_map_with_path(pick, params), taken
 
 
+def rename_params(source: dict, renames: list[tuple[str, str]]) -> dict:
+    """Another run's params with every path under a source prefix moved under its target prefix (the
+    encoder of an autoencoder read as a classifier's body); other paths stay."""
+    if not renames:
+        return source
+    out: dict = {}
+    for path, leaf in jax.tree_util.tree_leaves_with_path(source):
+        name = optim_lib.param_path(path)
+        for old, new in renames:
+            if name == old or name.startswith(old + "/"):
+                name = new + name[len(old) :]
+                break
+        node = out
+        *parents, last = name.split("/")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = leaf
+    return out
+
+
 def start_params(config: ml_collections.ConfigDict, family: Family) -> dict | None:
     """The params of train.init_from's newest checkpoint (None when it is empty); ConfigError when it has
     none or none of them fits this model. Logs what the run takes from it."""
@@ -202,6 +222,7 @@ def start_params(config: ml_collections.ConfigDict, family: Family) -> dict | No
     if not reader.steps():
         raise ConfigError(f"train.init_from={source}: no checkpoint in {Path(source) / 'checkpoints'}")
     start, step = reader.latest_params()
+    start = rename_params(start, parse_renames(config.train.init_rename))
     _, taken = take_params(params, start)
     total = len(jax.tree.leaves(params))
     if not taken:

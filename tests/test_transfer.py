@@ -110,3 +110,29 @@ def test_bad_classes_are_refused_when_the_config_is_validated():
     config.data.classes = "0,1,x"
     with pytest.raises(config_lib.ConfigError, match="data.classes='0,1,x' must list digits"):
         config_lib.validate(config)
+
+
+def test_an_autoencoders_encoder_starts_a_classifiers_body_through_a_rename(tmp_path):
+    dataset = synthetic_dataset()
+    ae = tiny_config("ae", num_steps=2)
+    ae.model.arch = "conv"
+    source = train_lib.train(ae, tmp_path / "ae", dataset=dataset)
+    encoder = _leaves(source["params"], "enc/DownStack_0")
+    config = tiny_config("classifier", num_steps=1)
+    config.train.init_from = str(tmp_path / "ae")
+    with pytest.raises(config_lib.ConfigError, match="none of its params fits"):  # 'enc' is not 'cls'
+        train_lib.train(config, tmp_path / "plain", dataset=dataset)
+    config.train.init_rename = "enc/DownStack_0=cls/DownStack_0"
+    config.train.frozen = "cls/DownStack_0"
+    probed = train_lib.train(config, tmp_path / "probe", dataset=dataset)
+    body = _leaves(probed["params"], "cls/DownStack_0")
+    assert body.keys() == {name.replace("enc/", "cls/", 1) for name in encoder}
+    for name, value in body.items():
+        np.testing.assert_array_equal(value, encoder[name.replace("cls/", "enc/", 1)])
+    for bad in ("enc/DownStack_0", "=cls", "enc/DownStack_0=cls/DownStack_0,oops"):
+        config.train.init_rename = bad
+        with pytest.raises(config_lib.ConfigError, match="train.init_rename"):
+            config_lib.validate(config)
+    config.train.init_from, config.train.init_rename = "", "enc=cls"
+    with pytest.raises(config_lib.ConfigError, match="train.init_from, which is empty"):
+        config_lib.validate(config)
