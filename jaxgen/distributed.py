@@ -23,9 +23,8 @@ def initialize(
     """Join the run's processes. With no arguments JAX detects the cluster (a TPU pod slice, SLURM, Open
     MPI, Kubernetes); otherwise all three of coordinator, count and id are given (a localhost run, a GPU
     box with one process per GPU). On CPU the collectives go through gloo."""
-    jax.config.update(
-        "jax_cpu_collectives_implementation", "gloo"
-    )  # the CPU client's only; harmless elsewhere
+    # the CPU client's collectives (a localhost run); GPU and TPU clients ignore the setting
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(
         coordinator_address=coordinator_address,
         num_processes=num_processes,

@@ -130,28 +130,30 @@ def write_cache(path: Path, images: np.ndarray) -> None:
 def decode_all(
     paths: list[Path], channels: int, image_size: int, crop_size: int, mixed_sizes: bool
 ) -> np.ndarray:
-    """Decode and prepare every image (threads: PIL releases the GIL while decoding), in path order."""
+    """Decode and prepare every image (threads: PIL releases the GIL while decoding), in path order; a
+    DataError (an unreadable file, a second image size) cancels the decodes still queued."""
     from tqdm import tqdm
 
-    first_size: list = []
-
-    def prepare(path: Path) -> np.ndarray:
+    def prepare(path: Path) -> tuple[tuple[int, int], np.ndarray]:
         image = read_image(path, channels)
-        return image, fit_image(image, image_size, crop_size)
+        return image.shape[:2], fit_image(image, image_size, crop_size)
 
     out = np.empty((len(paths), image_size, image_size, channels), np.uint8)
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        done = pool.map(prepare, paths)
-        for i, (image, prepared) in enumerate(tqdm(done, total=len(paths), desc="decoding", mininterval=2)):
-            if not first_size:
-                first_size.append((paths[i], image.shape[:2]))
-            elif image.shape[:2] != first_size[0][1] and not mixed_sizes:
-                (p0, (h0, w0)), (h, w) = first_size[0], image.shape[:2]
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+    try:
+        done = tqdm(pool.map(prepare, paths), total=len(paths), desc="decoding", mininterval=2)
+        for i, (size, prepared) in enumerate(done):
+            if i == 0:
+                first = size
+            elif size != first and not mixed_sizes:
                 raise DataError(
-                    f"images of different sizes: {p0} is {w0}x{h0}, {paths[i]} is {w}x{h}; each would be "
-                    "cropped and resized on its own, set data.mixed_sizes=True to accept that"
+                    f"images of different sizes: {paths[0]} is {first[1]}x{first[0]}, {paths[i]} is "
+                    f"{size[1]}x{size[0]}; each would be cropped and resized on its own, set "
+                    "data.mixed_sizes=True to accept that"
                 )
             out[i] = prepared
+    finally:
+        pool.shutdown(cancel_futures=True)
     return out
 
 
