@@ -42,3 +42,16 @@ def test_every_gallery_row_names_a_config_and_a_picture_that_exist():
     for _, config, figure, _, _ in gallery.GALLERY:
         assert (ROOT / "configs" / config).is_file(), config
         assert (ROOT / gallery.FIGURES / figure).is_file(), figure
+
+
+def test_the_models_table_names_every_config_file_and_model():
+    from jaxgen.models import REGISTRY
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Models") : readme.index("### Gallery")]
+    for path in sorted((ROOT / "configs").glob("*.py")):
+        assert f"`configs/{path.name}`" in table, (
+            f"configs/{path.name} is missing from the README's models table"
+        )
+    for name in REGISTRY:
+        assert f"`{name}`" in readme or f"configs/{name}.py" in table, f"model {name!r} is not in the README"

@@ -1,0 +1,132 @@
+"""Print the README's status table: each model's bar from its issue, what the recorded runs measured, and
+whether the bar is met, read from the `--mode=eval` reports in experiments/results/eval/ (mean over the
+listed seeds). The README's status paragraph points here, so it cannot drift from the results.
+
+    python experiments/bars.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "eval"
+
+
+def value(spec: str, key: str) -> float:
+    """Mean of a report field over 'name' or 'name:0,1,2' (seed s: name_seed<s>.json)."""
+    name, _, seeds = spec.partition(":")
+    files = [f"{name}_seed{s}.json" for s in seeds.split(",")] if seeds else [f"{name}.json"]
+    values = []
+    for file in files:
+        node = json.loads((RESULTS / file).read_text())
+        for part in key.split("."):
+            node = node[part]
+        values.append(float(node))
+    return statistics.mean(values)
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def bars() -> list[tuple[str, str, str, bool, str]]:
+    """(model, bar, measured, met, runs) for every bar the issues set."""
+    rows = []
+
+    def add(model, bar, measured, met, runs):
+        rows.append((model, bar, measured, met, runs))
+
+    err = value("fm_gan:0,1,2", "model.test_error")
+    add(
+        "feature-matching GAN", "≤ 2% error, 100 labels (16)", pct(err), err <= 0.02, "`fm_gan` seeds 0, 1, 2"
+    )
+    st, cnn = value("st_cnn_r", "model.test_error"), value("cnn_r", "model.test_error")
+    add(
+        "ST-CNN, rotated digits",
+        "beats the CNN, ≤ 1.05% (1.5 × 0.7%) (16)",
+        f"{pct(st)} (CNN {pct(cnn)})",
+        st < cnn and st <= 0.0105,
+        "`st_cnn_r`, `cnn_r`",
+    )
+    acc = value("cgan_long", "samples.label_accuracy")
+    add("conditional GAN", "≥ 98% label accuracy (19)", pct(acc), acc >= 0.98, "`cgan_long` (8000 steps)")
+    cat = value("infogan_paper:0,1,2", "model.cluster_error")
+    add("InfoGAN", "category error ≤ 10% (19)", pct(cat), cat <= 0.10, "`infogan_paper` seeds 0, 1, 2")
+    for labels, bound in (("100", 0.04), ("1000", 0.025)):
+        e = value(f"ssaae_phases_{labels}:0,1,2", "model.test_error")
+        add(
+            f"semi-supervised AAE, {labels} labels",
+            f"≤ {100 * bound:g}% error (19)",
+            pct(e),
+            e <= bound,
+            f"`ssaae_phases_{labels}` seeds 0, 1, 2",
+        )
+    fid, entropy = value("began_paper_n32", "samples.fid"), value("began_paper_n32", "samples.class_entropy")
+    add(
+        "BEGAN",
+        "FID-MNIST ≤ 20 and class entropy ≥ 2.2 (19)",
+        f"FID {fid:.1f}, entropy {entropy:.2f}",
+        fid <= 20 and entropy >= 2.2,
+        "`began_paper_n32`",
+    )
+    vaegan, vae = value("vaegan", "samples.fid"), value("vae_conv", "samples.fid")
+    add(
+        "VAE-GAN",
+        "FID-MNIST below the conv VAE's (19)",
+        f"{vaegan:.1f} (conv VAE {vae:.1f})",
+        vaegan < vae,
+        "`vaegan`, `vae_conv`",
+    )
+    wgan, gp = value("wgan_equal_time", "samples.fid"), value("wgan_gp_equal_time", "samples.fid")
+    add(
+        "WGAN (clipping)",
+        "FID-MNIST ≤ 1.5 × WGAN-GP's at equal time (19)",
+        f"{wgan:.1f} (WGAN-GP {gp:.1f})",
+        wgan <= 1.5 * gp,
+        "`wgan_equal_time`, `wgan_gp_equal_time`",
+    )
+    for prior in ("swiss_roll", "labelled_swiss_roll", "labelled_mixture"):
+        ratio = value(f"aae_{prior}", "model.prior_distance_ratio")
+        add(
+            f"AAE, {prior.replace('_', ' ')} prior",
+            "code-to-prior distance ≤ 2 × prior-to-prior (19)",
+            f"{ratio:.2f}",
+            ratio <= 2.0,
+            f"`aae_{prior}`",
+        )
+    for spec, task in (("cogan", "digits / edges"), ("cogan_negative", "digits / negatives")):
+        agreement = value(spec, "model.pair_pixel_agreement")
+        add(
+            f"CoGAN, {task}",
+            "pixel agreement ≥ 0.93 (15)",
+            f"{agreement:.3f}",
+            agreement >= 0.93,
+            f"`{spec}`",
+        )
+    for spec, task in (("pix2pix", "MNIST → edges"), ("pix2pix_coloured", "MNIST → coloured")):
+        kept = value(spec, "model.translation_ab_digit_preservation")
+        add(f"pix2pix, {task}", "digit preservation ≥ 95% (15)", pct(kept), kept >= 0.95, f"`{spec}`")
+    ab = value("cyclegan", "model.translation_ab_digit_preservation")
+    ba = value("cyclegan", "model.translation_ba_digit_preservation")
+    add(
+        "CycleGAN, MNIST ↔ edges",
+        "digit preservation ≥ 95% both ways (15)",
+        f"{pct(ab)} → edges, {pct(ba)} back",
+        min(ab, ba) >= 0.95,
+        "`cyclegan`",
+    )
+    add("UNIT", "adaptation beats source-only on every target (15)", "not implemented", False, "—")
+    return rows
+
+
+def main() -> None:
+    print("| model | bar (issue) | measured | met | runs |")
+    print("|---|---|---|---|---|")
+    for model, bar, measured, met, runs in bars():
+        print(f"| {model} | {bar} | {measured} | {'**yes**' if met else 'no'} | {runs} |")
+
+
+if __name__ == "__main__":
+    main()
