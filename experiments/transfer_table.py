@@ -81,7 +81,7 @@ def draw(curves: dict, targets: list[str], figure: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 4.4), squeeze=False)
     for ax, target in zip(axes[0], targets, strict=True):
         for regime, title in REGIMES.items():
             if (target, regime) not in curves:
@@ -94,8 +94,9 @@ def draw(curves: dict, targets: list[str], figure: str) -> None:
         ax.set_title(TARGETS[target], fontsize=10)
         ax.set_ylabel("test accuracy (%)")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.06 * ((len(labels) + 1) // 2), 1, 1))  # room for the legend rows
     Path(figure).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(figure, dpi=110)
 
