@@ -31,6 +31,11 @@ def initialize(
         process_id=process_id,
         local_device_ids=local_device_ids,
     )
+    # One collective now, while the processes leave initialize() together: it sets up the communicator
+    # over all devices that every later step reuses. Set up at the first training step instead, it failed
+    # when one process compiled that step more than 30 s after the other (gloo's fixed timeout, on a
+    # loaded CPU).
+    barrier("jaxgen: processes joined")
 
 
 def is_primary() -> bool:
