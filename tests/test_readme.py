@@ -55,3 +55,14 @@ def test_the_models_table_names_every_config_file_and_model():
         )
     for name in REGISTRY:
         assert f"`{name}`" in readme or f"configs/{name}.py" in table, f"model {name!r} is not in the README"
+
+
+def test_the_readme_shows_the_commands_ci_runs():
+    """CI installs and tests exactly as the README says: its commands must stay in the README."""
+    readme = (ROOT / "README.md").read_text()
+    for line in (ROOT / ".ci" / "run").read_text().splitlines():
+        command = line.strip()
+        if command.startswith(("pip ", "python -m pytest", "ruff ")):
+            assert command in readme, f"{command!r} (in .ci/run) is not in the README"
+    for heading in ("## Install", "## Train, sample, test", "## Models", "## Data", "## Development"):
+        assert f"\n{heading}\n" in readme, heading
