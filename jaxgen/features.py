@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import importlib.util
 import io
 import json
@@ -32,6 +31,7 @@ import numpy as np
 
 from jaxgen import layers
 from jaxgen.data import to_float
+from jaxgen.data.mnist import file_sha256
 from jaxgen.metrics import map_chunks
 from jaxgen.models.classifier import CNN
 
@@ -67,10 +67,6 @@ class Extractor:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.info.get("image_shape", IMAGE_SHAPE))
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, np.ndarray]:

@@ -315,7 +315,7 @@ def test_a_truncated_gzip_file_is_reported_and_auto_tries_the_next_source(tmp_pa
 def test_a_truncated_cache_with_a_recomputed_checksum_is_reported(tmp_path):
     path = mnist.write_cache(tmp_path, synthetic_arrays())
     path.write_bytes(path.read_bytes()[:-500])
-    path.with_suffix(".npz.sha256").write_text(mnist._sha256(path) + "\n")
+    path.with_suffix(".npz.sha256").write_text(mnist.file_sha256(path) + "\n")
     with pytest.raises(DataError, match="is unreadable"):
         mnist.read_cache(tmp_path)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jaxgen.data.mnist import DataError, cache_dir, log
+from jaxgen.data.mnist import DataError, cache_dir, file_sha256, log
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 TEST_EVERY = 10  # image i (sorted by path) is a test image when i % TEST_EVERY == TEST_EVERY - 1
@@ -91,14 +91,6 @@ def cache_key(paths: list[Path], folder: Path, settings: dict) -> str:
         entries.append([str(p.relative_to(folder)), stat.st_size, stat.st_mtime_ns])
     record = {"version": CACHE_VERSION, "folder": str(folder), "settings": settings, "files": entries}
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_cache(path: Path) -> np.ndarray | None:

@@ -111,7 +111,8 @@ def standard_sizes(arrays: dict[str, np.ndarray]) -> bool:
     return all(len(arrays[f"{split}_images"]) == n for split, n in _SPLIT_SIZES.items())
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in chunks (caches of any size)."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -128,7 +129,7 @@ def read_cache(directory: Path) -> dict[str, np.ndarray]:
     digest_path = path.with_suffix(".npz.sha256")
     if not path.exists():
         raise DataError(f"no cache at {path}")
-    if not digest_path.exists() or digest_path.read_text().strip() != _sha256(path):
+    if not digest_path.exists() or digest_path.read_text().strip() != file_sha256(path):
         raise DataError(f"cache {path} does not match its checksum {digest_path}; delete both to rebuild")
     try:
         with np.load(path, allow_pickle=False) as f:
@@ -155,7 +156,7 @@ def write_cache(directory: Path, arrays: dict[str, np.ndarray], source: str = "u
     path = directory / CACHE_NAME
     with tempfile.NamedTemporaryFile(dir=directory, suffix=".npz", delete=False) as tmp:
         np.savez(tmp, **arrays)
-    digest = _sha256(Path(tmp.name))
+    digest = file_sha256(Path(tmp.name))
     os.replace(tmp.name, path)
     path.with_suffix(".npz.sha256").write_text(digest + "\n")
     record = {"source": source, "mnist_digests": "match" if not mismatched(arrays) else "differ"}
