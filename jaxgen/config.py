@@ -37,6 +37,10 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.data.num_labels = 0  # models trained on a labelled subset: its size, balanced over 10 classes; 0 = all
     c.data.domain_a = "original"  # the images as loaded, or a transform of them (jaxgen/data/domains.py)
     c.data.domain_b = ""  # two-domain models: the second domain, a name in jaxgen/data/domains.py
+    # two-domain models: the dataset domain B is drawn from; "" = data.name's own images, derived by
+    # data.domain_b (unpaired models then take each domain from its own half of the training set); or
+    # another dataset ("uci_digits", a TFDS name) whose images data.domain_b transforms ("original": as is)
+    c.data.name_b = ""
     c.data.classes = ""  # comma-separated digits to keep in every split ('5,6,7,8,9'); "" = all of them
     # > 0: train on only this many images of each class, chosen by data.subset_seed (few-label transfer)
     c.data.train_per_class = 0
@@ -268,6 +272,22 @@ def validate(config: ml_collections.ConfigDict) -> None:
             parse_classes(config.data.classes)
         except DataError as e:
             raise ConfigError(str(e)) from None
+    if config.data.name_b:
+        if not config.data.domain_b:
+            raise ConfigError(
+                f"data.name_b={config.data.name_b!r} is the second domain's dataset; set data.domain_b too "
+                "(the transform of its images, 'original' for none)"
+            )
+        if config.data.name_b in ("image_folder", "celeba"):
+            raise ConfigError(
+                f"data.name_b={config.data.name_b!r}: a folder of images can be domain A only (data.name); "
+                "domain B is 'mnist', 'uci_digits' or a TFDS name"
+            )
+        if config.data.train_per_class:
+            raise ConfigError(
+                "data.train_per_class keeps the same images in both domains, but data.name_b makes domain B "
+                "another dataset; set data.train_per_class=0"
+            )
     if config.data.name == "uci_digits" and config.data.source != "auto":
         raise ConfigError(
             f"data.source={config.data.source!r}: data.name='uci_digits' has one source, scikit-learn's "

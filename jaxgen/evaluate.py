@@ -215,7 +215,8 @@ def evaluate(
 def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.Array) -> dict:
     """Whatever the family's hooks allow: test metrics, code quality, likelihood bounds."""
     arrays = feeds.device_arrays(family.data, dataset)
-    results = runtime.evaluate_split(family, ts, arrays, config.eval.chunk)
+    aligned_b = dataset.second is None or dataset.second.aligned
+    results = runtime.evaluate_split(family, ts, arrays, config.eval.chunk, aligned_b)
     out = {f"test_{name}": float(v) for name, v in results.items()}
     if family.can.encode is not None:
         out.update(code_quality(family, ts, dataset, config, jax.random.fold_in(key, 1)))
@@ -233,27 +234,41 @@ def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.A
     return out
 
 
+def domain_labels(data: ml_collections.ConfigDict) -> tuple[str, str]:
+    """How reports name domains A and B: the transforms, with their datasets when B has its own."""
+    if not data.name_b:
+        return data.domain_a, data.domain_b
+    return f"{data.name} {data.domain_a}", f"{data.name_b} {data.domain_b}"
+
+
 def translation_quality(family: Family, ts: dict, dataset: Dataset, config) -> dict:
     """Each direction the family translates, on the whole test split: L1 and SSIM to the true transform of
-    each input, and, where the target domain has a packaged digit classifier (jaxgen.features), the digit
+    each input (when the domains are aligned: B is a transform of A's images), and, where the target
+    domain has a packaged digit classifier (jaxgen.features: MNIST digits in each derived domain), the digit
     preservation (the target-domain classifier reads the input's digit on the output) and the FID in the
-    target domain (that classifier's features of the outputs vs of the true test images)."""
-    second = dataset.second
-    a, b = config.data.domain_a, config.data.domain_b
-    directions = [("ab", "translate", dataset.test_images, second.test_images, a, b)]
+    target domain (that classifier's features of the outputs vs of the target domain's test images)."""
+    data, second = config.data, dataset.second
+    label_a, label_b = domain_labels(data)
+    a = (dataset, data.name, data.domain_a, label_a)
+    b = (second, data.name_b or data.name, data.domain_b, label_b)
+    directions = [("ab", "translate", a, b)]
     if family.can.translate_back is not None:
-        directions.append(("ba", "translate_back", second.test_images, dataset.test_images, b, a))
+        directions.append(("ba", "translate_back", b, a))
     out = {}
-    for tag, ability, inputs, targets, source_domain, target_domain in directions:
-        out[f"translation_{tag}_domains"] = f"{source_domain} → {target_domain}"
+    for tag, ability, source, target in directions:
+        (inputs, _, _, source_label), (outputs, target_name, target_domain, target_label) = source, target
+        out[f"translation_{tag}_domains"] = f"{source_label} → {target_label}"
         made = translate_images(
-            family, ability, ts["params"], ts["state"], jnp.asarray(inputs), config.eval.chunk
+            family, ability, ts["params"], ts["state"], jnp.asarray(inputs.test_images), config.eval.chunk
         )
-        truth = to_float(jnp.asarray(targets))
-        out[f"translation_{tag}_l1"] = float(jnp.mean(jnp.abs(made - truth)))
-        out[f"translation_{tag}_ssim"] = float(jnp.mean(metrics.ssim(made, truth)))
-        if config.data.name != "mnist":
-            out[f"translation_{tag}_digits"] = "skipped: the domain classifiers are of MNIST digits"
+        if second.aligned:
+            truth = to_float(jnp.asarray(outputs.test_images))
+            out[f"translation_{tag}_l1"] = float(jnp.mean(jnp.abs(made - truth)))
+            out[f"translation_{tag}_ssim"] = float(jnp.mean(metrics.ssim(made, truth)))
+        if target_name != "mnist":
+            out[f"translation_{tag}_digits"] = (
+                f"skipped: no packaged digit classifier of {target_name} (they are of MNIST digits)"
+            )
             continue
         try:
             extractor = features_lib.load_extractor(domain=target_domain)
@@ -261,8 +276,8 @@ def translation_quality(family: Family, ts: dict, dataset: Dataset, config) -> d
             out[f"translation_{tag}_digits"] = f"skipped: {e}"
             continue
         made_features, made_probs = features_lib.extract(extractor, made, config.eval.chunk)
-        true_features, _ = features_lib.extract(extractor, targets, config.eval.chunk)
-        labels = jnp.asarray(dataset.test_labels)
+        true_features, _ = features_lib.extract(extractor, outputs.test_images, config.eval.chunk)
+        labels = jnp.asarray(inputs.test_labels)
         out[f"translation_{tag}_digit_preservation"] = float(metrics.label_accuracy(made_probs, labels))
         out[f"translation_{tag}_fid"] = metrics.fid(true_features, made_features)
         out[f"translation_{tag}_classifier"] = {
@@ -282,7 +297,10 @@ def pair_quality(images_a: np.ndarray, images_b: np.ndarray, config) -> dict:
     the MNIST digit's 28x28 area), and the fraction of pairs whose two images each domain's classifier reads
     as the same digit."""
     a, b = config.data.domain_a, config.data.domain_b
-    out = {"pairs": len(images_a), "pair_domains": f"{a} → {b}"}
+    label_a, label_b = domain_labels(config.data)
+    out = {"pairs": len(images_a), "pair_domains": f"{label_a} → {label_b}"}
+    if config.data.name_b:  # domain B is another dataset: no transform of A to compare B with
+        return {**out, "pair_pixel_agreement": "skipped: domain B is another dataset (data.name_b)"}
     crop = (images_a.shape[1] - 28) // 2 if config.data.name == "mnist" else 0
     if images_b.shape[-1] == 1:  # grey domains: the agreement of binarised pixels
         as_uint8 = np.round(np.clip(images_a, 0, 1) * 255).astype(np.uint8)

@@ -70,7 +70,8 @@ def data_shapes(config: ml_collections.ConfigDict, dataset: Dataset | None = Non
     data = config.data
     if dataset is None and data.name in ("image_folder", "celeba"):
         return (data.image_size, data.image_size, data.channels), None
-    if dataset is None and data.name not in ("mnist", "fashion_mnist", "uci_digits"):
+    grey_digits = ("mnist", "fashion_mnist", "uci_digits")  # single-channel images, shapes known
+    if dataset is None and (data.name not in grey_digits or data.name_b not in ("", *grey_digits)):
         dataset = load_dataset(data)
     if dataset is not None:
         return dataset.image_shape, dataset.second.image_shape if dataset.second else None
@@ -315,14 +316,31 @@ def classification_metrics(logits: jax.Array, labels: jax.Array) -> dict[str, ja
     }
 
 
-def evaluate_split(family: Family, ts: TrainState, data: dict, chunk: int = 500) -> dict:
+def evaluate_split(
+    family: Family, ts: TrainState, data: dict, chunk: int = 500, aligned_b: bool = True
+) -> dict:
     """Mean test metrics over a whole split (one compiled call): family.can.evaluate's, and the accuracy,
     error and cross-entropy of a family that can classify. `data` holds "test_images", "test_labels" (and
-    the second domain's "test_images_b", "test_labels_b")."""
-    if family.can.evaluate is None and family.can.classify is None:
-        return {}
-    rows = jax.tree.map(jnp.asarray, feeds.test_rows(data))
-    return _evaluate_chunks(family, ts["params"], ts["state"], rows, chunk)
+    the second domain's "test_images_b", "test_labels_b": their rows join domain A's when aligned_b, and
+    a family that classifies domain B is scored on them as "b_accuracy", "b_error", "b_cross_entropy")."""
+    out = {}
+    if family.can.evaluate is not None or family.can.classify is not None:
+        rows = jax.tree.map(jnp.asarray, feeds.test_rows(data, aligned_b))
+        out.update(_evaluate_chunks(family, ts["params"], ts["state"], rows, chunk))
+    if family.can.classify_b is not None:
+        rows = {"image": jnp.asarray(data["test_images_b"]), "label": jnp.asarray(data["test_labels_b"])}
+        results = _classify_chunks(family, ts["params"], ts["state"], rows, chunk)
+        out.update({f"b_{name}": value for name, value in results.items()})
+    return out
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def _classify_chunks(family, params, state, rows, chunk):
+    def one(chunk_rows):
+        logits = family.can.classify_b(params, state, to_float(chunk_rows["image"]))
+        return classification_metrics(logits, chunk_rows["label"])
+
+    return {name: jnp.mean(v) for name, v in map_chunks(one, rows, chunk).items()}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 4))

@@ -105,6 +105,7 @@ class _Run:
         self.mesh = runtime.data_mesh(batch_size, n_slots)
         arrays = feeds.device_arrays(family.data, dataset, batch_size)
         self.n_train = len(arrays["images"])
+        self.aligned_b = dataset.second is None or dataset.second.aligned
         replicated = NamedSharding(self.mesh, P())
         configs = [config_lib.with_seed(config, slot.seed) for slot in slots]
         subsets = []
@@ -292,7 +293,9 @@ class _Run:
             )
             scores = {
                 f"test_{k}": float(v)
-                for k, v in runtime.evaluate_split(self.family, state, self.data).items()
+                for k, v in runtime.evaluate_split(
+                    self.family, state, self.data, aligned_b=self.aligned_b
+                ).items()
             }
             if scores and slot.writer is not None:
                 slot.writer.write("eval", step, scores)

@@ -77,6 +77,10 @@ def test_every_model_block_validates_and_its_settings_name_shared_fields(name):
         ),
         ("aae.py", "model.prior", "swiss_roll", None),
         ("gan.py", "model.gan_loss", "hinge", "model.gan_loss='hinge' is invalid"),
+        ("cyclegan.py", "data.name_b", "celeba", "data.name_b='celeba': a folder of images can be domain A"),
+        ("unit.py", "data.domain_b", "", "data.name_b='uci_digits' is the second domain's dataset"),
+        ("unit.py", "data.train_per_class", 10, "data.train_per_class keeps the same images in both"),
+        ("unit.py", "model.code_noise", -1.0, "model.code_noise=-1.0 must be >= 0"),
     ],
 )
 def test_validate_names_the_field(config_file, field, value, match):

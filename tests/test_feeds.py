@@ -58,12 +58,28 @@ def test_two_domain_test_rows_are_aligned():
     np.testing.assert_array_equal(rows["index"], np.arange(len(dataset.test_images)))
 
 
+def test_a_second_dataset_is_unaligned_and_each_domain_trains_on_all_of_its_images():
+    dataset = indexed_two_domains(40)
+    other = dataclasses.replace(synthetic_dataset(24, 6), aligned=False)
+    dataset = dataclasses.replace(dataset, second=other)
+    arrays = feeds.device_arrays("unpaired_domains", dataset)
+    assert len(arrays["images"]) == 40 and len(arrays["images_b"]) == 24  # no halves: different images
+    assert len(arrays["test_images_b"]) == 6
+    assert "image_b" not in feeds.test_rows(arrays, aligned_b=False)  # B's test images are not A's
+    assert "image_b" in feeds.test_rows(feeds.device_arrays("unpaired_domains", indexed_two_domains(40)))
+
+
 @pytest.mark.parametrize(
     "kind,fields,match",
     [
         ("labelled", {"num_labels": 100}, "data.num_labels=100 is for semi-supervised models"),
         ("paired_domains", {}, "translates between two domains: set data.domain_b"),
         ("labelled", {"domain_b": "edges"}, "data.domain_b='edges' is for two-domain models"),
+        (
+            "paired_domains",
+            {"domain_b": "original", "name_b": "uci_digits"},
+            "trains on pairs, each image in both domains",
+        ),
     ],
 )
 def test_data_fields_that_do_not_fit_the_kind_are_refused(kind, fields, match):

@@ -264,3 +264,81 @@ def test_pair_scores_are_perfect_for_exact_pairs_and_low_for_unrelated_ones():
     shuffled = evaluate_lib.pair_quality(images, 1.0 - images[::-1], config)
     assert shuffled["pair_pixel_agreement"] < 0.99
     assert exact["pair_digit_agreement"] > shuffled["pair_digit_agreement"]
+
+
+# ----------------------------------------------------------------------------------------- UNIT
+
+
+def test_unit_shares_the_high_level_layers_of_its_encoders_and_decoders_and_reads_both_channel_counts():
+    config = tiny("unit")
+    config.data.name_b, config.data.domain_b = "", "coloured"
+    family = runtime.build_family(config)
+    state = runtime.init_state(family, jax.random.key(0))
+    params = state["params"]
+    # per domain: the first down convs and the last up convs; shared: the rest
+    assert {n for n in params["enc"] if n.startswith("own_")} == {"own_a", "own_b"}
+    assert {"Conv_0", "Dense_0"} <= set(params["enc"]) and "UpStack_0" in params["dec"]
+    assert {"up_a", "up_b", "out_a", "out_b"} <= set(params["dec"])
+    assert params["dec"]["out_b"]["kernel"].shape[-1] == 3 and params["dec"]["out_a"]["kernel"].shape[-1] == 1
+    grey = jax.random.uniform(jax.random.key(1), (2, 32, 32, 1))
+    coloured = jax.jit(family.can.translate)(params, state["state"], grey)
+    assert coloured.shape == (2, 32, 32, 3) and 0 <= float(coloured.min()) and float(coloured.max()) <= 1
+    back = jax.jit(family.can.translate_back)(params, state["state"], coloured)
+    assert back.shape == (2, 32, 32, 1)
+    logits_b = jax.jit(family.can.classify_b)(params, state["state"], coloured)
+    assert logits_b.shape == (2, 10)
+
+
+def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path):
+    dataset = two_domains("negative")
+    config = tiny("unit", num_steps=4, checkpoint_every=2)
+    config.data.name_b, config.data.domain_b = "", "negative"
+    family = runtime.build_family(config, dataset)
+    assert [(u.name, u.networks) for u in family.updates] == [
+        ("disc", ("d_a", "d_b")),
+        ("gen", ("enc", "dec", "cls")),
+    ]
+    full = train_lib.train(config, tmp_path / "full", dataset=dataset)
+    half = config.copy_and_resolve_references()
+    half.train.num_steps = 2
+    train_lib.train(half, tmp_path / "resumed", dataset=dataset)
+    resumed = train_lib.train(config, tmp_path / "resumed", dataset=dataset)
+    a, b = flat(full["params"]), flat(resumed["params"])
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    record = [json.loads(r) for r in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()][1]
+    m = config.model
+    terms = (
+        m.gan_weight * record["gen/gan"]
+        + m.kl_weight * record["gen/kl"]
+        + m.recon_weight * record["gen/recon_l1"]
+        + m.cycle_kl_weight * record["gen/cycle_kl"]
+        + m.cycle_weight * record["gen/cycle_l1"]
+        + m.class_weight * record["gen/class_ce"]
+    )
+    assert record["gen/loss"] == pytest.approx(terms, rel=1e-5)
+    assert record["disc/loss"] == pytest.approx(record["disc/loss_a"] + record["disc/loss_b"], rel=1e-5)
+
+
+def test_unit_never_reads_a_label_of_domain_b_and_reports_its_accuracy_there(tmp_path, idx_dir):
+    """Domain B from another dataset (data.name_b): its labels are only read by evaluation; changing them
+    changes the reported domain-B accuracy and nothing that training did."""
+    config = tiny("unit", num_steps=2)
+    config.data.source, config.data.idx_dir = "idx", str(idx_dir)
+    dataset = load_dataset(config.data)
+    assert not dataset.second.aligned and len(dataset.second.train_images) == 1347
+    relabelled = dataclasses.replace(
+        dataset, second=dataclasses.replace(dataset.second, train_labels=dataset.second.train_labels[::-1])
+    )
+    first = train_lib.train(config, tmp_path / "a", dataset=dataset)
+    second = train_lib.train(config, tmp_path / "b", dataset=relabelled)
+    a, b = flat(first["params"]), flat(second["params"])
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    report = evaluate_lib.evaluate(config, tmp_path / "a")
+    model = report["model"]
+    assert 0 <= model["test_b_accuracy"] <= 1 and model["test_b_error"] == pytest.approx(
+        1 - model["test_b_accuracy"], abs=1e-6
+    )
+    assert model["translation_ab_domains"] == "mnist original → uci_digits original"
+    assert "translation_ab_l1" not in model  # no ground truth: B is another dataset
+    assert model["translation_ab_digits"].startswith("skipped: no packaged digit classifier of uci_digits")
+    assert 0 <= model["translation_ba_digit_preservation"] <= 1  # read by the MNIST classifier

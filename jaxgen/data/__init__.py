@@ -30,8 +30,12 @@ class Dataset:
     val_images: np.ndarray
     val_labels: np.ndarray
     source: str  # where it came from, for the logs
-    # data.domain_b: the same images, index for index, in the second domain (two-domain models)
+    # data.domain_b: the second domain (two-domain models): the same images, index for index, or (data.name_b)
+    # the images of another dataset
     second: Dataset | None = None
+    # as a second domain: whether its splits hold the first domain's images, index for index (a transform
+    # of them), so that each image has a ground truth in the other domain; False for another dataset
+    aligned: bool = True
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -152,18 +156,36 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
         train_x[:split], train_y[:split], test_x, test_y, train_x[split:], train_y[split:], source
     )
     dataset = in_domain(original, data_config.domain_a)
-    if data_config.domain_b:
+    if data_config.name_b:
+        dataset = dataclasses.replace(dataset, second=other_dataset(data_config))
+    elif data_config.domain_b:
         dataset = dataclasses.replace(dataset, second=in_domain(original, data_config.domain_b))
     if data_config.classes:
         dataset = only_classes(dataset, parse_classes(data_config.classes))
     if data_config.train_per_class:
         dataset = per_class_subset(dataset, data_config.train_per_class, data_config.subset_seed)
     domains = f"; domains {data_config.domain_a} and {data_config.domain_b}" if dataset.second else ""
+    if data_config.name_b:
+        domains += f" of {data_config.name_b}"
     log(
         f"{data_config.name}: {len(dataset.train_images)} train, {len(dataset.val_images)} val, "
         f"{len(dataset.test_images)} test images of {dataset.image_shape} from {source}{domains}"
     )
     return dataset
+
+
+def other_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
+    """Domain B from its own dataset (data.name_b, transformed by data.domain_b): all of its training
+    images (none held out), its own test split, the same data.classes; not aligned with domain A."""
+    second = data_config.copy_and_resolve_references()
+    second.name, second.domain_a, second.domain_b, second.name_b = (
+        data_config.name_b,
+        data_config.domain_b,
+        "",
+        "",
+    )
+    second.source, second.val_size, second.image_dir = "auto", 0, ""
+    return dataclasses.replace(load_dataset(second), aligned=False)
 
 
 # data.name -> the TFDS dataset it reads when no data.image_dir is given

@@ -7,11 +7,14 @@
 - "paired_domains": {"image", "label", "image_b"}: each image in both domains (pix2pix's pairs).
 - "unpaired_domains": {"image", "label", "image_b"}: domain A from the first half of the training set,
   domain B from the second half (drawn with replacement), so no image is ever seen in both domains; the B
-  stream carries no labels.
+  stream carries no labels. When domain B is another dataset (data.name_b), each domain uses all of its own
+  training images.
 
-Test batches (evaluation) hold "image", "label", "index" (the position in the split) and, for two domains,
-the aligned "image_b" and "label_b". Images stay uint8 on the device; batches are float32 in [0, 1]. The
-data order is a pure function of (data key, epoch), so a resumed run draws what the uninterrupted one drew.
+Test batches (evaluation) hold "image", "label", "index" (the position in the split) and, for two domains
+whose test splits are the same images (aligned), "image_b" and "label_b". Domain B's own test split is
+"test_images_b" / "test_labels_b" of the device arrays either way. Images stay uint8 on the device; batches
+are float32 in [0, 1]. The data order is a pure function of (data key, epoch), so a resumed run draws what
+the uninterrupted one drew.
 """
 
 from __future__ import annotations
@@ -46,6 +49,11 @@ def check(kind: str, data: ml_collections.ConfigDict, model_name: str) -> None:
         )
     if kind in TWO_DOMAINS and not data.domain_b:
         raise ConfigError(f"model {model_name!r} translates between two domains: set data.domain_b")
+    if kind == "paired_domains" and data.name_b:
+        raise ConfigError(
+            f"data.name_b={data.name_b!r}: model {model_name!r} trains on pairs, each image in both domains, "
+            "so domain B must be a transform of data.name's images; set data.name_b=''"
+        )
     if kind not in TWO_DOMAINS and data.domain_b:
         raise ConfigError(f"data.domain_b={data.domain_b!r} is for two-domain models; {model_name!r} has one")
 
@@ -63,7 +71,7 @@ def device_arrays(kind: str, dataset: Dataset, batch_size: int = 1) -> dict[str,
         second = dataset.second
         arrays.update(test_images_b=second.test_images, test_labels_b=second.test_labels)
         arrays["images_b"] = second.train_images
-        if kind == "unpaired_domains":
+        if kind == "unpaired_domains" and second.aligned:
             half = len(dataset.train_images) // 2
             arrays.update(images=arrays["images"][:half], labels=arrays["labels"][:half])
             arrays["images_b"] = second.train_images[half:]
@@ -128,10 +136,11 @@ def draw(kind: str, data: dict, plan: dict, first_epoch, counter, key: jax.Array
     return batch
 
 
-def test_rows(data: dict) -> dict[str, jax.Array]:
-    """The test split as rows [N, ...] of a test batch (images still uint8)."""
+def test_rows(data: dict, aligned_b: bool = True) -> dict[str, jax.Array]:
+    """The test split as rows [N, ...] of a test batch (images still uint8), with domain B's images of the
+    same digits when the two domains are aligned."""
     rows = {"image": data["test_images"], "label": data["test_labels"]}
-    if "test_images_b" in data:
+    if "test_images_b" in data and aligned_b:
         rows.update(image_b=data["test_images_b"], label_b=data["test_labels_b"])
     rows["index"] = jnp.arange(rows["image"].shape[0], dtype=jnp.int32)
     return rows

@@ -126,6 +126,9 @@ class Abilities:
     binary_data: bool = False  # the likelihood is of dynamically binarised pixels (else of grey levels)
     # (params, state, images) -> class logits [B, K]: the test accuracy, error and cross-entropy
     classify: ImagesFn | None = None
+    # (params, state, images of domain B) -> class logits [B, K], a classifier never shown a label of domain
+    # B (unsupervised domain adaptation): the accuracy on domain B's test split
+    classify_b: ImagesFn | None = None
     # (params, state, images) -> index [B] of an unsupervised categorical code (InfoGAN's Q head), scored
     # by the best one-to-one matching of clusters to labels
     cluster: Callable[[Params, State, jax.Array], jax.Array] | None = None

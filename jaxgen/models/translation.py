@@ -28,7 +28,7 @@ import ml_collections
 from jaxgen import layers, losses
 from jaxgen.data import from_signed, to_signed
 from jaxgen.data.domains import output_shape
-from jaxgen.models import options
+from jaxgen.models import gan, options
 from jaxgen.models.family import Abilities, Family, ModelSpec, Setup, Update, apply_net
 
 DROPOUT = "dropout"  # the rng stream of the U-Net's dropout
@@ -401,6 +401,223 @@ def make_cogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     )
 
 
+# ----------------------------------------------------------------------------------------- UNIT
+
+
+class UnitEncoder(nn.Module):
+    """(images of A, images of B) [B, S, S, C] in [0, 1] -> (latent means of A, of B) [B, latent_dim].
+
+    Per domain: k4 s2 convs of the DCGAN down stack but the last (BatchNorm after all but the first,
+    LeakyReLU 0.2); shared by both domains (the high-level layers that make the latent space common): the
+    last down conv, then a dense layer to the mean. The shared layers run on both domains' features at once,
+    so their BatchNorm statistics are the same in training and evaluation."""
+
+    widths: tuple[int, ...]
+    latent_dim: int
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x_a: jax.Array, x_b: jax.Array, train: bool = True) -> tuple[jax.Array, jax.Array]:
+        own = self.widths[:-1]
+        features = [
+            layers.DownStack(own, conv=self.conv, name=f"own_{d}")(x, train).reshape(
+                x.shape[0], x.shape[1] // 2 ** len(own), x.shape[2] // 2 ** len(own), own[-1]
+            )
+            for x, d in ((x_a, "a"), (x_b, "b"))
+        ]
+        h = layers.Conv(self.widths[-1], use_bias=False, conv=self.conv)(jnp.concatenate(features))
+        h = nn.leaky_relu(layers.batch_norm(train)(h), 0.2)
+        mean = nn.Dense(self.latent_dim, kernel_init=layers.dcgan_init)(h.reshape(h.shape[0], -1))
+        return mean[: x_a.shape[0]], mean[x_a.shape[0] :]
+
+
+class UnitDecoder(nn.Module):
+    """(codes to write in A, codes to write in B) [B, latent_dim] -> (images of A, images of B) in [0, 1].
+
+    Shared by both domains (the high-level layers): the DCGAN up stack's dense projection to 4x4 and its
+    first transposed convs; per domain: the last transposed conv block and the output layer (sigmoid)."""
+
+    widths: tuple[int, ...]
+    channels: tuple[int, int]
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, z_a: jax.Array, z_b: jax.Array, train: bool = True) -> tuple[jax.Array, jax.Array]:
+        shared, own = self.widths[:-1], self.widths[-1]
+        h = layers.UpStack(shared, out_channels=0, conv=self.conv)(jnp.concatenate([z_a, z_b]), train)
+        outputs = []
+        for part, c, d in (
+            (h[: z_a.shape[0]], self.channels[0], "a"),
+            (h[z_a.shape[0] :], self.channels[1], "b"),
+        ):
+            part = layers.Conv(own, transpose=True, use_bias=False, conv=self.conv, name=f"up_{d}")(part)
+            part = nn.relu(layers.batch_norm(train)(part))
+            out = layers.Conv(c, transpose=True, conv=self.conv, name=f"out_{d}")(part)
+            outputs.append(jax.nn.sigmoid(out))
+        return outputs[0], outputs[1]
+
+
+class LatentClassifier(nn.Module):
+    """Shared latent codes [B, latent_dim] -> digit logits [B, classes]: one hidden layer."""
+
+    hidden: int
+    classes: int = 10
+
+    @nn.compact
+    def __call__(self, codes: jax.Array, train: bool = True) -> jax.Array:
+        del train
+        return nn.Dense(self.classes)(nn.relu(nn.Dense(self.hidden)(codes)))
+
+
+def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
+    """UNIT (Liu, Breuel & Kautz 2017, arXiv:1703.00848) on unpaired data: enc (two VAE encoders sharing
+    their high-level layers), dec (two decoders sharing theirs), d_a, d_b (DCGAN discriminators), and cls (a
+    digit classifier on the shared latent, trained on domain A's labels only).
+
+    Per domain the VAE: z = mean + N(0, I) noise (unit variance, as the paper), KL term mean(mean^2)
+    (0.5 ||mean||^2 per latent dimension, the authors' code) and an L1 reconstruction. Translation A -> B
+    decodes A's code with B's decoder; the GAN terms (least squares) judge translations in the target
+    domain; cycle consistency encodes each translation again and decodes it back (with its own KL term).
+    Domain adaptation: cls reads domain A's codes and the codes of A's images translated to B (both carry
+    A's labels), then classifies domain B's images from their codes without ever seeing a B label."""
+    size, _, channels_a = setup.image_shape
+    channels_b = setup.image_shape_b[-1]
+    widths = layers.down_widths(model.width, (size // 4).bit_length() - 1)
+    enc = UnitEncoder(widths, model.latent_dim, conv=setup.conv)
+    dec = UnitDecoder(layers.up_widths(model.width, size), (channels_a, channels_b), conv=setup.conv)
+    disc = gan.Discriminator(widths, conv=setup.conv)
+    cls = LatentClassifier(model.classifier_hidden)
+    nets = {"enc": enc, "dec": dec, "d_a": disc, "d_b": disc, "cls": cls}
+
+    def run(name, params, state, *inputs, train=True):
+        return apply_net(nets[name], name, params, state, *inputs, train=train)
+
+    def noisy(key, means):
+        return means + model.code_noise * jax.random.normal(key, means.shape)
+
+    def kl(means):
+        return jnp.mean(jnp.square(means), axis=-1)
+
+    def translations(params, state, a, b, key):
+        """Codes of both domains and the translations A -> B, B -> A of their noisy codes."""
+        (mean_a, mean_b), state = run("enc", params, state, a, b)
+        key_a, key_b = jax.random.split(key)
+        z_a, z_b = noisy(key_a, mean_a), noisy(key_b, mean_b)
+        (fake_a, fake_b), state = run("dec", params, state, z_b, z_a)
+        return (mean_a, mean_b, z_a, z_b, fake_a, fake_b), state
+
+    def gen_loss(params, state, batch, key):
+        """Per domain: kl_weight x KL + recon_weight x L1(recon) + gan_weight x LSGAN(translation into it)
+        + cycle_kl_weight x KL(code of the translation) + cycle_weight x L1(cycle); class_weight x the
+        cross-entropy of A's labels on A's codes and on the codes of A's translations to B. Batch mean."""
+        a, b, labels = batch["image"], batch["image_b"], batch["label"]
+        translate_key, cycle_key = jax.random.split(key)
+        (mean_a, mean_b, z_a, z_b, fake_a, fake_b), state = translations(params, state, a, b, translate_key)
+        # BatchNorm's running statistics (what evaluation normalises with) come from the passes over real
+        # images and their codes only: the passes below over translations would drag them towards the
+        # statistics of images that evaluation never sees
+        (recon_a, recon_b), _ = run("dec", params, state, z_a, z_b)
+        (mean_ba, mean_ab), _ = run("enc", params, state, fake_a, fake_b)
+        key_ab, key_ba = jax.random.split(cycle_key)
+        # A -> B -> A: B's code of the translation, written in A; and B -> A -> B
+        (cycle_a, cycle_b), _ = run("dec", params, state, noisy(key_ab, mean_ab), noisy(key_ba, mean_ba))
+        score_a, state = run("d_a", params, state, to_signed(fake_a))
+        score_b, state = run("d_b", params, state, to_signed(fake_b))
+        terms = {
+            "kl": kl(mean_a) + kl(mean_b),
+            "recon_l1": mean_abs(recon_a, a) + mean_abs(recon_b, b),
+            "gan": jnp.square(score_a - 1.0) + jnp.square(score_b - 1.0),
+            "cycle_kl": kl(mean_ab) + kl(mean_ba),
+            "cycle_l1": mean_abs(cycle_a, a) + mean_abs(cycle_b, b),
+        }
+        logits = [run("cls", params, state, codes)[0] for codes in (mean_a, mean_ab)]
+        terms["class_ce"] = sum(losses.softmax_cross_entropy(x, labels) for x in logits)
+        weights = {
+            "kl": model.kl_weight,
+            "recon_l1": model.recon_weight,
+            "gan": model.gan_weight,
+            "cycle_kl": model.cycle_kl_weight,
+            "cycle_l1": model.cycle_weight,
+            "class_ce": model.class_weight,
+        }
+        loss = sum(weights[name] * value for name, value in terms.items()).mean()
+        metrics = {name: value.mean() for name, value in terms.items()}
+        metrics["class_accuracy"] = jnp.mean(jnp.argmax(logits[0], -1) == labels)
+        return loss, ({"loss": loss, **metrics}, state)
+
+    def disc_loss(params, state, batch, key):
+        """0.5 x ((D(real) - 1)^2 + D(translation)^2) per domain, on the current networks' translations."""
+        a, b = batch["image"], batch["image_b"]
+        (*_, fake_a, fake_b), state = translations(params, state, a, b, key)
+        out = {}
+        for domain, real, fake in (("a", a, fake_a), ("b", b, fake_b)):
+            fake = jax.lax.stop_gradient(fake)
+            real_scores, state = run(f"d_{domain}", params, state, to_signed(real))
+            fake_scores, state = run(f"d_{domain}", params, state, to_signed(fake))
+            out[domain] = 0.5 * (jnp.square(real_scores - 1.0) + jnp.square(fake_scores)).mean()
+        loss = out["a"] + out["b"]
+        return loss, ({"loss": loss, "loss_a": out["a"], "loss_b": out["b"]}, state)
+
+    def codes(params, state, images, domain):
+        """Latent means of one domain's images (the other encoder input is a placeholder)."""
+        other = jnp.zeros((images.shape[0], *(setup.image_shape_b if domain == "a" else setup.image_shape)))
+        pair = (images, other) if domain == "a" else (other, images)
+        means = run("enc", params, state, *pair, train=False)[0]
+        return means[0] if domain == "a" else means[1]
+
+    def decode_in(params, state, z, domain):
+        (out_a, out_b), _ = run("dec", params, state, z, z, train=False)
+        return out_a if domain == "a" else out_b
+
+    def translate(params, state, images):
+        return decode_in(params, state, codes(params, state, images, "a"), "b")
+
+    def translate_back(params, state, images):
+        return decode_in(params, state, codes(params, state, images, "b"), "a")
+
+    def reconstruct(params, state, images):
+        return decode_in(params, state, codes(params, state, images, "a"), "a")
+
+    def classify(params, state, images):
+        return run("cls", params, state, codes(params, state, images, "a"), train=False)[0]
+
+    def classify_b(params, state, images):
+        return run("cls", params, state, codes(params, state, images, "b"), train=False)[0]
+
+    def evaluate(params, state, batch):
+        return {"recon_l1_a": mean_abs(reconstruct(params, state, batch["image"]), batch["image"])}
+
+    def image(shape):
+        return jax.ShapeDtypeStruct((1, *shape), jnp.float32)
+
+    code = jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32)
+    return Family(
+        networks=nets,
+        example_inputs={
+            "enc": (image(setup.image_shape), image(setup.image_shape_b)),
+            "dec": (code, code),
+            "d_a": (image(setup.image_shape),),
+            "d_b": (image(setup.image_shape_b),),
+            "cls": (code,),
+        },
+        optimizers={name: setup.optimizer for name in nets},
+        updates=(
+            Update("disc", ("d_a", "d_b"), disc_loss),
+            Update("gen", ("enc", "dec", "cls"), gen_loss),
+        ),
+        data="unpaired_domains",
+        can=Abilities(
+            translate=translate,
+            translate_back=translate_back,
+            reconstruct=reconstruct,
+            encode=lambda params, state, images: codes(params, state, images, "a"),
+            classify=classify,
+            classify_b=classify_b,
+            evaluate=evaluate,
+        ),
+    )
+
+
 # ----------------------------------------------------------------------------------------- options
 
 
@@ -443,6 +660,20 @@ def cogan_options() -> ml_collections.ConfigDict:
     return options.conv_net(64, 100)
 
 
+def unit_options() -> ml_collections.ConfigDict:
+    o = options.conv_net(32, 128)  # latent_dim: the shared code (the paper: 512 channels at 1x1)
+    o.gan_weight = 10.0  # lambda_0 of the paper: the GAN terms
+    o.kl_weight = 0.1  # lambda_1: the VAE's KL terms
+    o.recon_weight = 100.0  # lambda_2: the VAE's L1 reconstruction
+    o.cycle_kl_weight = 0.1  # lambda_3: the KL terms of the translations' codes
+    o.cycle_weight = 100.0  # lambda_4: the L1 cycle reconstruction
+    # the digit classifier on the shared latent, trained with domain A's labels (0 = translation only)
+    o.class_weight = 10.0
+    o.code_noise = 1.0  # std of the Gaussian noise on the codes: 1 = the paper's unit-variance VAE
+    o.classifier_hidden = 128  # units of its hidden layer
+    return o
+
+
 MODELS = {
     # the paper's optimisation: Adam 2e-4, beta1 0.5 (the base config's)
     "pix2pix": ModelSpec(
@@ -468,5 +699,27 @@ MODELS = {
         cogan_options,
         {"data.domain_b": "edges", "train.num_steps": 6000},
         positive=options.CONV_POSITIVE,
+    ),
+    # the paper's optimisation: Adam 1e-4, betas (0.5, 0.999); batch 64 as its digit adaptation runs
+    "unit": ModelSpec(
+        make_unit,
+        unit_options,
+        {
+            "data.domain_b": "original",
+            "data.name_b": "uci_digits",
+            "optim.lr": 1e-4,
+            "train.batch_size": 64,
+            "train.num_steps": 3000,
+        },
+        positive=(*options.CONV_POSITIVE, "classifier_hidden"),
+        non_negative=(
+            "gan_weight",
+            "kl_weight",
+            "recon_weight",
+            "cycle_kl_weight",
+            "cycle_weight",
+            "class_weight",
+            "code_noise",
+        ),
     ),
 }
