@@ -57,6 +57,8 @@ GALLERY = [
      [("digit preservation A→B", "model.translation_ab_digit_preservation", "pct")]),
     ("CoGAN (digits / edges)", "cogan.py", "cogan_long_pairs.png", "cogan_long",
      [("pair pixel agreement", "model.pair_pixel_agreement", "{:.3f}")]),
+    ("UNIT (MNIST → UCI digits)", "unit.py", "unit_uci_digits_back_translations.png", "unit_uci_digits",
+     [("UCI accuracy with no UCI label", "model.test_b_accuracy", "pct")]),
     ("ST-CNN (rotated digits)", "st_cnn_r.py", "st_cnn_r_rectified.png", "st_cnn_r", [ERROR]),
     ("feature-matching GAN (100 labels)", "fm_gan.py", "fm_gan_seed0_samples.png", "fm_gan:0,1,2", [ERROR]),
 ]  # fmt: skip

@@ -72,16 +72,24 @@ def manifold_codes(code_space: str, codes: np.ndarray, n: int = 20) -> np.ndarra
     return np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
 
 
-def interpolation_frames(family, params, state, start: jax.Array, end: jax.Array, steps: int) -> np.ndarray:
-    """Decoded straight lines between the codes of start and end images [N, S, S, C] -> [steps, N, S, S, C].
+def interpolation_frames(
+    family, params, state, start: jax.Array, end: jax.Array, steps: int, decode=None
+) -> np.ndarray:
+    """Decoded straight lines between the codes of start and end images [N, S, S, C] -> [steps, N, S, S, C']
+    (by family.can.decode, or `decode`: another domain's decoder of the same latent space).
 
     Frame 0 decodes start's codes and the last frame end's (the reconstructions, not the inputs).
     """
     codes_a, codes_b = family.can.encode(params, state, start), family.can.encode(params, state, end)
     t = jnp.linspace(0.0, 1.0, steps)[:, None, None]
     path = (1.0 - t) * codes_a[None] + t * codes_b[None]  # [steps, N, D]
-    decoded = family.can.decode(params, state, path.reshape(-1, path.shape[-1]))
-    return np.asarray(decoded).reshape(steps, *start.shape)
+    decoded = np.asarray((decode or family.can.decode)(params, state, path.reshape(-1, path.shape[-1])))
+    return decoded.reshape(steps, start.shape[0], *decoded.shape[1:])
+
+
+def as_rgb(images: np.ndarray) -> np.ndarray:
+    """Grey images [..., 1] repeated to three channels; RGB images as they are."""
+    return np.repeat(images, 3, axis=-1) if images.shape[-1] == 1 else images
 
 
 def draw_figures(config: ml_collections.ConfigDict, workdir: str | Path) -> list[Path]:
@@ -215,6 +223,17 @@ def model_pictures(
         strip = np.concatenate([np.asarray(pair[::2])[None], frames, np.asarray(pair[1::2])[None]])
         strip = np.swapaxes(strip, 0, 1).reshape(-1, *frames.shape[2:])
         written.append(viz.save_grid(figures / "interpolation.png", strip, columns=INTERPOLATION_STEPS + 2))
+        if family.can.decode_b is not None:  # the same paths written in both domains, pair by pair
+            decode_b = family.can.decode_b
+            frames_b = interpolation_frames(
+                family, params, state, pair[::2], pair[1::2], INTERPOLATION_STEPS, decode_b
+            )
+            if frames.shape[-1] != frames_b.shape[-1]:  # grey and coloured domains: both as RGB
+                frames, frames_b = as_rgb(frames), as_rgb(frames_b)
+            rows = np.stack([frames, frames_b], axis=2)  # [steps, pairs, 2, S, S, C]
+            rows = np.transpose(rows, (1, 2, 0, 3, 4, 5)).reshape(-1, *rows.shape[3:])
+            path = figures / "interpolation_domains.png"
+            written.append(viz.save_grid(path, rows, columns=INTERPOLATION_STEPS))
     if family.pictures.corrupt is not None and family.can.reconstruct is not None:
         clean = jnp.asarray(to_float(images[:10]))
         corrupted = family.pictures.corrupt(jax.random.key(seed), clean)

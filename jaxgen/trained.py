@@ -6,7 +6,8 @@
 
 `load` reads only (a damaged newest checkpoint is reported and an older one used) and needs no config
 file: the workdir recorded the resolved config it was trained with. What the model can do depends on its
-family: `sample`, `reconstruct`, `encode`, `classify`, `translate` raise a clear error where it cannot.
+family: `sample`, `reconstruct`, `encode`, `classify`, `classify_b`, `translate`, `translate_back` raise a
+clear error where it cannot.
 """
 
 from __future__ import annotations
@@ -51,9 +52,17 @@ class Trained:
         """Class logits of images."""
         return self._apply("classify", images)
 
+    def classify_b(self, images) -> np.ndarray:
+        """Class logits of images of the second domain (UNIT's adaptation: no label of theirs was seen)."""
+        return self._apply("classify_b", images)
+
     def translate(self, images) -> np.ndarray:
         """Images translated to the second domain (two-domain models)."""
         return self._apply("translate", images)
+
+    def translate_back(self, images) -> np.ndarray:
+        """Images of the second domain translated to the first (unpaired two-domain models)."""
+        return self._apply("translate_back", images)
 
     def _needs(self, ability: str):
         if getattr(self.family.can, ability, None) is None:

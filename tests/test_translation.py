@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from conftest import synthetic_dataset, tiny_config
 
+import jaxgen
 from jaxgen import evaluate as evaluate_lib
 from jaxgen import features, losses, metrics, runtime
 from jaxgen import train as train_lib
@@ -342,3 +343,27 @@ def test_unit_never_reads_a_label_of_domain_b_and_reports_its_accuracy_there(tmp
     assert "translation_ab_l1" not in model  # no ground truth: B is another dataset
     assert model["translation_ab_digits"].startswith("skipped: no packaged digit classifier of uci_digits")
     assert 0 <= model["translation_ba_digit_preservation"] <= 1  # read by the MNIST classifier
+    trained = jaxgen.load(tmp_path / "a")
+    uci = dataset.second.test_images[:5]
+    assert trained.classify_b(uci).shape == (5, 10) and trained.translate_back(uci).shape == (5, 32, 32, 1)
+
+
+def test_unit_interpolation_walks_one_latent_path_in_both_domains(tmp_path):
+    """Frame 0 of the path decoded in B is the translation of the start image, frame 0 in A its
+    reconstruction; viz writes both rows of every pair in one picture (grey and coloured as RGB)."""
+    from jaxgen.embed import interpolation_frames, model_pictures
+
+    config = tiny("unit")
+    config.data.name_b, config.data.domain_b = "", "coloured"
+    family = runtime.build_family(config)
+    ts = runtime.init_state(family, jax.random.key(0))
+    params, state = ts["params"], ts["state"]
+    a, b = (jax.random.uniform(jax.random.key(i), (3, 32, 32, 1)) for i in (1, 2))
+    path_b = interpolation_frames(family, params, state, a, b, 5, family.can.decode_b)
+    assert path_b.shape == (5, 3, 32, 32, 3)
+    np.testing.assert_allclose(path_b[0], family.can.translate(params, state, a), atol=1e-5)
+    path_a = interpolation_frames(family, params, state, a, b, 5)
+    np.testing.assert_allclose(path_a[-1], family.can.reconstruct(params, state, b), atol=1e-5)
+    images = np.asarray(synthetic_dataset(8, 16).test_images)
+    written = {p.name for p in model_pictures(family, ts, images, tmp_path, 0, images)}
+    assert {"interpolation.png", "interpolation_domains.png"} <= written

@@ -611,6 +611,8 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             translate_back=translate_back,
             reconstruct=reconstruct,
             encode=lambda params, state, images: codes(params, state, images, "a"),
+            decode=lambda params, state, z: decode_in(params, state, z, "a"),
+            decode_b=lambda params, state, z: decode_in(params, state, z, "b"),
             classify=classify,
             classify_b=classify_b,
             evaluate=evaluate,
