@@ -121,7 +121,12 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
     baselines = json.loads((RESULTS.parent / "adaptation_baselines.json").read_text())
     targets = [t for t in baselines if t != "source_classifier"]
     run = [t for t in targets if (RESULTS / f"unit_{t}.json").exists()]
-    margins = {t: value(f"unit_{t}", "model.test_b_accuracy") - baselines[t]["source_only"] for t in run}
+
+    def unit_accuracy(target: str) -> float:  # mean over seed 0 (unit_<t>.json) and any unit_<t>_seed<s>.json
+        files = [RESULTS / f"unit_{target}.json", *sorted(RESULTS.glob(f"unit_{target}_seed*.json"))]
+        return statistics.mean(json.loads(f.read_text())["model"]["test_b_accuracy"] for f in files)
+
+    margins = {t: unit_accuracy(t) - baselines[t]["source_only"] for t in run}
     behind = [f"{t.replace('_', ' ')} {100 * m:+.1f}" for t, m in margins.items() if m <= 0]
     missing = [t.replace("_", " ") for t in targets if t not in run]
     add(
