@@ -369,11 +369,31 @@ IMAGE_GRIDS = (
 )
 
 
+CYCLE_COLUMNS = 10  # test images in each row of the cycle picture
+
+
+def cycle_rows(family: Family, params, state, data: dict) -> dict[str, np.ndarray]:
+    """Both round trips of an unpaired translator on the first test images of each domain: the inputs, their
+    translations and the translations back (the cycle picture, samples/cycles_<step>.png)."""
+    rows = {}
+    for inputs, there, back, a, b in (
+        ("test_images", "translate", "translate_back", "A", "B"),
+        ("test_images_b", "translate_back", "translate", "B", "A"),
+    ):
+        originals = data[inputs][:CYCLE_COLUMNS]
+        made = apply_to_images(family, there, params, state, originals)
+        rows[f"{a} (test images)"] = np.asarray(originals) / 255.0
+        rows[f"{a} → {b}"] = np.asarray(made)
+        rows[f"{a} → {b} → {a}"] = np.asarray(apply_to_images(family, back, params, state, made))
+    return rows
+
+
 def write_pictures(
     family: Family, ts: TrainState, data: dict, keys, workdir: Path, n: int, tag: str, save: bool = True
 ) -> None:
     """Sample grid (fixed noise across the run) and, for models that reconstruct, translate (either way) or
-    rectify (a spatial transformer), the test images (odd rows) above what the model makes of them.
+    rectify (a spatial transformer), the test images (odd rows) above what the model makes of them; for
+    models that translate both ways, the cycle picture.
     save=False computes them without writing (the other processes of a multi-process run)."""
     from jaxgen import viz
 
@@ -392,6 +412,9 @@ def write_pictures(
             made = np.asarray(apply_to_images(family, ability, params, state, originals))
             path = workdir / "samples" / f"{name}_{tag}.png"
             pictures.append((viz.save_reconstructions, path, np.asarray(originals) / 255.0, made))
+    if family.can.translate is not None and family.can.translate_back is not None:
+        path = workdir / "samples" / f"cycles_{tag}.png"
+        pictures.append((viz.save_rows, path, cycle_rows(family, params, state, data)))
     if save:
         for draw, *arguments in pictures:
             draw(*arguments)

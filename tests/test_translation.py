@@ -17,7 +17,7 @@ from jaxgen import evaluate as evaluate_lib
 from jaxgen import features, losses, metrics, runtime
 from jaxgen import train as train_lib
 from jaxgen.config import ConfigError, validate
-from jaxgen.data import in_domain, load_dataset
+from jaxgen.data import feeds, in_domain, load_dataset
 from jaxgen.models import Abilities, Family, translation
 
 
@@ -157,6 +157,14 @@ def test_cyclegan_updates_its_own_networks_and_adds_up_its_terms(tmp_path):
     assert (samples / "translations_final.png").exists() and (
         samples / "back_translations_final.png"
     ).exists()
+    rows = runtime.cycle_rows(family, ts["params"], ts["state"], feeds.device_arrays(family.data, dataset))
+    assert list(rows) == ["A (test images)", "A → B", "A → B → A", "B (test images)", "B → A", "B → A → B"]
+    there = family.can.translate(ts["params"], ts["state"], jnp.asarray(rows["A (test images)"]))
+    np.testing.assert_allclose(rows["A → B"], there, atol=1e-5)
+    np.testing.assert_allclose(
+        rows["A → B → A"], family.can.translate_back(ts["params"], ts["state"], there), atol=1e-5
+    )
+    assert (samples / "cycles_final.png").exists()
 
 
 # ----------------------------------------------------------------------------------------- evaluation
