@@ -36,6 +36,18 @@ def flat(tree) -> dict[str, np.ndarray]:
     return {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_leaves_with_path(tree)}
 
 
+def resumes_exactly(config, dataset, tmp_path, stop_at: int) -> None:
+    """Train config in tmp_path/full at once, and in tmp_path/resumed stopped at stop_at then resumed: the
+    final params must be equal bit for bit."""
+    full = train_lib.train(config, tmp_path / "full", dataset=dataset)
+    half = config.copy_and_resolve_references()
+    half.train.num_steps = stop_at
+    train_lib.train(half, tmp_path / "resumed", dataset=dataset)
+    resumed = train_lib.train(config, tmp_path / "resumed", dataset=dataset)
+    a, b = flat(full["params"]), flat(resumed["params"])
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
 # ----------------------------------------------------------------------------------------- losses
 
 
@@ -123,13 +135,7 @@ def test_cyclegan_identity_loss_needs_domains_with_the_same_channels():
 def test_pix2pix_trains_resumes_exactly_with_its_dropout_and_learns_the_edges(tmp_path):
     dataset = two_domains()
     config = tiny("pix2pix", num_steps=6, checkpoint_every=3)
-    full = train_lib.train(config, tmp_path / "full", dataset=dataset)
-    half = config.copy_and_resolve_references()
-    half.train.num_steps = 3
-    train_lib.train(half, tmp_path / "resumed", dataset=dataset)
-    resumed = train_lib.train(config, tmp_path / "resumed", dataset=dataset)
-    a, b = flat(full["params"]), flat(resumed["params"])
-    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    resumes_exactly(config, dataset, tmp_path, stop_at=3)
     records = [json.loads(r) for r in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
     train = [r for r in records if r["kind"] == "train"]
     assert {"disc/loss", "disc/patch_accuracy", "gen/l1", "gen/gan"} <= train[0].keys()
@@ -307,13 +313,7 @@ def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path):
         ("disc", ("d_a", "d_b")),
         ("gen", ("enc", "dec", "cls")),
     ]
-    full = train_lib.train(config, tmp_path / "full", dataset=dataset)
-    half = config.copy_and_resolve_references()
-    half.train.num_steps = 2
-    train_lib.train(half, tmp_path / "resumed", dataset=dataset)
-    resumed = train_lib.train(config, tmp_path / "resumed", dataset=dataset)
-    a, b = flat(full["params"]), flat(resumed["params"])
-    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    resumes_exactly(config, dataset, tmp_path, stop_at=2)
     record = [json.loads(r) for r in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()][1]
     m = config.model
     terms = (
