@@ -215,8 +215,7 @@ def evaluate(
 def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.Array) -> dict:
     """Whatever the family's hooks allow: test metrics, code quality, likelihood bounds."""
     arrays = feeds.device_arrays(family.data, dataset)
-    aligned_b = dataset.second is None or dataset.second.aligned
-    results = runtime.evaluate_split(family, ts, arrays, config.eval.chunk, aligned_b)
+    results = runtime.evaluate_split(family, ts, arrays, config.eval.chunk, dataset.aligned_b)
     out = {f"test_{name}": float(v) for name, v in results.items()}
     if family.can.encode is not None:
         out.update(code_quality(family, ts, dataset, config, jax.random.fold_in(key, 1)))

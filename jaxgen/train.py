@@ -105,7 +105,7 @@ class _Run:
         self.mesh = runtime.data_mesh(batch_size, n_slots)
         arrays = feeds.device_arrays(family.data, dataset, batch_size)
         self.n_train = len(arrays["images"])
-        self.aligned_b = dataset.second is None or dataset.second.aligned
+        self.aligned_b = dataset.aligned_b
         replicated = NamedSharding(self.mesh, P())
         configs = [config_lib.with_seed(config, slot.seed) for slot in slots]
         subsets = []

@@ -41,6 +41,11 @@ class Dataset:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.train_images.shape[1:])
 
+    @property
+    def aligned_b(self) -> bool:
+        """Whether a second domain's test rows go with this one's (no second domain: trivially so)."""
+        return self.second is None or self.second.aligned
+
 
 def pad_to(images: np.ndarray, size: int) -> np.ndarray:
     """Zero-pad uint8 images [N, h, w] or [N, h, w, C] centrally to [N, size, size, C]."""
