@@ -77,7 +77,7 @@ def prior_row(spec: str) -> str:
     ratio = model.get("prior_distance_ratio")
     cells = [
         f"`{name}`",
-        name.removeprefix("aae_labelled_").removeprefix("aae_"),
+        next(prior for prior in PRIORS if prior in name),
         "yes" if labelled else "no",
         str(report["source"]["step"]),
         f"{model['test_mse']:.4f}",
@@ -90,6 +90,7 @@ def prior_row(spec: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+PRIORS = ("gaussian", "mixture", "triangle", "donut", "swiss_roll")
 PRIOR_HEADER = (
     "| config | prior | digit shown to D | steps | test MSE | prior distance (sliced W2) | floor (prior vs "
     "prior) | ratio (bar ≤ 2) | FID-MNIST of decoded prior draws | label accuracy of samples |\n"

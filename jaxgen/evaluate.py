@@ -111,8 +111,17 @@ def code_quality(
         "code_abs_mean": float(jnp.mean(jnp.abs(test_codes))),
         "code_near_zero_fraction": metrics.near_zero_fraction(test_codes),
         **gaussian_code_fit(family, test_codes, dataset.test_labels),
-        **(metrics.prior_distance(key, test_codes, family.can.prior.draw) if family.can.prior else {}),
+        **(prior_fit(family.can.prior, key, test_codes, test_y) if family.can.prior else {}),
     }
+
+
+def prior_fit(prior, key: jax.Array, codes: jax.Array, labels: jax.Array) -> dict:
+    """metrics.prior_distance of codes [N, D] from their prior; a prior split by label is drawn at the
+    codes' own labels [N]. (Drawn with equal parts instead, a perfect fit of MNIST's test set, whose digits
+    are 8.9-11.4% of it, scored 1.76x the floor on the swiss roll and 2.66x on the mixture in one draw.)"""
+    if prior.draw_given is None:
+        return metrics.prior_distance(key, codes, prior.draw)
+    return metrics.prior_distance(key, codes, lambda k, n: prior.draw_given(k, labels))
 
 
 def gaussian_code_fit(family: Family, codes, labels) -> dict:

@@ -368,15 +368,19 @@ def sliced_wasserstein(key: jax.Array, x: jax.Array, y: jax.Array, projections: 
     return jnp.sqrt(jnp.mean((px - py) ** 2))
 
 
-def prior_distance(key: jax.Array, codes: jax.Array, draw) -> dict[str, float]:
+def prior_distance(key: jax.Array, codes: jax.Array, draw, repeats: int = 8) -> dict[str, float]:
     """How far codes [N, D] lie from the prior they were pushed to (`draw(key, n)` samples it): the sliced
     W2 distance between the codes and N prior draws, beside the distance between two independent sets of N
-    prior draws (what sampling alone gives: the floor) and the ratio of the two."""
-    draw_key, floor_key, projection_key = jax.random.split(key, 3)
-    n = codes.shape[0]
-    drawn, other = draw(draw_key, n), draw(floor_key, n)
-    distance = float(sliced_wasserstein(projection_key, codes, drawn))
-    floor = float(sliced_wasserstein(projection_key, other, drawn))
+    prior draws (what sampling alone gives: the floor) and the ratio of the two. Both are means over
+    `repeats` independent draws: one draw's floor varied by 30% from key to key on the swiss roll."""
+    distances, floors = [], []
+    for repeat_key in jax.random.split(key, repeats):
+        draw_key, floor_key, projection_key = jax.random.split(repeat_key, 3)
+        n = codes.shape[0]
+        drawn, other = draw(draw_key, n), draw(floor_key, n)
+        distances.append(float(sliced_wasserstein(projection_key, codes, drawn)))
+        floors.append(float(sliced_wasserstein(projection_key, other, drawn)))
+    distance, floor = float(np.mean(distances)), float(np.mean(floors))
     return {
         "prior_distance": distance,
         "prior_distance_floor": floor,

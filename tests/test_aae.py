@@ -14,7 +14,7 @@ import pytest
 from conftest import synthetic_dataset, tiny_config
 
 from jaxgen import config as config_lib
-from jaxgen import losses, metrics, runtime
+from jaxgen import evaluate, losses, metrics, runtime
 from jaxgen import train as train_lib
 from jaxgen import workdir as workdir_lib
 from jaxgen.data import load_dataset
@@ -141,6 +141,32 @@ def test_aae_autoencoder_loss_adds_the_weighted_adversarial_term():
     codes = family.can.encode(params, state, batch["image"])
     logits = family.networks["disc"].apply({"params": params["disc"]}, codes)
     assert float(m["adversarial"]) == pytest.approx(float(losses.gan_generator_loss(logits).mean()), 1e-6)
+
+
+def test_aae_phases_are_the_papers_reconstruction_then_regularisation_with_own_optimizer_states(tmp_path):
+    """model.phases: reconstruction (enc, dec), the discriminator, then the encoder fooling it; the encoder
+    keeps one optimizer state per phase, and the regularisation phase runs at optim.lr x
+    adversarial_lr_scale."""
+    phased = {"phases": True, "adversarial_lr_scale": 3.0}
+    config, family, params, state = _family("aae", latent_dim=2, crop=2, **phased)
+    assert [(u.name, u.networks) for u in family.updates] == [
+        ("recon", ("enc", "dec")),
+        ("disc", ("disc",)),
+        ("gen", ("enc",)),
+    ]
+    batch = {"image": _images()}
+    recon, (m, _) = family.updates[0].loss(params, state, batch, jax.random.key(0))
+    _, (joint, _) = _family("aae", latent_dim=2, crop=2)[1].updates[1].loss(params, state, batch, None)
+    assert float(recon) == pytest.approx(float(joint["recon_bce"]), 1e-6)  # no adversarial term in it
+    fool, _ = family.updates[2].loss(params, state, batch, jax.random.key(0))
+    assert float(fool) == pytest.approx(float(joint["adversarial"]), 1e-6)
+    grad = jnp.ones(())
+    for update, scale in zip(family.updates, (1.0, 3.0, 3.0), strict=True):
+        step, _ = update.optimizer.update(grad, update.optimizer.init(grad))  # Adam's first step: lr
+        assert float(-step) == pytest.approx(config.optim.lr * scale, rel=1e-4), update.name
+    ts = train_lib.train(config, tmp_path, dataset=synthetic_dataset())
+    assert set(ts["opt_state"]["phases"]) == {"recon", "disc", "gen"}
+    assert set(ts["opt_state"]["phases"]["gen"]) == {"enc"}
 
 
 def test_aae_samples_decode_prior_draws():
@@ -567,3 +593,19 @@ def test_label_prior_needs_a_prior_with_a_part_per_digit():
             config_lib.validate(config)
     config.model.prior = "swiss_roll"
     config_lib.validate(config)
+
+
+@pytest.mark.parametrize("name", sorted(priors.PARTS))
+def test_a_label_split_prior_is_measured_at_the_codes_own_labels(name):
+    """Codes drawn exactly from their digits' parts, with MNIST's unequal digit frequencies, fit their prior:
+    the distance is near the floor when the prior is drawn at those labels, far above it with equal parts."""
+    counts = np.array([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])  # MNIST's test digits
+    labels = jnp.asarray(np.repeat(np.arange(10), counts))
+    codes = priors.PARTS[name](jax.random.key(1), labels)
+    _, family, _, _ = _family("aae", latent_dim=2, prior=name, label_prior=True)
+    fit = evaluate.prior_fit(family.can.prior, jax.random.key(2), codes, labels)
+    assert fit["prior_distance_ratio"] < 1.5
+    equal_parts = metrics.prior_distance(jax.random.key(2), codes, family.can.prior.draw)
+    assert equal_parts["prior_distance"] > 1.5 * fit["prior_distance"]
+    _, unlabelled, _, _ = _family("aae", latent_dim=2, prior=name)
+    assert unlabelled.can.prior.draw_given is None

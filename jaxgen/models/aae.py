@@ -18,8 +18,9 @@ besides reconstructing, learns to fool it. Three families share the pieces:
 
 `aae` and `style_aae` take one encoder/decoder update on reconstruction + `model.adversarial_weight` x the
 encoder's adversarial loss (+ `model.label_weight` x the cross-entropy), after the discriminators' update.
-`ssaae` trains in the paper's phases instead (reconstruction; regularisation: discriminators, then the
-encoder; semi-supervised classification), each with its own learning rate and optimizer state.
+`ssaae`, and `aae` with `model.phases`, train in the paper's phases instead (reconstruction; regularisation:
+discriminators, then the encoder; for `ssaae` semi-supervised classification), each with its own learning
+rate and optimizer state.
 """
 
 from __future__ import annotations
@@ -109,6 +110,13 @@ def fooling_loss(disc: nn.Module, name: str, params, state, codes: jax.Array):
     return losses.gan_generator_loss(logits).mean(), state
 
 
+def _phase(setup: Setup, lr_scale: float):
+    """The optimizer of one training phase, at optim.lr x lr_scale, with its own state."""
+    if setup.scaled_optimizer is None:  # never ignore a phase's rate silently
+        raise ValueError("an adversarial autoencoder's phases need Setup.scaled_optimizer")
+    return setup.scaled_optimizer(lr_scale)
+
+
 def _codes(*dims: int) -> tuple[jax.ShapeDtypeStruct, ...]:
     return tuple(jax.ShapeDtypeStruct((1, d), jnp.float32) for d in dims)
 
@@ -170,6 +178,21 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         metrics = {f"recon_{model.recon_loss}": recon, "adversarial": adversarial}
         return recon + model.adversarial_weight * adversarial, (metrics, state)
 
+    def recon_loss(params, state, batch, key):
+        """The reconstruction phase: per-pixel reconstruction error, batch mean."""
+        del key
+        codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
+        logits, state = apply_net(dec, "dec", params, state, codes, train=True)
+        recon = pixels.error(logits, batch["image"]).mean()
+        return recon, ({f"recon_{model.recon_loss}": recon}, state)
+
+    def gen_loss(params, state, batch, key):
+        """The regularisation phase's second half: the encoder fools the discriminator, -log D(enc(x))."""
+        del key
+        codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
+        adversarial, state = fooling_loss(disc, "disc", params, state, judged(codes, batch))
+        return adversarial, ({"adversarial": adversarial}, state)
+
     def evaluate(params, state, batch):
         logits, _ = apply_net(dec, "dec", params, state, encode(params, state, batch["image"]), train=False)
         return reconstruction_scores(jax.nn.sigmoid(logits), logits, pixels.flat(batch["image"]))
@@ -183,6 +206,16 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         codes = draw_prior(code_key, {"label": labels}, n)
         return {"images": decode(params, state, codes), "labels": labels}
 
+    if model.phases:
+        # the encoder has two optimizer states, one per phase: neither phase's rate depends on the other's
+        adversarial = _phase(setup, model.adversarial_lr_scale)
+        updates = (
+            Update("recon", ("enc", "dec"), recon_loss, optimizer=_phase(setup, 1.0)),
+            Update("disc", ("disc",), disc_loss, optimizer=adversarial),
+            Update("gen", ("enc",), gen_loss, optimizer=adversarial),
+        )
+    else:
+        updates = (Update("disc", ("disc",), disc_loss), Update("ae", ("enc", "dec"), ae_loss))
     return Family(
         networks={"enc": enc, "dec": dec, "disc": disc},
         example_inputs={
@@ -191,14 +224,18 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             "disc": _codes(label_dims + model.latent_dim),
         },
         optimizers={"enc": setup.optimizer, "dec": setup.optimizer, "disc": setup.optimizer},
-        updates=(Update("disc", ("disc",), disc_loss), Update("ae", ("enc", "dec"), ae_loss)),
+        updates=updates,
         can=autoencoding(
             encode,
             decode,
             sample,
             evaluate,
             "gaussian" if model.prior == "gaussian" else "data",
-            prior=Prior(model.prior, lambda key, n: prior(key, n, model.latent_dim)),
+            prior=Prior(
+                model.prior,
+                lambda key, n: prior(key, n, model.latent_dim),
+                priors.PARTS[model.prior] if model.label_prior else None,
+            ),
         ),
     )
 
@@ -417,13 +454,8 @@ def make_semi_supervised_aae(model: ml_collections.ConfigDict, setup: Setup) -> 
         accuracy = jnp.mean(jnp.argmax(logits, -1) == batch["labelled_label"])
         return ce, ({"labelled_accuracy": accuracy}, state)
 
-    def phase(lr_scale: float):
-        if setup.scaled_optimizer is None:  # never ignore a phase's rate silently
-            raise ValueError("the semi-supervised AAE's phases need Setup.scaled_optimizer")
-        return setup.scaled_optimizer(lr_scale)
-
     networks = {"enc": coder.enc, "dec": coder.dec, "disc_cat": disc_cat, "disc_style": disc_style}
-    adversarial = phase(model.adversarial_lr_scale)
+    adversarial = _phase(setup, model.adversarial_lr_scale)
     return Family(
         networks=networks,
         example_inputs={
@@ -433,10 +465,10 @@ def make_semi_supervised_aae(model: ml_collections.ConfigDict, setup: Setup) -> 
         },
         optimizers={},  # every phase has its own
         updates=(
-            Update("recon", ("enc", "dec"), recon_loss, optimizer=phase(model.recon_lr_scale)),
+            Update("recon", ("enc", "dec"), recon_loss, optimizer=_phase(setup, model.recon_lr_scale)),
             Update("disc", ("disc_cat", "disc_style"), disc_loss, optimizer=adversarial),
             Update("gen", ("enc",), gen_loss, optimizer=adversarial),
-            Update("label", ("enc",), label_loss, optimizer=phase(model.label_lr_scale)),
+            Update("label", ("enc",), label_loss, optimizer=_phase(setup, model.label_lr_scale)),
         ),
         data="labelled_subset",
         can=coder.abilities(),
@@ -465,6 +497,11 @@ def aae_options() -> ml_collections.ConfigDict:
     # paper section 2.3: the discriminator sees each code's digit, whose codes must fill the digit's own part
     # of the prior (mixture or swiss_roll)
     o.label_prior = False
+    # the paper's training: a reconstruction phase, then the regularisation phase (the discriminator, then
+    # the encoder fooling it), each update with its own optimizer state; False: one update of
+    # reconstruction + adversarial_weight x the adversarial loss (which phases ignore)
+    o.phases = False
+    o.adversarial_lr_scale = 1.0  # with phases: the regularisation phase's rate is optim.lr x this
     return o
 
 

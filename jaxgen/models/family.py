@@ -95,10 +95,13 @@ class Update:
 
 @dataclasses.dataclass(frozen=True)
 class Prior:
-    """The distribution an adversarial autoencoder pushes its codes to: `draw(key, n) -> codes [n, D]`."""
+    """The distribution an adversarial autoencoder pushes its codes to: `draw(key, n) -> codes [n, D]`;
+    for a prior split by label (AAE's label_prior), `draw_given(key, labels [n]) -> codes [n, D]`, each from
+    its label's part: the target of codes whose labels are known, whatever the labels' frequencies."""
 
     name: str
     draw: Callable[[jax.Array, int], jax.Array]
+    draw_given: Callable[[jax.Array, jax.Array], jax.Array] | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
