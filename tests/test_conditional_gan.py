@@ -1,4 +1,5 @@
-"""Conditional GAN, ACGAN, InfoGAN: labels reach both networks; MI trains the generator and Q only."""
+"""Conditional GAN, ACGAN, InfoGAN: labels reach both networks; MI trains the generator, the discriminator's
+body and Q."""
 
 from __future__ import annotations
 
@@ -89,14 +90,22 @@ def test_infogan_mutual_information_trains_the_generator_and_the_discriminator_b
     np.testing.assert_allclose(np.asarray(codes[:, :10]).sum(1), 1.0, rtol=1e-5)  # category probabilities
 
 
-def test_infogan_samples_carry_the_codes_that_drew_them():
-    family, params, state = family_state("infogan")
+@pytest.mark.parametrize("noise", ["uniform", "normal"])
+def test_infogan_samples_carry_the_codes_that_drew_them(noise):
+    config = tiny_config("infogan")
+    config.model.noise = noise
+    family, params, state = family_state_of(config)
     out = family.can.sample(params, state, jax.random.key(3), 6)
     assert out["categories"].shape == (6,) and out["continuous"].shape == (6, 2)
     assert float(jnp.abs(out["continuous"]).max()) <= 1.0
-    # the same codes through the generator give the same images
-    config = tiny_config("infogan")
-    z = jax.random.normal(jax.random.split(jax.random.key(3), 3)[2], (6, config.model.latent_dim))
+    # the same codes through the generator give the same images; the noise is the reference code's
+    # uniform(-1, 1) by default
+    noise_key = jax.random.split(jax.random.key(3), 3)[2]
+    shape = (6, config.model.latent_dim)
+    if noise == "uniform":
+        z = jax.random.uniform(noise_key, shape, minval=-1.0, maxval=1.0)
+    else:
+        z = jax.random.normal(noise_key, shape)
     codes = jnp.concatenate([z, jax.nn.one_hot(out["categories"], 10), out["continuous"]], -1)
     images = family.networks["gen"].apply({"params": params["gen"], **state["gen"]}, codes, train=False)
     np.testing.assert_allclose(out["images"], (images + 1.0) / 2.0, atol=1e-6)

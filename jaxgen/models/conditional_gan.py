@@ -273,7 +273,11 @@ def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         cat_key, cont_key, noise_key = jax.random.split(key, 3)
         categories = jax.random.randint(cat_key, (n,), 0, NUM_CLASSES)
         continuous = jax.random.uniform(cont_key, (n, n_cont), minval=-1.0, maxval=1.0)
-        return jax.random.normal(noise_key, (n, model.latent_dim)), categories, continuous
+        if model.noise == "uniform":
+            z = jax.random.uniform(noise_key, (n, model.latent_dim), minval=-1.0, maxval=1.0)
+        else:
+            z = jax.random.normal(noise_key, (n, model.latent_dim))
+        return z, categories, continuous
 
     def generate(params, state, z, categories, continuous, train):
         codes = jnp.concatenate([z, jax.nn.one_hot(categories, NUM_CLASSES), continuous], -1)
@@ -384,6 +388,9 @@ def infogan_options() -> ml_collections.ConfigDict:
     o.latent_dim = 62  # the paper's MNIST noise, beside the codes
     o.info_continuous = 2  # continuous codes, uniform on (-1, 1), besides the 10-way category
     o.info_weight = 1.0  # weight lambda of the mutual-information loss
+    # the noise beside the codes: uniform on (-1, 1), as the reference code's (the codes' own range), or
+    # normal (3x the variance: the noise then outweighs the one-hot category in G's input)
+    o.noise = "uniform"
     # the generator's learning rate over optim.lr: the paper's MNIST setting is 1e-3 for G, 2e-4 for D
     o.gen_lr_scale = 5.0
     # paper: the paper's MNIST networks (Table 1; model.width unused) | dcgan: the DCGAN stacks at model.width
@@ -401,7 +408,7 @@ MODELS = {
         make_infogan,
         infogan_options,
         {"train.batch_size": 128, "train.num_steps": 5000},
-        choices={**CHOICES, "arch": ("dcgan", "paper")},
+        choices={**CHOICES, "arch": ("dcgan", "paper"), "noise": ("uniform", "normal")},
         positive=(*options.CONV_POSITIVE, "gen_lr_scale"),
         non_negative=("info_continuous", "info_weight"),
     ),
