@@ -373,10 +373,9 @@ def prior_distance(key: jax.Array, codes: jax.Array, draw, repeats: int = 8) -> 
     W2 distance between the codes and N prior draws, beside the distance between two independent sets of N
     prior draws (what sampling alone gives: the floor) and the ratio of the two. Both are means over
     `repeats` independent draws: one draw's floor varied by 30% from key to key on the swiss roll."""
-    distances, floors = [], []
+    distances, floors, n = [], [], codes.shape[0]
     for repeat_key in jax.random.split(key, repeats):
         draw_key, floor_key, projection_key = jax.random.split(repeat_key, 3)
-        n = codes.shape[0]
         drawn, other = draw(draw_key, n), draw(floor_key, n)
         distances.append(float(sliced_wasserstein(projection_key, codes, drawn)))
         floors.append(float(sliced_wasserstein(projection_key, other, drawn)))

@@ -100,6 +100,7 @@ def test_infogan_samples_carry_the_codes_that_drew_them(noise):
     assert float(jnp.abs(out["continuous"]).max()) <= 1.0
     # the same codes through the generator give the same images; the noise is the reference code's
     # uniform(-1, 1) by default
+    assert tiny_config("infogan").model.noise == "uniform"
     noise_key = jax.random.split(jax.random.key(3), 3)[2]
     shape = (6, config.model.latent_dim)
     if noise == "uniform":

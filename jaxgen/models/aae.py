@@ -554,7 +554,7 @@ MODELS = {
             "train.checkpoint_every": 3000,
         },
         choices={"recon_loss": losses.RECONSTRUCTION_LOSSES, "prior": tuple(priors.PRIORS)},
-        positive=POSITIVE,
+        positive=(*POSITIVE, "adversarial_lr_scale"),
         non_negative=("adversarial_weight",),
         check=_prior_problem,
     ),
