@@ -145,7 +145,7 @@ class Checkpoints:
                     except Exception as e:
                         if not legacy:  # a digest-true step whose state is not this model's
                             raise CheckpointError(
-                                f"checkpoint {folder} does not fit this model: {e}"
+                                f"checkpoint {folder} does not fit this model: {_first_line(e)}"
                             ) from None
                         problem = f"unreadable: {type(e).__name__}"
                     else:
@@ -177,6 +177,14 @@ class Checkpoints:
         aside.parent.mkdir(exist_ok=True)
         os.rename(folder, aside)
         self.log(f"checkpoint {folder} is damaged ({problem}); moved it to {aside} and use an older one")
+
+
+def _first_line(error: Exception) -> str:
+    """An exception as one line: orbax's structure mismatch is its first line and then a tree dump; keep
+    the line and the paths that differ ('opt_state.disc', unindented lines ending in ':')."""
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    paths = [line[:-1] for line in lines[1:] if line.endswith(":") and not line.startswith(" ")]
+    return lines[0].rstrip(":") + (f": {', '.join(paths[:6])}" if paths else "")
 
 
 def restore_common(

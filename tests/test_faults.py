@@ -103,6 +103,20 @@ def test_every_kind_of_damage_fails_the_digest_and_the_newest_intact_step_is_res
     assert all("is damaged" in m for m in messages) and len(messages) == 2
 
 
+def test_an_intact_checkpoint_of_another_structure_is_one_line_naming_what_differs(tmp_path):
+    """A digest-true checkpoint whose tree is not the model's (written by code whose updates differed) is
+    never set aside or overwritten: the error is one line that names the differing paths."""
+    saved = {"opt_state": {"disc": jnp.zeros(3)}, "step": jnp.zeros((), jnp.int32)}
+    checkpoints.Checkpoints(tmp_path, keep=5, log=lambda m: None).save(2, saved)
+    wanted = {"opt_state": {"phases": {"disc": jnp.zeros(3)}}, "step": jnp.zeros((), jnp.int32)}
+    with pytest.raises(checkpoints.CheckpointError) as raised:
+        checkpoints.Checkpoints(tmp_path, keep=5, log=lambda m: None).restore_latest(wanted)
+    message = str(raised.value)
+    assert "\n" not in message and "does not fit this model" in message
+    assert "opt_state.disc" in message and "opt_state.phases" in message
+    assert checkpoints.damage(tmp_path / "checkpoints" / "2") is None  # still there, intact
+
+
 def test_a_damaged_latest_checkpoint_is_set_aside_and_the_run_resumes_from_the_intact_one(
     tmp_path, reference, capsys
 ):
