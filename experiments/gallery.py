@@ -43,7 +43,7 @@ GALLERY = [
     ("conditional GAN", "cgan.py", "cgan_digits.png", "cgan",
      [FID, LABELS]),
     ("ACGAN", "acgan.py", "acgan_digits.png", "acgan", [FID, LABELS]),
-    ("InfoGAN", "infogan.py", "infogan_uniform_seed0_sweep_category.png", "infogan_uniform:0,1",
+    ("InfoGAN", "infogan.py", "infogan_uniform_seed0_sweep_category.png", "infogan_uniform:0,1,2",
      [FID, ("category error", "model.cluster_error", "pct")]),
     ("AAE, labelled mixture prior", "aae.py", "aae_labelled_mixture_prior_fit.png", "aae_labelled_mixture",
      [("prior distance ratio", "model.prior_distance_ratio", "{:.2f}")]),
