@@ -159,9 +159,18 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def decode(params, state, codes):
         return pixels.image(apply_net(dec, "dec", params, state, codes, train=False)[0])
 
+    def training_codes(params, state, batch):
+        """The encoder's codes of batch['image'] in training mode, and the new state."""
+        return apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
+
+    def reconstruction_error(params, state, codes, batch):
+        """Per-pixel reconstruction error of batch['image'] from codes, batch mean, and the new state."""
+        logits, state = apply_net(dec, "dec", params, state, codes, train=True)
+        return pixels.error(logits, batch["image"]).mean(), state
+
     def disc_loss(params, state, batch, key):
         """-log D(z_prior) - log(1 - D(enc(x))) for batch['image'] [B, S, S, C]; z_prior [B, latent]."""
-        codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
+        codes, state = training_codes(params, state, batch)
         real = judged(draw_prior(key, batch, codes.shape[0]), batch)
         loss, accuracy, state = code_discriminator_loss(
             disc, "disc", params, state, real, judged(codes, batch)
@@ -171,9 +180,8 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def ae_loss(params, state, batch, key):
         """Per-pixel reconstruction error + adversarial_weight x -log D(enc(x)), batch mean."""
         del key
-        codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
-        logits, state = apply_net(dec, "dec", params, state, codes, train=True)
-        recon = pixels.error(logits, batch["image"]).mean()
+        codes, state = training_codes(params, state, batch)
+        recon, state = reconstruction_error(params, state, codes, batch)
         adversarial, state = fooling_loss(disc, "disc", params, state, judged(codes, batch))
         metrics = {f"recon_{model.recon_loss}": recon, "adversarial": adversarial}
         return recon + model.adversarial_weight * adversarial, (metrics, state)
@@ -181,15 +189,14 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def recon_loss(params, state, batch, key):
         """The reconstruction phase: per-pixel reconstruction error, batch mean."""
         del key
-        codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
-        logits, state = apply_net(dec, "dec", params, state, codes, train=True)
-        recon = pixels.error(logits, batch["image"]).mean()
+        codes, state = training_codes(params, state, batch)
+        recon, state = reconstruction_error(params, state, codes, batch)
         return recon, ({f"recon_{model.recon_loss}": recon}, state)
 
     def gen_loss(params, state, batch, key):
         """The regularisation phase's second half: the encoder fools the discriminator, -log D(enc(x))."""
         del key
-        codes, state = apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
+        codes, state = training_codes(params, state, batch)
         adversarial, state = fooling_loss(disc, "disc", params, state, judged(codes, batch))
         return adversarial, ({"adversarial": adversarial}, state)
 
