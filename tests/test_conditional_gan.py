@@ -10,6 +10,7 @@ import pytest
 from conftest import tiny_config
 
 from jaxgen import runtime
+from jaxgen.models import priors
 
 
 def family_state_of(config):
@@ -110,6 +111,12 @@ def test_infogan_samples_carry_the_codes_that_drew_them(noise):
     codes = jnp.concatenate([z, jax.nn.one_hot(out["categories"], 10), out["continuous"]], -1)
     images = family.networks["gen"].apply({"params": params["gen"], **state["gen"]}, codes, train=False)
     np.testing.assert_allclose(out["images"], (images + 1.0) / 2.0, atol=1e-6)
+    # the sweep pictures draw the same noise as training (they drew N(0, I) whatever model.noise said)
+    table = family.pictures.sweeps(params, state, jax.random.key(4), 2)["category"]
+    z = jnp.tile(priors.NOISES[noise](jax.random.split(jax.random.key(4))[0], 2, shape[1]), (10, 1))
+    codes = jnp.concatenate([z, jax.nn.one_hot(jnp.repeat(jnp.arange(10), 2), 10), jnp.zeros((20, 2))], -1)
+    images = family.networks["gen"].apply({"params": params["gen"], **state["gen"]}, codes, train=False)
+    np.testing.assert_allclose(table.reshape(20, 32, 32, 1), (images + 1.0) / 2.0, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["cgan", "acgan"])

@@ -7,11 +7,13 @@ import json
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from conftest import synthetic_dataset, tiny_config
 
 from jaxgen import losses, runtime
 from jaxgen import train as train_lib
+from jaxgen.models import priors
 
 
 def family_state(name, **model):
@@ -81,6 +83,19 @@ def test_began_discriminator_loss_is_real_minus_k_fake_and_updates_k():
     # the generator minimises the discriminator's reconstruction error of its images
     gen_loss, _ = update(family, "gen").loss(params, state, a_batch(), jax.random.key(2))
     assert float(gen_loss) == pytest.approx(fake, rel=1e-5)  # same key: the same fakes
+
+
+@pytest.mark.parametrize("noise", ["uniform", "normal"])
+def test_began_generator_draws_the_papers_uniform_noise_or_normal(noise):
+    assert tiny_config("began").model.noise == "uniform"  # the paper's z in [-1, 1]
+    family, params, state = family_state("began", noise=noise)
+    key = jax.random.key(5)
+    images = family.can.sample(params, state, key, 4)["images"]
+    z = priors.NOISES[noise](key, 4, 8)
+    assert (float(z.min()) >= -1.0 and float(z.max()) <= 1.0) == (noise == "uniform")
+    by_hand = family.networks["gen"].apply({"params": params["gen"]}, z)
+    expected = jnp.clip((by_hand + 1.0) / 2.0, 0.0, 1.0)
+    np.testing.assert_allclose(images, expected, atol=1e-6)
 
 
 def test_began_k_is_trained_checkpointed_and_logged(tmp_path):

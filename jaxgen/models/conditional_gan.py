@@ -24,7 +24,7 @@ import optax
 
 from jaxgen import layers, losses
 from jaxgen.data import from_signed, to_signed
-from jaxgen.models import options
+from jaxgen.models import options, priors
 from jaxgen.models.family import Abilities, Family, ModelSpec, Pictures, Setup, Update, apply_net
 from jaxgen.models.gan import Generator
 
@@ -269,15 +269,13 @@ def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         body_size = disc_body_features(model.width, setup.image_shape)
     q = QHead(n_cont)
 
+    noise = priors.NOISES[model.noise]
+
     def draw_codes(key, n):
         cat_key, cont_key, noise_key = jax.random.split(key, 3)
         categories = jax.random.randint(cat_key, (n,), 0, NUM_CLASSES)
         continuous = jax.random.uniform(cont_key, (n, n_cont), minval=-1.0, maxval=1.0)
-        if model.noise == "uniform":
-            z = jax.random.uniform(noise_key, (n, model.latent_dim), minval=-1.0, maxval=1.0)
-        else:
-            z = jax.random.normal(noise_key, (n, model.latent_dim))
-        return z, categories, continuous
+        return noise(noise_key, n, model.latent_dim), categories, continuous
 
     def generate(params, state, z, categories, continuous, train):
         codes = jnp.concatenate([z, jax.nn.one_hot(categories, NUM_CLASSES), continuous], -1)
@@ -325,12 +323,10 @@ def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         noise_key, one_key = jax.random.split(key)
         rows = jnp.repeat(jnp.arange(NUM_CLASSES), n)
         tables = {}
-        z = jnp.tile(jax.random.normal(noise_key, (n, model.latent_dim)), (NUM_CLASSES, 1))
+        z = jnp.tile(noise(noise_key, n, model.latent_dim), (NUM_CLASSES, 1))
         images, _ = generate(params, state, z, rows, jnp.zeros((rows.shape[0], n_cont)), train=False)
         tables["category"] = images
-        z_one = jnp.broadcast_to(
-            jax.random.normal(one_key, (1, model.latent_dim)), (rows.shape[0], model.latent_dim)
-        )
+        z_one = jnp.broadcast_to(noise(one_key, 1, model.latent_dim), (rows.shape[0], model.latent_dim))
         values = jnp.tile(jnp.linspace(-2.0, 2.0, n), NUM_CLASSES)
         for i in range(n_cont):
             continuous = jnp.zeros((rows.shape[0], n_cont)).at[:, i].set(values)
@@ -408,7 +404,7 @@ MODELS = {
         make_infogan,
         infogan_options,
         {"train.batch_size": 128, "train.num_steps": 5000},
-        choices={**CHOICES, "arch": ("dcgan", "paper"), "noise": ("uniform", "normal")},
+        choices={**CHOICES, "arch": ("dcgan", "paper"), "noise": tuple(priors.NOISES)},
         positive=(*options.CONV_POSITIVE, "gen_lr_scale"),
         non_negative=("info_continuous", "info_weight"),
     ),

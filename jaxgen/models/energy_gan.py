@@ -25,7 +25,7 @@ import ml_collections
 
 from jaxgen import layers, losses
 from jaxgen.data import from_signed, to_signed
-from jaxgen.models import options
+from jaxgen.models import options, priors
 from jaxgen.models.family import Abilities, Family, ModelSpec, Setup, Update, apply_net
 from jaxgen.models.gan import Generator
 
@@ -135,8 +135,15 @@ class PaperAutoencoderDiscriminator(nn.Module):
         return PaperDecoder(self.filters, self.image_size, self.channels, self.conv)(code), code
 
 
-def _networks(model: ml_collections.ConfigDict, setup: Setup, use_batch_norm: bool, arch: str = "dcgan"):
-    """(generator, autoencoder discriminator, generate, sample, example inputs) of `arch`: paper | dcgan."""
+def _networks(
+    model: ml_collections.ConfigDict,
+    setup: Setup,
+    use_batch_norm: bool,
+    arch: str = "dcgan",
+    noise: str = "normal",
+):
+    """(generator, autoencoder discriminator, generate, sample, example inputs) of `arch`: paper | dcgan,
+    the generator drawing its input from priors.NOISES[noise]."""
     size, _, channels = setup.image_shape
     if arch == "paper":
         gen = PaperDecoder(model.width, size, channels, setup.conv)  # the generator: same shape, own weights
@@ -151,10 +158,10 @@ def _networks(model: ml_collections.ConfigDict, setup: Setup, use_batch_norm: bo
             use_batch_norm,
             setup.conv,
         )
-    latent = model.latent_dim
+    latent, draw = model.latent_dim, priors.NOISES[noise]
 
     def generate(params, state, key, n, train):
-        z = jax.random.normal(key, (n, latent))
+        z = draw(key, n, latent)
         return apply_net(gen, "gen", params, state, z, train=train)
 
     def sample(params, state, key, n):
@@ -214,7 +221,7 @@ def make_ebgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 
 def make_began(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """BEGAN with the equilibrium control k_t (model.began_gamma, model.began_lambda_k); no BatchNorm."""
-    gen, disc, generate, sample, example_inputs = _networks(model, setup, False, model.arch)
+    gen, disc, generate, sample, example_inputs = _networks(model, setup, False, model.arch, model.noise)
 
     def disc_loss(params, state, batch, key):
         """L(x) - k_t L(G(z)); then k_{t+1} from this batch's losses (stored in the returned state)."""
@@ -261,6 +268,7 @@ def began_options() -> ml_collections.ConfigDict:
     o.disc_code_dim = 64  # h, the embedding of the autoencoder discriminator (no BatchNorm: the paper's)
     o.began_gamma = 0.5  # diversity ratio gamma = E L(G(z)) / E L(x) at equilibrium (the paper's 0.5)
     o.began_lambda_k = 0.001  # learning rate of the control variable k
+    o.noise = "uniform"  # the generator's z: uniform on (-1, 1) as the paper's | normal (N(0, I))
     return o
 
 
@@ -274,7 +282,7 @@ MODELS = {
         make_began,
         began_options,
         {"optim.lr": 1e-4, "train.batch_size": 16},
-        choices={"arch": ("paper", "dcgan")},
+        choices={"arch": ("paper", "dcgan"), "noise": tuple(priors.NOISES)},
         positive=POSITIVE,
         non_negative=("began_gamma", "began_lambda_k"),
     ),

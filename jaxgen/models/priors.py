@@ -31,6 +31,15 @@ def gaussian(key: jax.Array, n: int, dim: int) -> jax.Array:
     return jax.random.normal(key, (n, dim))
 
 
+def uniform(key: jax.Array, n: int, dim: int) -> jax.Array:
+    """Uniform on (-1, 1) in every dimension: the noise of the InfoGAN and BEGAN papers' generators."""
+    return jax.random.uniform(key, (n, dim), minval=-1.0, maxval=1.0)
+
+
+# the noise a GAN's generator can draw (model.noise of the families that offer the choice)
+NOISES: dict[str, Prior] = {"uniform": uniform, "normal": gaussian}
+
+
 def _rotate(points: jax.Array, angles: jax.Array) -> jax.Array:
     cos, sin = jnp.cos(angles), jnp.sin(angles)
     return jnp.stack([cos * points[:, 0] - sin * points[:, 1], sin * points[:, 0] + cos * points[:, 1]], -1)
