@@ -7,7 +7,8 @@ MLP encoder 784-1000-1000 -> (softmax over 10 digits, 10-d style), decoder (y, z
 learning rate (optim.lr x model.recon_lr_scale / adversarial_lr_scale / label_lr_scale; Adam 2e-4, the
 reconstruction phase 5x that): reconstruction (encoder and decoder); regularisation (both discriminators,
 then the encoder fooling them); semi-supervised classification (the encoder's cross-entropy on a labelled
-batch). Batch 100.
+batch). Batch 100. Not from the paper: N(0, 0.3^2) noise on the encoder's input pixels in every training
+phase (model.input_noise; 0 = off), which slows the memorising of the 100 labelled images.
     python -m jaxgen.main --config=configs/ssaae.py --workdir=runs/ssaae_100
     python -m jaxgen.main --config=configs/ssaae.py --workdir=runs/ssaae_1000 --config.data.num_labels=1000
     python -m jaxgen.main --config=configs/ssaae.py --workdir=runs/ssaae --seeds=0,1,2   # mean +- std

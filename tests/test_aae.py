@@ -282,7 +282,8 @@ def test_labelled_subset_is_balanced_deterministic_and_seeded():
 
 
 def test_semi_supervised_losses_never_read_the_unlabelled_labels():
-    _, family, params, state = _family("ssaae", arch="mlp", crop=2, latent_dim=3)
+    # clean inputs, so that the label phase's loss can be computed by hand below
+    _, family, params, state = _family("ssaae", arch="mlp", crop=2, latent_dim=3, input_noise=0.0)
     assert family.data == "labelled_subset"
     images = _images(6)
     labelled = {"labelled_image": _images(6, seed=9), "labelled_label": jnp.asarray([1, 2, 3, 4, 5, 6])}
@@ -301,6 +302,35 @@ def test_semi_supervised_losses_never_read_the_unlabelled_labels():
     logits, _, _ = _encode_both(family, params, state, labelled["labelled_image"])
     ce = losses.softmax_cross_entropy(logits, labelled["labelled_label"]).mean()
     assert float(a) == pytest.approx(float(ce), 1e-6)
+
+
+def test_semi_supervised_input_noise_reaches_every_training_phase_but_not_evaluation():
+    assert tiny_config("ssaae").model.input_noise == 0.3  # the default
+    _, clean, params, state = _family("ssaae", arch="mlp", crop=2, latent_dim=3, input_noise=0.0)
+    _, noisy, _, _ = _family("ssaae", arch="mlp", crop=2, latent_dim=3, input_noise=0.3)
+    labelled = {"labelled_image": _images(6, seed=9), "labelled_label": jnp.arange(6)}
+    batch = {"image": _images(6), "label": jnp.full((6,), -1), **labelled}
+    key = jax.random.key(2)
+    for a, b in zip(clean.updates, noisy.updates, strict=True):
+        loss_clean, _ = a.loss(params, state, batch, key)
+        loss_noisy, _ = b.loss(params, state, batch, key)
+        repeat, _ = b.loss(params, state, batch, key)
+        assert float(loss_clean) != float(loss_noisy), a.name  # the noise is drawn ...
+        assert float(repeat) == float(loss_noisy), a.name  # ... from the update's key
+    # the label phase's loss is the cross-entropy on the images plus 0.3 x N(0, 1) from the key
+    label = {u.name: u for u in noisy.updates}["label"]
+    loss, _ = label.loss(params, state, batch, key)
+    images = labelled["labelled_image"] + 0.3 * jax.random.normal(key, labelled["labelled_image"].shape)
+    logits, _, _ = _encode_both(noisy, params, state, images)
+    ce = losses.softmax_cross_entropy(logits, labelled["labelled_label"]).mean()
+    assert float(loss) == pytest.approx(float(ce), 1e-6)
+    np.testing.assert_array_equal(
+        noisy.can.classify(params, state, batch["image"]), clean.can.classify(params, state, batch["image"])
+    )
+    with pytest.raises(ValueError, match="input_noise"):
+        config = tiny_config("ssaae")
+        config.model.input_noise = -0.1
+        config_lib.validate(config)
 
 
 def test_semi_supervised_phases_train_their_networks_with_their_own_rates_and_states(tmp_path):
@@ -341,7 +371,8 @@ def test_semi_supervised_phases_train_their_networks_with_their_own_rates_and_st
 
 
 def test_semi_supervised_discriminators_see_one_hot_digits_and_gaussian_styles():
-    _, family, params, state = _family("ssaae", arch="mlp", crop=2, latent_dim=3)
+    # clean inputs, so that the encoder's codes can be computed by hand (the noise has its own test)
+    _, family, params, state = _family("ssaae", arch="mlp", crop=2, latent_dim=3, input_noise=0.0)
     key = jax.random.key(3)
     disc = next(u for u in family.updates if u.name == "disc")
     loss, _ = disc.loss(params, state, {"image": _images()}, key)

@@ -418,10 +418,17 @@ def make_semi_supervised_aae(model: ml_collections.ConfigDict, setup: Setup) -> 
     coder = StyleCoder(model, setup)
     disc_cat, disc_style = Discriminator(coder.disc_widths), Discriminator(coder.disc_widths)
 
+    def encode_noisy(params, state, images, key):
+        """The training encoder's (digit logits, style, state) of images with N(0, model.input_noise^2)
+        added to every pixel (0: the images as they are); evaluation always encodes clean images."""
+        if model.input_noise:
+            images = images + model.input_noise * jax.random.normal(key, images.shape)
+        return coder.encode_both(params, state, images, train=True)
+
     def disc_loss(params, state, batch, key):
         """Real: one-hot of uniform digits and N(0, I) styles; fake: the encoder's (q(y | x), z)."""
         cat_key, style_key = jax.random.split(key)
-        logits, style, state = coder.encode_both(params, state, batch["image"], train=True)
+        logits, style, state = encode_noisy(params, state, batch["image"], jax.random.fold_in(key, 1))
         b = style.shape[0]
         real_cat = jax.nn.one_hot(jax.random.randint(cat_key, (b,), 0, NUM_CLASSES), NUM_CLASSES)
         cat_loss, cat_accuracy, state = code_discriminator_loss(
@@ -437,16 +444,14 @@ def make_semi_supervised_aae(model: ml_collections.ConfigDict, setup: Setup) -> 
 
     def recon_loss(params, state, batch, key):
         """Reconstruction of the unlabelled batch [B, S, S, C] from (q(y | x), z); its labels are not read."""
-        del key
-        logits, style, state = coder.encode_both(params, state, batch["image"], train=True)
+        logits, style, state = encode_noisy(params, state, batch["image"], key)
         recon_logits, state = coder.decode_logits(params, state, jax.nn.softmax(logits), style, train=True)
         recon = coder.pixels.error(recon_logits, batch["image"]).mean()
         return recon, ({f"recon_{model.recon_loss}": recon}, state)
 
     def gen_loss(params, state, batch, key):
         """The encoder fools both discriminators with (q(y | x), z) of the unlabelled batch."""
-        del key
-        logits, style, state = coder.encode_both(params, state, batch["image"], train=True)
+        logits, style, state = encode_noisy(params, state, batch["image"], key)
         fool_cat, state = apply_net(disc_cat, "disc_cat", params, state, jax.nn.softmax(logits), train=True)
         fool_style, state = apply_net(disc_style, "disc_style", params, state, style, train=True)
         cat = losses.gan_generator_loss(fool_cat).mean()
@@ -455,8 +460,7 @@ def make_semi_supervised_aae(model: ml_collections.ConfigDict, setup: Setup) -> 
 
     def label_loss(params, state, batch, key):
         """Cross-entropy of q(y | x) on the labelled batch."""
-        del key
-        logits, _, state = coder.encode_both(params, state, batch["labelled_image"], train=True)
+        logits, _, state = encode_noisy(params, state, batch["labelled_image"], key)
         ce = losses.softmax_cross_entropy(logits, batch["labelled_label"]).mean()
         accuracy = jnp.mean(jnp.argmax(logits, -1) == batch["labelled_label"])
         return ce, ({"labelled_accuracy": accuracy}, state)
@@ -529,6 +533,10 @@ def ssaae_options() -> ml_collections.ConfigDict:
     o.recon_lr_scale = 5.0  # reconstruction phase (encoder and decoder); 1: 10.5% error, 5: 6.9% (6000 steps)
     o.adversarial_lr_scale = 1.0  # regularisation phase (both discriminators, then the encoder)
     o.label_lr_scale = 1.0  # semi-supervised classification phase (the encoder on labelled batches)
+    # std of the Gaussian noise added to the encoder's input pixels ([0, 1]) in every training phase (0:
+    # none); it slows the memorising of the labelled images: 100 labels, seed 0, 6000 steps: 5.25% error
+    # against 6.91% without, and still falling at 30,000 steps (experiments/README.md)
+    o.input_noise = 0.3
     return o
 
 
@@ -585,6 +593,7 @@ MODELS = {
         },
         STYLE_CHOICES,
         positive=(*POSITIVE, "recon_lr_scale", "adversarial_lr_scale", "label_lr_scale"),
+        non_negative=("input_noise",),
         check=options.crop_problem,
     ),
 }
