@@ -2,9 +2,9 @@
 autoencoder discriminator of 3x3 convs with ELU, no BatchNorm, sub-sampling by stride-2 convs and
 nearest-neighbour up-sampling, embedding h = 64, z of 64 uniform on (-1, 1) (model.noise), n = model.width
 filters; scored by its L1 reconstruction error, with the equilibrium control k_t (gamma 0.5, lambda_k
-0.001, k_0 = 0) and the
-convergence measure M_global in the log; Adam 1e-4, batch 16, as the paper. The paper decays the learning
-rate when M_global stalls: --config.optim.schedule=halving --config.optim.halve_every=N.
+0.001, k_0 = 0) and the convergence measure M_global in the log; Adam 1e-4, batch 16, as the paper. The
+paper decays the learning rate when M_global stalls: --config.optim.schedule=halving
+--config.optim.halve_every=N.
 model.arch=dcgan gives the DCGAN stacks instead (the earlier networks, which collapsed to one digit).
     python -m jaxgen.main --config=configs/began.py --workdir=runs/began
 """
