@@ -39,7 +39,8 @@ GALLERY = [
     ("WGAN (clipping)", "wgan.py", "wgan_equal_time_samples_step4890.png", "wgan_equal_time", [FID]),
     ("LSGAN", "lsgan.py", "lsgan_samples_step3000.png", "lsgan", [FID]),
     ("EBGAN", "ebgan.py", "ebgan_samples_step3000.png", "ebgan", [FID]),
-    ("BEGAN", "began.py", "began_samples_step3000.png", "began", [FID]),
+    # the paper's networks at n = 32, N(0, I) z; the default (n = 64, uniform z) is not yet run to the end
+    ("BEGAN (n = 32, normal z)", "began.py", "began_paper_n32_samples.png", "began_paper_n32", [FID]),
     ("conditional GAN", "cgan.py", "cgan_digits.png", "cgan",
      [FID, LABELS]),
     ("ACGAN", "acgan.py", "acgan_digits.png", "acgan", [FID, LABELS]),
