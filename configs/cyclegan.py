@@ -1,7 +1,8 @@
 """CycleGAN (Zhu et al. 2017, arXiv:1703.10593) on unpaired digits: MNIST <-> edges (data.domain_b), each
 domain from its own half of MNIST train, so no digit is ever seen in both. ResNet generators (3 residual
-blocks at 32x32; the paper has 6 at 128x128), PatchGANs, least-squares GAN losses, cycle loss 10, identity
-loss 5; Adam 2e-4, beta1 0.5; batch 8 (the paper: 1), width 32 for the CPU.
+blocks at 32x32; the paper has 6 at 128x128), PatchGANs reading fakes through a history pool of 50,
+least-squares GAN losses, cycle loss 10, identity loss 5; Adam 2e-4, beta1 0.5; batch 8 (the paper: 1),
+width 32 for the CPU; 4000 steps, evaluated every 2000 (each pass translates the test set four times).
     python -m jaxgen.main --config=configs/cyclegan.py --workdir=runs/cyclegan
     python -m jaxgen.main --config=configs/cyclegan.py --workdir=runs/cyclegan --mode=eval   # both ways
 """

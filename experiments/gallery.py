@@ -54,6 +54,8 @@ GALLERY = [
     ("pix2pix (→ edges)", "pix2pix.py", "pix2pix_translations.png", "pix2pix",
      [("digit preservation", "model.translation_ab_digit_preservation", "pct"),
       ("SSIM", "model.translation_ab_ssim", "{:.3f}")]),
+    ("pix2pix (→ coloured)", "pix2pix_coloured.py", "pix2pix_coloured_translations.png", "pix2pix_coloured:0",
+     [("digit preservation", "model.translation_ab_digit_preservation", "pct")]),
     ("CycleGAN (↔ edges)", "cyclegan.py", "cyclegan_translations.png", "cyclegan",
      [("digit preservation A→B", "model.translation_ab_digit_preservation", "pct")]),
     ("CoGAN (digits / edges)", "cogan.py", "cogan_long_pairs.png", "cogan_long",

@@ -1,7 +1,7 @@
 """Print the README's domain-translation tables from the evaluation reports (experiments/results/eval/), so
 no number in it is copied by hand: one row per translation direction of each report, and one per CoGAN.
 
-python experiments/translation_table.py pix2pix pix2pix_l1 pix2pix_coloured cyclegan
+python experiments/translation_table.py pix2pix pix2pix_l1 pix2pix_coloured:0,1,2 cyclegan
 python experiments/translation_table.py --pairs cogan cogan_negative
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
+from gan_table import _mean_std
 
 RESULTS = Path(__file__).resolve().parent / "results" / "eval"
 HEADER = (
@@ -48,27 +50,38 @@ def minutes(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds / 60:.1f} min"
 
 
-def rows(name: str) -> list[str]:
-    report = json.loads((RESULTS / f"{name}.json").read_text())
-    model, source = report["model"], report["source"]
+def rows(spec: str) -> list[str]:
+    """One row per direction of `name`, or of `name:s1,s2,...` (seed s: name_seed<s>.json; mean ± sample
+    std over the seeds, wall time their mean)."""
+    name, _, seeds = spec.partition(":")
+    files = [f"{name}_seed{s}.json" for s in seeds.split(",")] if seeds else [f"{name}.json"]
+    reports = [json.loads((RESULTS / f).read_text()) for f in files]
+    models, source = [r["model"] for r in reports], reports[0]["source"]
+    plural = "s" if "," in seeds else ""
+    label = f"`{name}`" if not seeds else f"`{name}` (seed{plural} {seeds.replace(',', ', ')})"
+    walls = [r["source"].get("train_wall_s") for r in reports]
     out = []
     for tag in ("ab", "ba"):
-        if f"translation_{tag}_l1" not in model:
+        if f"translation_{tag}_l1" not in models[0]:
             continue
-        classifier = model.get(f"translation_{tag}_classifier", {})
-        preservation = model.get(f"translation_{tag}_digit_preservation")
-        cycle = model.get(f"test_cycle_l1_{'aba' if tag == 'ab' else 'bab'}")
+
+        def cell(key, digits, scale=1.0, unit=""):
+            if key not in models[0]:
+                return "—"
+            return _mean_std([scale * m[key] for m in models], digits) + unit
+
+        classifier = models[0].get(f"translation_{tag}_classifier", {})
         cells = [
-            f"`{name}`",
-            model[f"translation_{tag}_domains"],
+            label,
+            models[0][f"translation_{tag}_domains"],
             str(source["step"]),
-            minutes(source.get("train_wall_s")),
-            f"{model[f'translation_{tag}_l1']:.4f}",
-            f"{model[f'translation_{tag}_ssim']:.3f}",
-            "—" if preservation is None else f"{100 * preservation:.2f}%",
+            minutes(None if None in walls else sum(walls) / len(walls)),
+            cell(f"translation_{tag}_l1", 4),
+            cell(f"translation_{tag}_ssim", 3),
+            cell(f"translation_{tag}_digit_preservation", 2, 100.0, "%"),
             "—" if not classifier else f"{100 * classifier['test_accuracy']:.2f}% ({classifier['domain']})",
-            "—" if f"translation_{tag}_fid" not in model else f"{model[f'translation_{tag}_fid']:.2f}",
-            "—" if cycle is None else f"{cycle:.4f}",
+            cell(f"translation_{tag}_fid", 2),
+            cell(f"test_cycle_l1_{'aba' if tag == 'ab' else 'bab'}", 4),
         ]
         out.append("| " + " | ".join(cells) + " |")
     return out

@@ -12,6 +12,7 @@ clear error where it cannot.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from jaxgen import runtime
+from jaxgen import metrics, runtime
 from jaxgen.config import ConfigError, base_config, validate
 from jaxgen.data import to_float
 
@@ -70,12 +71,21 @@ class Trained:
         return self.family
 
     def _apply(self, ability: str, images) -> np.ndarray:
+        """The ability on images, config.eval.chunk rows at a time: a whole test split at once would hold
+        every layer's activations of all its images (10,000 through a CycleGAN generator ran out)."""
         fn = getattr(self._needs(ability).can, ability)
         images = np.asarray(images)
         pixels = (
             to_float(jnp.asarray(images)) if images.dtype == np.uint8 else jnp.asarray(images, jnp.float32)
         )
-        return np.asarray(jax.jit(fn)(self.state["params"], self.state["state"], pixels))
+        return np.asarray(
+            _chunked(fn, self.state["params"], self.state["state"], pixels, self.config.eval.chunk)
+        )
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def _chunked(fn, params, state, pixels, chunk: int) -> jax.Array:
+    return metrics.map_chunks(lambda x: fn(params, state, x), pixels, chunk)
 
 
 def load(workdir: str | Path) -> Trained:

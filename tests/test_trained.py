@@ -38,6 +38,20 @@ def test_an_autoencoder_reconstructs_and_encodes(tmp_path):
     assert model.encode(images).shape[0] == 4
 
 
+def test_abilities_run_chunk_by_chunk_with_the_same_result(tmp_path):
+    """Whole test splits go through config.eval.chunk rows at a time (a ragged last chunk included),
+    and give what one pass over all the rows gives."""
+    dataset = synthetic_dataset()
+    train_lib.train(tiny_config("ae", num_steps=2), tmp_path / "ae", dataset=dataset)
+    model = jaxgen.load(tmp_path / "ae")
+    images = dataset.test_images[:7]
+    whole = model.reconstruct(images)
+    model.config.eval.chunk = 3
+    np.testing.assert_allclose(model.reconstruct(images), whole, atol=1e-6)
+    direct = model.family.can.reconstruct(model.state["params"], model.state["state"], images / 255.0)
+    np.testing.assert_allclose(whole, np.asarray(direct), atol=1e-6)
+
+
 def test_load_names_a_workdir_without_a_run(tmp_path):
     with pytest.raises(FileNotFoundError, match="config.json"):
         jaxgen.load(tmp_path / "nothing")

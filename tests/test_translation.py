@@ -77,6 +77,30 @@ def test_ssim_is_one_for_equal_images_and_matches_the_closed_form_for_constants(
     np.testing.assert_allclose(got, [expected], rtol=1e-4)
 
 
+def test_the_history_pool_fills_then_swaps_half_its_fakes_for_stored_ones():
+    fakes = jnp.arange(1.0, 7.0).reshape(6, 1, 1, 1)  # image i is the constant i
+    pool, filled, seen = translation.pool_query(
+        jnp.zeros((4, 1, 1, 1)), jnp.int32(0), fakes, jax.random.key(0)
+    )
+    # while there is room, every fake is stored in order and passed on as it is
+    assert int(filled) == 4 and pool.ravel()[:4].tolist() == [1, 2, 3, 4]
+    assert seen.ravel()[:4].tolist() == [1, 2, 3, 4]
+    # full: no image is lost or made up - the old pool and the fakes are the new pool and what is seen
+    key = jax.random.key(1)
+    for _ in range(3):
+        key, draw = jax.random.split(key)
+        fakes = jax.random.uniform(draw, (32, 1, 1, 1)) + 10.0
+        new_pool, filled, seen = translation.pool_query(pool, filled, fakes, draw)
+        before = sorted(np.concatenate([pool.ravel(), fakes.ravel()]).tolist())
+        assert sorted(np.concatenate([new_pool.ravel(), seen.ravel()]).tolist()) == pytest.approx(before)
+        assert int(filled) == 4
+        swapped = int(jnp.sum(seen.ravel() != fakes.ravel()))
+        assert 6 <= swapped <= 26  # each fake swapped with probability 1/2 (32 draws)
+        again = translation.pool_query(pool, filled, fakes, draw)
+        np.testing.assert_array_equal(seen, again[2])  # the same key, the same draws
+        pool = new_pool
+
+
 # ----------------------------------------------------------------------------------------- networks
 
 
@@ -142,6 +166,19 @@ def test_pix2pix_trains_resumes_exactly_with_its_dropout_and_learns_the_edges(tm
     for r in train:  # the generator's loss is its two weighted terms
         assert r["gen/loss"] == pytest.approx(100 * r["gen/l1"] + r["gen/gan"], rel=1e-5)
     assert (tmp_path / "full" / "samples" / "translations_final.png").exists()
+
+
+def test_cyclegan_keeps_its_pools_in_the_state_and_resumes_them_exactly(tmp_path):
+    dataset = two_domains("negative")
+    config = tiny("cyclegan", num_steps=4, checkpoint_every=2)
+    config.data.domain_b, config.model.pool_size = "negative", 6
+    resumes_exactly(config, dataset, tmp_path, stop_at=2)
+    state = runtime.restore_model(config, tmp_path / "resumed")[1]["state"]["extras"]
+    assert int(state["pool_filled"]) == 6 and state["pool_a"].shape == (6, 32, 32, 1)
+    assert float(jnp.min(jnp.abs(state["pool_b"]).reshape(6, -1).sum(1))) > 0  # every slot holds a fake
+    config.model.pool_size = 0  # no pool: no state for it
+    family = runtime.build_family(config, dataset)
+    assert "pool_a" not in runtime.init_state(family, jax.random.key(0))["state"]["extras"]
 
 
 def test_cyclegan_updates_its_own_networks_and_adds_up_its_terms(tmp_path):

@@ -7,7 +7,8 @@
 - CycleGAN: Zhu et al. 2017 (arXiv:1703.10593) - unpaired: generators A->B and B->A (ResNet: c7s1, two
   down-sampling convs, residual blocks, two up-sampling convs, c7s1, instance norm, reflection padding),
   PatchGAN discriminators per domain, least-squares GAN losses, cycle loss lambda = 10 and identity loss
-  0.5 lambda; the generators are updated first, then the discriminators on the new fakes.
+  0.5 lambda; the generators are updated first, then the discriminators on the new fakes, drawn through
+  the paper's history pool (model.pool_size = 50 past fakes per domain, Shrivastava et al. 2017).
 - CoGAN: Liu & Tuzel 2016 (arXiv:1606.07536) - unpaired: two generators that share every layer but the
   last (so one noise vector draws the same digit in both domains), two discriminators that share every
   layer but the first; the DCGAN networks and losses (tanh generators, non-saturating GAN loss).
@@ -217,6 +218,29 @@ def make_pix2pix(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 # ----------------------------------------------------------------------------------------- CycleGAN
 
 
+def pool_query(pool: jax.Array, filled: jax.Array, fakes: jax.Array, key: jax.Array):
+    """The image pool of Shrivastava et al. 2017 that CycleGAN's discriminators read from, so they are
+    judged against the generator's recent history and not only its latest move: fake by fake, while the
+    pool has room the fake is stored and passed on; once full, half the time a stored older fake is passed
+    on instead and the new one takes its place. Returns (pool, filled, the fakes the discriminator sees)."""
+    size = pool.shape[0]
+
+    def one(carry, inputs):
+        pool, filled = carry
+        fake, fake_key = inputs
+        coin_key, index_key = jax.random.split(fake_key)
+        full = filled >= size
+        swap = full & jax.random.bernoulli(coin_key)
+        index = jnp.where(full, jax.random.randint(index_key, (), 0, size), jnp.minimum(filled, size - 1))
+        stored = pool[index]
+        pool = pool.at[index].set(jnp.where(swap | ~full, fake, stored))
+        return (pool, jnp.minimum(filled + 1, size)), jnp.where(swap, stored, fake)
+
+    keys = jax.random.split(key, fakes.shape[0])
+    (pool, filled), seen = jax.lax.scan(one, (pool, filled), (fakes, keys))
+    return pool, filled, seen
+
+
 def make_cyclegan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """CycleGAN on unpaired data: gen_ab, gen_ba (ResNet generators), disc_a, disc_b (PatchGANs)."""
     channels_a, channels_b = setup.image_shape[-1], setup.image_shape_b[-1]
@@ -249,11 +273,16 @@ def make_cyclegan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         return loss.mean(), ({"loss": loss.mean(), **metrics}, state)
 
     def disc_loss(params, state, batch, key):
-        """0.5 x ((D(real) - 1)^2 + D(fake)^2) per domain, on fakes of the current generators."""
-        del key
+        """0.5 x ((D(real) - 1)^2 + D(fake)^2) per domain, on fakes of the current generators passed
+        through each domain's history pool (model.pool_size > 0; 0: the current fakes as they are)."""
         a, b = batch["image"], batch["image_b"]
         fake_b = jax.lax.stop_gradient(run("gen_ab", params, state, a))
         fake_a = jax.lax.stop_gradient(run("gen_ba", params, state, b))
+        if model.pool_size:
+            extras, key_a, key_b = state["extras"], *jax.random.split(key)
+            pool_a, _, fake_a = pool_query(extras["pool_a"], extras["pool_filled"], fake_a, key_a)
+            pool_b, filled, fake_b = pool_query(extras["pool_b"], extras["pool_filled"], fake_b, key_b)
+            state = {**state, "extras": {"pool_a": pool_a, "pool_b": pool_b, "pool_filled": filled}}
         out = {}
         for domain, real, fake in (("a", a, fake_a), ("b", b, fake_b)):
             name = f"disc_{domain}"
@@ -284,6 +313,13 @@ def make_cyclegan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def image(shape):
         return (jax.ShapeDtypeStruct((1, *shape), jnp.float32),)
 
+    pools = {}
+    if model.pool_size:
+        pools = {
+            "pool_a": jnp.zeros((model.pool_size, *setup.image_shape), jnp.float32),
+            "pool_b": jnp.zeros((model.pool_size, *setup.image_shape_b), jnp.float32),
+            "pool_filled": jnp.zeros((), jnp.int32),
+        }
     return Family(
         networks=nets,
         example_inputs={
@@ -298,6 +334,7 @@ def make_cyclegan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             Update("disc", ("disc_a", "disc_b"), disc_loss),
         ),
         data="unpaired_domains",
+        extras=pools,
         can=Abilities(translate=translate, translate_back=translate_back, evaluate=evaluate),
     )
 
@@ -637,6 +674,7 @@ def cyclegan_options() -> ml_collections.ConfigDict:
     o.cycle_weight = 10.0  # lambda of the cycle loss
     o.identity_weight = 5.0  # the identity loss: 0.5 lambda as the authors' code; 0 = off
     o.res_blocks = 3  # residual blocks of the generators (the paper: 6 at 128x128, 9 at 256x256)
+    o.pool_size = 50  # past fakes per domain the discriminators draw from (the paper's 50); 0 = no pool
     o.patch_downsamples = 1
     return o
 
@@ -689,9 +727,9 @@ MODELS = {
     "cyclegan": ModelSpec(
         make_cyclegan,
         cyclegan_options,
-        {"data.domain_b": "edges", "train.batch_size": 8, "train.num_steps": 2000},
+        {"data.domain_b": "edges", "train.batch_size": 8, "train.num_steps": 4000, "train.eval_every": 2000},
         positive=("width", "patch_downsamples"),
-        non_negative=("cycle_weight", "identity_weight", "res_blocks"),
+        non_negative=("cycle_weight", "identity_weight", "res_blocks", "pool_size"),
         check=_cyclegan_problem,
     ),
     # the paper's optimisation: Adam 2e-4, beta1 0.5, batch 128 (batch 64 here for the CPU); 6000 steps: the
