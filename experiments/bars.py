@@ -122,7 +122,7 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
             agreement >= 0.93,
             f"`{spec}` ({value(spec, 'source.step'):.0f} steps)",
         )
-    for spec, task in (("pix2pix", "MNIST → edges"), ("pix2pix_coloured:0", "MNIST → coloured")):
+    for spec, task in (("pix2pix", "MNIST → edges"), ("pix2pix_coloured:0,1,2", "MNIST → coloured")):
         kept = value(spec, "model.translation_ab_digit_preservation")
         add(f"pix2pix, {task}", "digit preservation ≥ 95% (15)", pct(kept), kept >= 0.95, runs_of(spec))
     ab = value("cyclegan", "model.translation_ab_digit_preservation")
