@@ -145,7 +145,10 @@ class Checkpoints:
                     except Exception as e:
                         if not legacy:  # a digest-true step whose state is not this model's
                             raise CheckpointError(
-                                f"checkpoint {folder} does not fit this model: {_first_line(e)}"
+                                f"checkpoint {folder} does not fit this model: {_first_line(e)} (written "
+                                f"with other model settings? {self.folder.parent / 'config.json'} records "
+                                "the ones the run was trained with; a field added since may need its old "
+                                "value, e.g. --config.model.<field>=0)"
                             ) from None
                         problem = f"unreadable: {type(e).__name__}"
                     else:

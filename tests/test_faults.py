@@ -114,6 +114,7 @@ def test_an_intact_checkpoint_of_another_structure_is_one_line_naming_what_diffe
     message = str(raised.value)
     assert "\n" not in message and "does not fit this model" in message
     assert "opt_state.disc" in message and "opt_state.phases" in message
+    assert str(tmp_path / "config.json") in message  # where the run's own settings are recorded
     assert checkpoints.damage(tmp_path / "checkpoints" / "2") is None  # still there, intact
 
 
