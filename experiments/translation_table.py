@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from aae_table import _reports
 from gan_table import _mean_std
 
 RESULTS = Path(__file__).resolve().parent / "results" / "eval"
@@ -53,9 +54,7 @@ def minutes(seconds: float | None) -> str:
 def rows(spec: str) -> list[str]:
     """One row per direction of `name`, or of `name:s1,s2,...` (seed s: name_seed<s>.json; mean ± sample
     std over the seeds, wall time their mean)."""
-    name, _, seeds = spec.partition(":")
-    files = [f"{name}_seed{s}.json" for s in seeds.split(",")] if seeds else [f"{name}.json"]
-    reports = [json.loads((RESULTS / f).read_text()) for f in files]
+    name, seeds, reports = _reports(spec)
     models, source = [r["model"] for r in reports], reports[0]["source"]
     plural = "s" if "," in seeds else ""
     label = f"`{name}`" if not seeds else f"`{name}` (seed{plural} {seeds.replace(',', ', ')})"
