@@ -92,7 +92,9 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.runtime.conv_impl = (
         "auto"  # auto | xla | cpu | matmul: conv lowering (jaxgen/layers.py); auto: per backend
     )
-    c.runtime.compute_dtype = "float32"  # float32 | bfloat16: conv operands only (sums, params stay float32)
+    # auto | float32 | bfloat16: the conv layers' operands (sums, params, optimizer states stay float32);
+    # auto: bfloat16 on a CPU where it measured faster, once per machine (jaxgen/precision.py)
+    c.runtime.compute_dtype = "auto"
     c.runtime.steps_per_call = 0  # training steps fused into one compiled call (lax.scan); 0 = per backend
     c.runtime.compilation_cache = True  # JAX's persistent compilation cache ($JAXGEN_CACHE_DIR)
 
@@ -154,7 +156,7 @@ _CHOICES = {
     "data.source": ("auto", "cache", "idx", "mirror", "tfds"),
     "data.channels": (1, 3),
     "runtime.conv_impl": ("auto", "xla", "cpu", "matmul"),
-    "runtime.compute_dtype": ("float32", "bfloat16"),
+    "runtime.compute_dtype": ("auto", "float32", "bfloat16"),
     "optim.name": ("adam", "rmsprop", "sgd"),
     "optim.schedule": ("constant", "cosine", "halving"),
 }

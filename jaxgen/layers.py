@@ -77,6 +77,54 @@ def conv_transpose_xla(x: jax.Array, kernel: jax.Array, stride: int, padding: in
     )  # fmt: skip
 
 
+def float32_matmul(x: jax.Array, w: jax.Array) -> jax.Array:
+    """[..., K] @ [K, N] -> [..., N], accumulating in float32."""
+    return jnp.matmul(x, w, preferred_element_type=jnp.float32)
+
+
+def mixed_matmul(x: jax.Array, w: jax.Array) -> jax.Array:
+    """[..., K] @ [K, N] -> [..., N] float32 from bfloat16 operands, accumulating in float32.
+
+    XLA:CPU reaches the bf16 units only through such a dot. The casts sit outside the dot's custom
+    derivative, so they fuse into whatever produced x and the cotangents return in x's and w's dtypes.
+    """
+    return _bf16_matmul(x.astype(jnp.bfloat16), w.astype(jnp.bfloat16))
+
+
+@jax.custom_vjp
+def _bf16_matmul(x: jax.Array, w: jax.Array) -> jax.Array:
+    return jnp.matmul(x, w, preferred_element_type=jnp.float32)
+
+
+def _bf16_matmul_bwd(residuals, g):
+    # autodiff would multiply the float32 cotangent by a bf16 operand as a float32 dot: cast it first
+    x, w = residuals
+    g = g.astype(jnp.bfloat16)
+    dx = jnp.matmul(g, w.T, preferred_element_type=jnp.float32)
+    rows = (tuple(range(x.ndim - 1)),) * 2  # contract every leading axis of x and g
+    dw = jax.lax.dot_general(x, g, (rows, ((), ())), preferred_element_type=jnp.float32)
+    return dx.astype(x.dtype), dw.astype(w.dtype)
+
+
+_bf16_matmul.defvjp(lambda x, w: (_bf16_matmul(x, w), (x, w)), _bf16_matmul_bwd)
+
+
+def conv_space_to_depth(x: jax.Array, kernel: jax.Array, matmul=float32_matmul) -> jax.Array:
+    """conv_xla for k=4, s=2, p=1 as one matmul over 2x2 blocks: after padding, output (h, w) reads the
+    blocks (h + d, w + e), d, e in {0, 1}, whose 4 pixels each meet kernel tap (2d + r, 2e + q) - every
+    tap once, no zeros multiplied. Its columns are a quarter of im2col's strided slices, all contiguous."""
+    b, h, w, c = x.shape
+    c_out = kernel.shape[-1]
+    xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    hb, wb = h // 2 + 1, w // 2 + 1
+    blocks = xp.reshape(b, hb, 2, wb, 2, c).transpose(0, 1, 3, 2, 4, 5).reshape(b, hb, wb, 4 * c)
+    columns = jnp.concatenate(
+        [blocks[:, d : d + h // 2, e : e + w // 2] for d in (0, 1) for e in (0, 1)], axis=-1
+    )  # [B, H/2, W/2, (d, e, r, q, C)]
+    taps = kernel.reshape(2, 2, 2, 2, c, c_out).transpose(0, 2, 1, 3, 4, 5)  # [d, e, r, q, C, O]
+    return matmul(columns, taps.reshape(16 * c, c_out))
+
+
 def conv_transpose_phases(x: jax.Array, kernel: jax.Array) -> jax.Array:
     """conv_transpose_xla for k=4, s=2, p=1 as four sub-pixel phases of 2x2 taps, one matmul each.
 
@@ -93,9 +141,7 @@ def conv_transpose_phases(x: jax.Array, kernel: jax.Array) -> jax.Array:
             taps = [xp[:, a + d : a + d + h, c + e : c + e + w, :] for d in (0, 1) for e in (0, 1)]
             weights = jnp.stack([kernel[3 - a - 2 * d, 3 - c - 2 * e] for d in (0, 1) for e in (0, 1)])
             columns = jnp.concatenate(taps, axis=-1)
-            row.append(
-                jnp.matmul(columns, weights.reshape(4 * c_in, c_out), preferred_element_type=jnp.float32)
-            )
+            row.append(float32_matmul(columns, weights.reshape(4 * c_in, c_out)))
         phases.append(jnp.stack(row, axis=3))  # [B, H, W, 2(c), C_out]
     out = jnp.stack(phases, axis=2)  # [B, H, 2(a), W, 2(c), C_out]
     return out.reshape(b, 2 * h, 2 * w, c_out)
@@ -237,8 +283,8 @@ _conv_transpose_cpu = _with_backward(_conv_transpose_forward_cpu, _conv_transpos
 
 def conv_cpu(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
     """Same result as conv_xla, lowered for XLA:CPU (see the module docstring)."""
-    if not _is_k4s2p1(kernel, stride, padding):
-        return conv_canonical(x, kernel, stride, padding)
+    if not _is_k4s2p1(kernel, stride, padding) or x.shape[1] % 2 or x.shape[2] % 2:
+        return conv_canonical(x, kernel, stride, padding)  # its adjoint forms assume even maps
     if _tiny_map(x):
         return conv_matmul(x, kernel, 2, 1)  # im2col and its autodiff: fastest at this size
     return _conv_cpu(x, kernel)
@@ -258,6 +304,67 @@ def conv_transpose_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding:
     if not _is_k4s2p1(kernel, stride, padding):
         return conv_transpose_xla(x, kernel, stride, padding)
     return conv_transpose_phases(x, kernel)
+
+
+def conv_transpose_tap_sums(x: jax.Array, kernel: jax.Array, matmul=float32_matmul) -> jax.Array:
+    """conv_transpose_phases with each phase a sum of four matmuls, one per tap, instead of one matmul
+    over the four taps concatenated: XLA:CPU copies a concatenation along channels slowly."""
+    b, h, w, _ = x.shape
+    xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    phases = []
+    for a in (0, 1):
+        row = []
+        for c in (0, 1):
+            taps = [
+                matmul(xp[:, a + d : a + d + h, c + e : c + e + w, :], kernel[3 - a - 2 * d, 3 - c - 2 * e])
+                for d in (0, 1)
+                for e in (0, 1)
+            ]
+            row.append(sum(taps[1:], taps[0]))
+        phases.append(jnp.stack(row, axis=3))  # [B, H, W, 2(c), C_out]
+    return jnp.stack(phases, axis=2).reshape(b, 2 * h, 2 * w, kernel.shape[-1])
+
+
+def conv_mixed(x: jax.Array, kernel: jax.Array, stride: int, padding: int, impl: str = "cpu") -> jax.Array:
+    """conv_xla in mixed precision on the CPU: a k4 s2 p1 conv of an even-sized map as one bf16 matmul
+    over 2x2 blocks (XLA:CPU's conv emitter gains nothing from bf16, its dots do); other shapes stay
+    float32 on `impl`."""
+    if _is_k4s2p1(kernel, stride, padding) and not (x.shape[1] % 2 or x.shape[2] % 2):
+        return conv_space_to_depth(x, kernel, mixed_matmul)
+    return CONV[impl](x, kernel, stride, padding)
+
+
+@jax.custom_vjp
+def _conv_transpose_k4s2p1_mixed(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    return conv_transpose_tap_sums(x, kernel, mixed_matmul)
+
+
+def _conv_transpose_mixed_bwd(residuals, g):
+    # the transposed conv is the adjoint of a strided conv with the kernel's channels swapped: its input
+    # gradient is that conv of g, its kernel gradient that conv's kernel gradient at input g for cotangent x
+    x, kernel = residuals
+    dx, kernel_vjp = jax.vjp(lambda k: conv_space_to_depth(g, k, mixed_matmul), _swap_io(kernel))
+    (dkernel,) = kernel_vjp(x)
+    return dx.astype(x.dtype), _swap_io(dkernel).astype(kernel.dtype)
+
+
+_conv_transpose_k4s2p1_mixed.defvjp(
+    lambda x, kernel: (_conv_transpose_k4s2p1_mixed(x, kernel), (x, kernel)), _conv_transpose_mixed_bwd
+)
+
+
+def conv_transpose_mixed(
+    x: jax.Array, kernel: jax.Array, stride: int, padding: int, impl: str = "cpu"
+) -> jax.Array:
+    """conv_transpose_xla in mixed precision on the CPU: k4 s2 p1 into >= 128 channels as bf16 matmuls
+    (per-tap phase sums; the backward as the strided conv it is the adjoint of); narrower outputs, where
+    the bf16 dots measured slower than XLA's float32 conv, and other shapes stay float32 on `impl`."""
+    if _is_k4s2p1(kernel, stride, padding) and kernel.shape[-1] >= MIXED_TRANSPOSE_MIN_CHANNELS:
+        return _conv_transpose_k4s2p1_mixed(x, kernel)
+    return CONV_TRANSPOSE[impl](x, kernel, stride, padding)
+
+
+MIXED_TRANSPOSE_MIN_CHANNELS = 128
 
 
 # "matmul": every k4 s2 p1 op and its autodiff as matmuls. Under jax.vmap over parameters (many seeds in
@@ -299,9 +406,13 @@ class Conv(nn.Module):
         shape = (self.kernel_size, self.kernel_size, x.shape[-1], self.features)
         kernel = self.param("kernel", self.kernel_init, shape)
         ops = CONV_TRANSPOSE if self.transpose else CONV
-        dtype = jnp.dtype(self.conv.dtype)
-        op = ops[resolve_conv_impl(self.conv.impl)]
-        y = op(x.astype(dtype), kernel.astype(dtype), self.stride, self.padding)
+        impl = resolve_conv_impl(self.conv.impl)
+        if self.conv.dtype == "bfloat16" and impl != "xla":  # the CPU lowerings' bf16 form: matmuls
+            mixed = conv_transpose_mixed if self.transpose else conv_mixed
+            y = mixed(x, kernel, self.stride, self.padding, impl)
+        else:
+            dtype = jnp.dtype(self.conv.dtype)
+            y = ops[impl](x.astype(dtype), kernel.astype(dtype), self.stride, self.padding)
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros, (self.features,))
         return y

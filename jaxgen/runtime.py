@@ -20,7 +20,7 @@ import optax
 from jax.sharding import AxisType
 from tqdm import tqdm
 
-from jaxgen import checkpoints, layers, losses
+from jaxgen import checkpoints, layers, losses, precision
 from jaxgen import optim as optim_lib
 from jaxgen.config import ConfigError, model_spec, parse_renames
 from jaxgen.data import Dataset, feeds, load_dataset, to_float
@@ -58,11 +58,12 @@ def prepare_backend(config: ml_collections.ConfigDict) -> None:
 
 def conv_options(runtime: ml_collections.ConfigDict, slots: int = 1) -> layers.ConvOptions:
     """runtime.conv_impl resolved: 'auto' is XLA's convs on accelerators; on the CPU the 'cpu' lowering,
-    or 'matmul' when S > 1 run slots are vmapped (vmapped convs become grouped convs, slow on XLA:CPU)."""
+    or 'matmul' when S > 1 run slots are vmapped (vmapped convs become grouped convs, slow on XLA:CPU).
+    runtime.compute_dtype resolved by jaxgen.precision ('auto': measured once per machine)."""
     impl = runtime.conv_impl
     if impl == "auto":
         impl = ("matmul" if slots > 1 else "cpu") if jax.default_backend() == "cpu" else "xla"
-    return layers.ConvOptions(impl, runtime.compute_dtype)
+    return layers.ConvOptions(impl, precision.resolve(runtime.compute_dtype))
 
 
 def data_shapes(config: ml_collections.ConfigDict, dataset: Dataset | None = None):

@@ -29,7 +29,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from tqdm import tqdm
 
-from jaxgen import checkpoints, distributed, runtime, viz
+from jaxgen import checkpoints, distributed, precision, runtime, viz
 from jaxgen import config as config_lib
 from jaxgen.data import Dataset, feeds, load_dataset
 from jaxgen.metric_writer import MetricWriter
@@ -102,6 +102,7 @@ class _Run:
         self.config, self.slots, n_slots = config, slots, len(slots)
         batch_size = config.train.batch_size
         self.family = family = runtime.build_family(config, dataset, slots=n_slots)
+        log(precision.describe(config.runtime.compute_dtype))
         self.mesh = runtime.data_mesh(batch_size, n_slots)
         arrays = feeds.device_arrays(family.data, dataset, batch_size)
         self.n_train = len(arrays["images"])

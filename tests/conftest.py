@@ -33,6 +33,10 @@ def load_config_file(path: Path):
     return load_module(path).get_config()
 
 
+# 'auto' compute dtype settles to float32 without timing anything: the suite's numbers do not depend on
+# whether this machine has bf16 units (tests/test_precision.py covers the measured choice).
+os.environ.setdefault("JAXGEN_COMPUTE_DTYPE", "float32")
+
 # One compilation cache for the whole session (and its subprocesses): the same tiny programs recur.
 os.environ.setdefault(
     "JAXGEN_CACHE_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "jaxgen-test-xla-cache")

@@ -50,8 +50,9 @@ def test_conv_transpose_forms_equal_definition(shape, c_out):
 
 @pytest.mark.parametrize(
     "transpose,x_shape,c_out",
-    [(False, (2, 8, 8, 3), 4), (False, (2, 4, 4, 3), 4), (True, (2, 2, 2, 3), 8), (True, (2, 4, 4, 3), 1)],
-)
+    [(False, (2, 8, 8, 3), 4), (False, (2, 4, 4, 3), 4), (False, (2, 5, 7, 3), 4), (True, (2, 2, 2, 3), 8),
+     (True, (2, 4, 4, 3), 1)],
+)  # fmt: skip
 def test_gradients_of_both_lowerings_agree(transpose, x_shape, c_out):
     ops = layers.CONV_TRANSPOSE if transpose else layers.CONV
     x, w = random(x_shape, 4), random((4, 4, x_shape[-1], c_out), 5)
@@ -201,3 +202,59 @@ def test_cpu_lowering_second_derivatives_equal_autodiff(transpose, shape, k, s, 
 
     expected = jax.grad(penalty)(w, ops["xla"])
     np.testing.assert_allclose(jax.grad(penalty)(w, ops["cpu"]), expected, rtol=1e-4, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------------------- mixed precision
+
+
+@pytest.mark.parametrize("shape", [(2, 8, 8, 3), (2, 4, 4, 5), (1, 2, 6, 2)])
+def test_space_to_depth_conv_and_tap_sums_equal_the_references(shape):
+    x, w = random(shape, 8), random((4, 4, shape[-1], 6), 9)
+    np.testing.assert_allclose(
+        layers.conv_space_to_depth(x, w), layers.conv_xla(x, w, 2, 1), rtol=1e-5, atol=1e-5
+    )
+    expected = naive_conv_transpose(np.asarray(x, np.float64), np.asarray(w, np.float64), 2, 1)
+    np.testing.assert_allclose(layers.conv_transpose_tap_sums(x, w), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_mixed_matmul_multiplies_bf16_operands_forward_and_backward():
+    """Autodiff of a bf16 dot would multiply the float32 cotangent as a float32 dot; every dot of the
+    gradient must take bf16 operands and accumulate in float32, and the gradients come back float32."""
+    x, w = random((6, 5), 10), random((5, 3), 11)
+
+    def loss(x, w):
+        return jnp.sum(jnp.sin(layers.mixed_matmul(x, w)))
+
+    hlo = jax.jit(jax.grad(loss, argnums=(0, 1))).lower(x, w).as_text()
+    dots = [line for line in hlo.splitlines() if "dot_general" in line]
+    assert len(dots) == 3  # forward, input gradient, weight gradient
+    assert all("bf16>, tensor<" in line and line.rstrip().endswith("f32>") for line in dots), dots
+    grads = jax.grad(loss, argnums=(0, 1))(x, w)
+    reference = jax.grad(lambda x, w: jnp.sum(jnp.sin(x @ w)), argnums=(0, 1))(x, w)
+    for g, r in zip(grads, reference, strict=True):
+        assert g.dtype == jnp.float32
+        np.testing.assert_allclose(g, r, rtol=0.03, atol=0.03 * float(jnp.abs(r).max()))
+
+
+# Transposed convs into 128 channels take the bf16 phase matmuls, 6 channels the float32 conv; odd maps
+# the float32 conv; the penalty is a second derivative, as WGAN-GP takes it.
+@pytest.mark.parametrize(
+    "transpose,x_shape,c_out",
+    [(False, (2, 8, 8, 3), 6), (False, (2, 5, 7, 3), 6), (True, (2, 2, 2, 4), 128), (True, (2, 4, 4, 3), 6)],
+)
+def test_mixed_convs_track_float32_in_values_gradients_and_penalty_gradients(transpose, x_shape, c_out):
+    ops = (layers.conv_transpose_mixed, layers.conv_transpose_cpu) if transpose else (
+        layers.conv_mixed, layers.conv_cpu)  # fmt: skip
+    x, w = random(x_shape, 12), random((4, 4, x_shape[-1], c_out), 13) / 4
+
+    def penalty(op, w, x):
+        return jnp.sum(jax.grad(lambda x: jnp.sum(jnp.sin(op(x, w, 2, 1))))(x) ** 2)
+
+    for fn in (
+        lambda op: op(x, w, 2, 1),
+        lambda op: jax.grad(lambda x, w: jnp.sum(jnp.sin(op(x, w, 2, 1))), argnums=(0, 1))(x, w),
+        lambda op: jax.grad(lambda w: penalty(op, w, x))(w),
+    ):
+        for m, r in zip(jax.tree.leaves(fn(ops[0])), jax.tree.leaves(fn(ops[1])), strict=True):
+            assert m.dtype == jnp.float32 and m.shape == r.shape
+            np.testing.assert_allclose(m, r, rtol=0.05, atol=0.03 * float(jnp.abs(r).max()))
