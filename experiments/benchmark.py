@@ -1,15 +1,18 @@
 """Training-step throughput of the foundation models: jaxgen vs the same networks in PyTorch.
 
     pip install -e '.[bench]'           # torch==2.13.0 (CPU), only for this script
-    python experiments/benchmark.py --rounds 3 --out experiments/results/benchmark.json
+    python experiments/benchmark.py --bf16 --rounds 3 --steps 8 --out experiments/results/benchmark_mixed.json
 
 Both sides train the same architecture (DCGAN down/up stacks at width 64, 32x32x1, batch 64) with the
-same optimizers and the same number of updates per step (WGAN: 5 critic + 1 generator). style_aae is the
-handwriting-style AAE of configs/style_aae.py (GroupNorm convs, AdamW 4e-4, a discriminator update and an
-autoencoder update per step) - the original repository's train-aae model, at jaxgen's 32x32 inputs. vae,
-ae_mlp and aae are the originals' MLP models (configs of the same names; jaxgen only for now). Runs are
-interleaved (jax, torch-1-thread, torch-2-threads, repeat) and the 1-minute load average is recorded
-beside each, because this machine is shared. images/s = batch size x training steps per second.
+same optimizers and the same number of updates per step (WGAN: its usual 5 critic + 1 generator, not the
+boosted critic schedule of its first steps). style_aae is the handwriting-style AAE of configs/style_aae.py
+(GroupNorm convs, AdamW 4e-4, a discriminator update and an autoencoder update per step) - the original
+repository's train-aae model, at jaxgen's 32x32 inputs. vae, ae_mlp and aae are the originals' MLP models
+(configs of the same names). --bf16 adds jaxgen in mixed precision (runtime.compute_dtype=bfloat16) and
+PyTorch under bf16 autocast. Each PyTorch side runs in a process of its own (TorchWorker). Runs are
+interleaved (jax, jax bf16, each PyTorch side, repeat) and the 1-minute load average is recorded beside
+each, because this machine is shared. images/s = batch size x training steps per second. Each jaxgen step
+is compiled twice into an empty persistent cache: cold, then from the cache.
 
 Each jaxgen step also reports its achieved GFLOP/s (XLA's cost analysis of the compiled step, divided by
 the measured time) as a fraction of this machine's matmul peak for its operand dtype, float32 or bfloat16
@@ -29,9 +32,7 @@ from pathlib import Path
 import numpy as np
 
 MODELS = ("classifier", "ae", "gan", "wgan", "style_aae", "vae", "ae_mlp", "aae")
-# the MLP models of the original repositories (VAE 784-400-2, MLP AE, AAE 784-1000-1000): jaxgen only so far,
-# their PyTorch counterparts are not written yet
-TORCH_MODELS = ("classifier", "ae", "gan", "wgan", "style_aae")
+MLP_MODELS = ("vae", "ae_mlp", "aae")  # the originals' MLP models: VAE 784-400-2, MLP AE, AAE 784-1000-1000
 
 
 # ----------------------------------------------------------------------------------------- jaxgen
@@ -56,6 +57,8 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
     config.train.batch_size = batch
     config.runtime.conv_impl = conv_impl
     config.runtime.compute_dtype = dtype
+    if "critic_boost" in config.model:  # time WGAN's usual step (n_critic critic updates), as PyTorch's
+        config.model.critic_boost = config.model.n_critic  # not the 100-update boost of its first steps
     family = runtime.build_family(config)
     keys = runtime.Keys.from_seed(0)
     mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
@@ -72,7 +75,14 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
     )
     plan = feeds.batch_plan(keys.data, 0, n)
     multi_step = make_multi_step(family, batch, mesh, slots=1)
-    compiled = multi_step.lower(state["ts"], data, plan, 0, keys.train, steps_per_call).compile()
+    args = (state["ts"], data, plan, 0, keys.train, steps_per_call)
+    start = time.perf_counter()
+    compiled = multi_step.lower(*args).compile()  # cold: main() points the persistent cache at a new folder
+    compile_s = time.perf_counter() - start
+    jax.clear_caches()  # forget the in-memory executable: the next compile reads the persistent cache
+    start = time.perf_counter()
+    multi_step.lower(*args).compile()
+    cached_compile_s = time.perf_counter() - start
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
 
@@ -81,6 +91,7 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
         jax.block_until_ready((state["ts"], metrics))
 
     step.flops = float(cost.get("flops", 0.0)) / steps_per_call  # XLA's count for one training step
+    step.compile_s, step.cached_compile_s = compile_s, cached_compile_s
     return step
 
 
@@ -107,20 +118,6 @@ def measured_peaks(rounds: int = 3) -> dict[str, float]:
         best = min(_timed(lambda op=op: op(a, b).block_until_ready()) for _ in range(rounds))
         peaks[name] = 2 * 4096 * 1024 * 1024 / best / 1e9
     return peaks
-
-
-def cpu_model() -> str:
-    """lscpu's model name (the machine a benchmark ran on), else the platform's processor string."""
-    import subprocess
-
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return platform.processor() or platform.machine()
-    names = [line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")]
-    flags = [line for line in out.splitlines() if line.startswith("Flags")]
-    units = [f for f in ("avx512_bf16", "amx_bf16") if flags and f in flags[0].split()]
-    return (names[0] if names else platform.machine()) + (f" ({', '.join(units)})" if units else "")
 
 
 def _timed(fn, n: int = 10) -> float:
@@ -207,6 +204,8 @@ def torch_runner(name: str, batch: int, threads: int, bf16: bool = False):
 
     if name == "style_aae":
         return style_aae_torch_step(x, y, batch)
+    if name in MLP_MODELS:
+        return mlp_torch_step(name, x[:, :, 2:30, 2:30].reshape(batch, 784), fwd)
 
     wgan = name == "wgan"
     gen, disc = Up(latent), nn.Sequential(down(batch_norm=not wgan), nn.Linear(flat, 1))  # as configs/wgan.py
@@ -238,6 +237,75 @@ def torch_runner(name: str, batch: int, threads: int, bf16: bool = False):
             f = disc(torch.tanh(gen(torch.randn(batch, latent)))).float()
         (-f.mean() if wgan else bce(f, ones)).backward()
         opt_g.step()
+
+    return step
+
+
+def mlp_torch_step(name: str, x, fwd):
+    """configs/vae.py, ae_mlp.py and aae.py in PyTorch on the digit's 784 pixels (x [B, 784] in [0, 1]):
+    the VAE 784-400-2 (Bernoulli decoder on a fresh binarisation, Adam 1e-3); the MLP AE
+    784-512-512-100 and back (sigmoid, per-pixel MSE); the AAE 784-1000-1000-2 and back with its
+    2-1000-1000-1 code discriminator (a discriminator update, then reconstruction + 0.05 x fooling)."""
+    import torch
+    from torch import nn
+
+    def mlp(*sizes):
+        pairs = zip(sizes[:-1], sizes[1:], strict=True)
+        layers = [m for a, b in pairs for m in (nn.Linear(a, b), nn.ReLU())]
+        return nn.Sequential(*layers[:-1])
+
+    bce = nn.functional.binary_cross_entropy_with_logits
+    if name == "vae":
+        enc, dec = mlp(784, 400, 4), mlp(2, 400, 784)
+        opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=1e-3)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            binary = torch.bernoulli(x)
+            with fwd():
+                mean, log_var = enc(binary).float().chunk(2, dim=1)
+                z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+                logits = dec(z).float()
+            recon = bce(logits, binary, reduction="none").sum(1)
+            kl = 0.5 * (mean**2 + log_var.exp() - 1 - log_var).sum(1)
+            (recon + kl).mean().backward()
+            opt.step()
+
+        return step
+    adam = dict(lr=2e-4, betas=(0.5, 0.999))
+    if name == "ae_mlp":
+        enc, dec = mlp(784, 512, 512, 100), mlp(100, 512, 512, 784)
+        opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], **adam)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            with fwd():
+                recon = torch.sigmoid(dec(enc(x)).float())
+            nn.functional.mse_loss(recon, x).backward()
+            opt.step()
+
+        return step
+    enc, dec, disc = mlp(784, 1000, 1000, 2), mlp(2, 1000, 1000, 784), mlp(2, 1000, 1000, 1)
+    opt_ae = torch.optim.Adam([*enc.parameters(), *dec.parameters()], **adam)
+    opt_d = torch.optim.Adam(disc.parameters(), **adam)
+    ones, zeros = torch.ones(len(x), 1), torch.zeros(len(x), 1)
+
+    def step():
+        opt_d.zero_grad(set_to_none=True)
+        disc.requires_grad_(True)
+        with fwd():
+            with torch.no_grad():
+                codes = enc(x)
+            real, fake = disc(torch.randn(len(x), 2)).float(), disc(codes).float()
+        (bce(real, ones) + bce(fake, zeros)).backward()
+        opt_d.step()
+        opt_ae.zero_grad(set_to_none=True)
+        disc.requires_grad_(False)  # the autoencoder's update does not differentiate D's weights
+        with fwd():
+            codes = enc(x)
+            logits, judged = dec(codes).float(), disc(codes).float()
+        (bce(logits, x) + 0.05 * bce(judged, ones)).backward()
+        opt_ae.step()
 
     return step
 
@@ -283,6 +351,37 @@ def style_aae_torch_step(x, y, batch: int, style: int = 4):
     return step
 
 
+class TorchWorker:
+    """One PyTorch side in a process of its own: its OpenMP threads and allocator never share a process
+    with XLA's thread pool (in one process, the small MLP steps of PyTorch ran up to 40x slower)."""
+
+    def __init__(self, name: str, batch: int, threads: int, bf16: bool = False):
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_torch_serve, args=(child, name, batch, threads, bf16), daemon=True
+        )
+        self.process.start()
+        self.conn.recv()  # ready: PyTorch imported and the step built, so nothing else runs while timing
+
+    def time(self, n: int, warmup: int) -> float:
+        self.conn.send((n, warmup))
+        return self.conn.recv()
+
+    def close(self) -> None:
+        self.conn.send(None)
+        self.process.join()
+
+
+def _torch_serve(conn, name: str, batch: int, threads: int, bf16: bool) -> None:
+    step = torch_runner(name, batch, threads, bf16)
+    conn.send("ready")
+    while (request := conn.recv()) is not None:
+        conn.send(time_steps(step, *request))
+
+
 # ----------------------------------------------------------------------------------------- timing
 
 
@@ -311,44 +410,63 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
+    import tempfile
+
     import jax
 
-    jax.config.update("jax_compilation_cache_dir", str(Path.home() / ".cache" / "jaxgen" / "xla"))
+    # a new, empty persistent cache: each step's first compile is cold, its second reads the cache
+    jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="jaxgen-bench-xla-"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     k = args.steps_per_call
     sides = {"jax": lambda m: jax_runner(m, args.batch, args.conv_impl, k)}
     if args.bf16:
         sides["jax_bf16"] = lambda m: jax_runner(m, args.batch, args.conv_impl, k, "bfloat16")
-    if not args.no_torch:  # models without a PyTorch counterpart are skipped there
-        sides["torch_1thread"] = lambda m: torch_runner(m, args.batch, 1)
-        sides["torch_2threads"] = lambda m: torch_runner(m, args.batch, 2)
+    if not args.no_torch:
+        sides["torch_1thread"] = lambda m: TorchWorker(m, args.batch, 1)
+        sides["torch_2threads"] = lambda m: TorchWorker(m, args.batch, 2)
         if args.bf16:
-            sides["torch_bf16_1thread"] = lambda m: torch_runner(m, args.batch, 1, bf16=True)
-            sides["torch_bf16_2threads"] = lambda m: torch_runner(m, args.batch, 2, bf16=True)
+            sides["torch_bf16_1thread"] = lambda m: TorchWorker(m, args.batch, 1, bf16=True)
+            sides["torch_bf16_2threads"] = lambda m: TorchWorker(m, args.batch, 2, bf16=True)
     results = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                "jax": jax.__version__, "backend": jax.default_backend(), "batch": args.batch,
-               "conv_impl": args.conv_impl, "steps_per_call": k, "runs": []}  # fmt: skip
+               "conv_impl": args.conv_impl, "steps_per_call": k, "runs": [], "compile": []}  # fmt: skip
     try:
         import torch
 
         results["torch"] = torch.__version__
     except ImportError:
         pass
-    results["cpu_model"] = cpu_model()
+    from jaxgen import precision
+
+    results["cpu_model"] = precision.cpu_model()
+    results["auto_dtype"] = precision.describe("auto")  # what runtime.compute_dtype=auto picks here
+    print(results["auto_dtype"])
     results["peak_gflops"] = peaks = measured_peaks()
     print(
         f"{results['cpu_model']}: matmul peak " + ", ".join(f"{n} {v:.0f} GFLOP/s" for n, v in peaks.items())
     )
     for model in args.models:
-        steps = {
-            side: make(model)
-            for side, make in sides.items()
-            if side.startswith("jax") or model in TORCH_MODELS
-        }
+        steps = {side: make(model) for side, make in sides.items()}
+        for side, step in steps.items():
+            if hasattr(step, "compile_s"):
+                results["compile"].append(
+                    {
+                        "model": model,
+                        "side": side,
+                        "cold_s": step.compile_s,
+                        "cached_s": step.cached_compile_s,
+                    }
+                )
+                print(f"{model:10s} {side:15s} compile: cold {step.compile_s:.2f} s, from the persistent "
+                      f"cache {step.cached_compile_s:.2f} s", flush=True)  # fmt: skip
         for round_ in range(args.rounds):
             for side, step in steps.items():
                 load = os.getloadavg()[0]
-                seconds = time_steps(step, args.steps, warmup=2 if round_ == 0 else 1)
-                seconds /= k if side.startswith("jax") else 1
+                warmup = 2 if round_ == 0 else 1
+                if isinstance(step, TorchWorker):
+                    seconds = step.time(args.steps, warmup)
+                else:
+                    seconds = time_steps(step, args.steps, warmup) / k
                 run = {"model": model, "side": side, "round": round_, "s_per_step": seconds,
                        "images_per_s": args.batch / seconds, "load_1min": load}  # fmt: skip
                 flops = getattr(step, "flops", 0.0)
@@ -361,6 +479,9 @@ def main() -> None:
                 )
                 rate = f"{seconds * 1000:8.1f} ms/step {args.batch / seconds:8.1f} img/s{achieved}"
                 print(f"{model:10s} {side:15s} round {round_}: {rate}  (load {load:.2f})", flush=True)
+        for step in steps.values():
+            if isinstance(step, TorchWorker):
+                step.close()
     print("\nbest of rounds (images/s):")
     summary = {}
     for model in args.models:

@@ -1,4 +1,5 @@
-"""Print a benchmark file's table: best images/s per side and the achieved fraction of the matmul peak.
+"""Print a benchmark file's table: best images/s per side and the achieved fraction of the matmul peak
+(with PyTorch's sides and compile times, where the file has them).
 
 python experiments/benchmark_table.py experiments/results/benchmark_flops.json
 """
@@ -13,8 +14,41 @@ from pathlib import Path
 NO_CONVS = {"vae", "ae_mlp", "aae"}
 
 
+def comparison(results: dict) -> None:
+    """jaxgen's float32 and mixed steps beside PyTorch's float32 and bf16 autocast (each the best of 1
+    and 2 threads), the ratio of the bests, the share of the peak of the precision jaxgen's best runs in,
+    and jaxgen's compile times (cold; from the persistent cache)."""
+    peaks, loads = results["peak_gflops"], [r["load_1min"] for r in results["runs"]]
+    print(
+        f"| model ({results['cpu_model']}, batch {results['batch']}, load {min(loads):.2f}–{max(loads):.2f}) "
+        "| jaxgen float32 img/s | jaxgen mixed img/s | PyTorch float32 img/s | PyTorch bf16 autocast img/s "
+        f"| jaxgen best / PyTorch best | jaxgen best: share of its peak (fp32 {peaks['float32']:.0f}, bf16 "
+        f"{peaks['bfloat16']:.0f} GFLOP/s) | compile cold / cached |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    compiles = {(c["model"], c["side"]): c for c in results["compile"]}
+    for model, best in results["summary"].items():
+        fp32 = max(v for k, v in best.items() if k.startswith("torch_") and "bf16" not in k)
+        bf16 = max(v for k, v in best.items() if k.startswith("torch_bf16"))
+        ours = "jax_bf16" if model not in NO_CONVS and best["jax_bf16"] > best["jax"] else "jax"
+        compile_ = compiles[(model, ours)]
+        cells = [
+            f"`{model}`",
+            f"{best['jax']:.0f}",
+            f"{best['jax_bf16']:.0f}" if model not in NO_CONVS else "— (no convs)",
+            f"{fp32:.0f}",
+            f"{bf16:.0f}",
+            f"**{best[ours] / max(fp32, bf16):.2f}×**",
+            f"{best[ours + '_peak_fraction']:.0%} ({'bf16' if ours == 'jax_bf16' else 'fp32'})",
+            f"{compile_['cold_s']:.1f} s / {compile_['cached_s']:.2f} s",
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+
 def main(path: str) -> None:
     results = json.loads(Path(path).read_text())
+    if any(r["side"].startswith("torch") for r in results["runs"]) and results.get("compile"):
+        return comparison(results)
     peaks = results["peak_gflops"]
     loads = [r["load_1min"] for r in results["runs"]]
     print(

@@ -15,6 +15,12 @@ for the transposed conv, so kernels are not flipped as Flax's `ConvTranspose` wo
   loop or a branch (the weight gradient autodiff writes) ran on its naive emitter, 45x slower.
   The per-op timings behind each rule are in experiments/README.md.
 
+Mixed precision (`ConvOptions.dtype='bfloat16'`, chosen per machine by jaxgen/precision.py): XLA:CPU's
+conv emitter gains nothing from bf16 operands, but its dots reach the bf16 units (AVX-512 bf16, AMX) when
+they accumulate in float32. So on the CPU a k4 s2 p1 conv becomes one bf16 matmul over 2x2 blocks of the
+image (space-to-depth), a transposed one four phase sums of per-tap matmuls, each with a backward made of
+the same matmuls (`mixed_matmul` multiplies the cotangent in bf16 too).
+
 Tests check both lowerings (values and gradients) against each other and against a loop definition.
 """
 
@@ -112,7 +118,8 @@ _bf16_matmul.defvjp(lambda x, w: (_bf16_matmul(x, w), (x, w)), _bf16_matmul_bwd)
 def conv_space_to_depth(x: jax.Array, kernel: jax.Array, matmul=float32_matmul) -> jax.Array:
     """conv_xla for k=4, s=2, p=1 as one matmul over 2x2 blocks: after padding, output (h, w) reads the
     blocks (h + d, w + e), d, e in {0, 1}, whose 4 pixels each meet kernel tap (2d + r, 2e + q) - every
-    tap once, no zeros multiplied. Its columns are a quarter of im2col's strided slices, all contiguous."""
+    tap once, no zeros multiplied. Its columns are 4 unstrided slices of the blocks where im2col takes 16
+    strided slices of the image."""
     b, h, w, c = x.shape
     c_out = kernel.shape[-1]
     xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
@@ -334,6 +341,11 @@ def conv_mixed(x: jax.Array, kernel: jax.Array, stride: int, padding: int, impl:
     return CONV[impl](x, kernel, stride, padding)
 
 
+# Into fewer channels the bf16 phase matmuls are narrow (N = C_out) and ran slower than XLA's float32
+# conv (experiments/mixed_layers.py: 8x8x128 -> 64 and 16x16x64 -> 1 lose, 4x4x256 -> 128 gains 2x).
+MIXED_TRANSPOSE_MIN_CHANNELS = 128
+
+
 @jax.custom_vjp
 def _conv_transpose_k4s2p1_mixed(x: jax.Array, kernel: jax.Array) -> jax.Array:
     return conv_transpose_tap_sums(x, kernel, mixed_matmul)
@@ -364,9 +376,6 @@ def conv_transpose_mixed(
     return CONV_TRANSPOSE[impl](x, kernel, stride, padding)
 
 
-MIXED_TRANSPOSE_MIN_CHANNELS = 128
-
-
 # "matmul": every k4 s2 p1 op and its autodiff as matmuls. Under jax.vmap over parameters (many seeds in
 # one program) a conv becomes a grouped conv, which XLA:CPU ran ~15x slower; a matmul becomes a batched
 # matmul (experiments/README.md, multi-seed training).
@@ -379,10 +388,11 @@ CONV_TRANSPOSE = {"xla": conv_transpose_xla, "cpu": conv_transpose_cpu, "matmul"
 
 @dataclasses.dataclass(frozen=True)
 class ConvOptions:
-    """How conv layers compute: the lowering ('auto' | 'xla' | 'cpu') and the operand dtype.
+    """How conv layers compute: the lowering ('auto' | 'xla' | 'cpu' | 'matmul') and the operand dtype.
 
-    dtype 'bfloat16' casts activations and kernels to bfloat16 for the products only; accumulation, outputs,
-    parameters and optimizer states stay float32.
+    dtype 'bfloat16' multiplies bfloat16 operands and accumulates in float32; outputs, parameters and
+    optimizer states stay float32. On the CPU lowerings it takes the matmul forms of conv_mixed and
+    conv_transpose_mixed (float32 where those measured slower); on 'xla' it casts the operands of XLA's conv.
     """
 
     impl: str = "auto"

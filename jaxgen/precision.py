@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -89,6 +90,8 @@ def cpu_decision() -> dict:
         cached = {}
     if isinstance(cached.get(key), dict) and cached[key].get("dtype") in DTYPES:
         return {**cached[key], "cached": True}
+    if jax.process_index() == 0:
+        print(f"[jaxgen] timing bf16 against float32 on this CPU, once (kept in {path})", file=sys.stderr)
     times = probe()
     speedup = times["float32"] / times["bfloat16"]
     decision = {

@@ -1,0 +1,57 @@
+"""Print the mixed-precision quality check: each model's figure trained in float32 and in mixed precision
+(bf16 conv operands, float32 accumulation), mean ± sample std over seeds, from experiments/results.
+
+    python experiments/precision_table.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# (model, figure, how to read it from a report, report paths per precision: float32, mixed; the record of
+# each precision's training time: three seeds in one vmapped program)
+ROWS = [
+    ("DCGAN `configs/gan.py` (width 32, 2000 steps: `multiseed.sh`)", "FID-MNIST",
+     lambda r: r["samples"]["fid"],
+     [f"eval/gan_seed{s}.json" for s in range(3)], [f"eval/gan_bf16_seed{s}.json" for s in range(3)],
+     ["precision/gan_float32_train.json", "precision/gan_bfloat16_train.json"]),
+    ("classifier `configs/classifier.py` (4685 steps)", "test accuracy %", lambda r: 100 * r["test_accuracy"],
+     [f"precision/classifier_float32_seed{s}.json" for s in range(3)],
+     [f"precision/classifier_bfloat16_seed{s}.json" for s in range(3)],
+     ["precision/classifier_float32_seed0.json", "precision/classifier_bfloat16_seed0.json"]),
+]  # fmt: skip
+
+
+def cell(paths: list[str], read) -> str:
+    """mean ± std (n seeds) of the figure over the reports that exist; '—' when none does."""
+    values = [read(json.loads((RESULTS / p).read_text())) for p in paths if (RESULTS / p).exists()]
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return f"{values[0]:.2f} (one seed)"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f} ({len(values)} seeds)"
+
+
+def wall_time(path: str) -> str:
+    """The training loop's seconds for the three seeds, or 'not recorded' (runs from before issue 19)."""
+    return (
+        f"{json.loads((RESULTS / path).read_text())['wall_s']:.0f} s"
+        if (RESULTS / path).exists()
+        else "not recorded"
+    )
+
+
+def main() -> None:
+    print("| model | figure | float32 | mixed (bf16 convs) | training, 3 seeds: float32 / mixed |")
+    print("|---|---|---|---|---|")
+    for model, figure, read, float32, mixed, times in ROWS:
+        timing = " / ".join(wall_time(path) for path in times)
+        print(f"| {model} | {figure} | {cell(float32, read)} | {cell(mixed, read)} | {timing} |")
+
+
+if __name__ == "__main__":
+    main()
