@@ -4,7 +4,7 @@
 float32 (jaxgen/layers.py: `mixed_matmul`, `conv_mixed`, `conv_transpose_mixed`); parameters, optimizer
 states, BatchNorm, losses and every reduction stay float32. It pays only on CPUs whose matmul units take
 bf16 (AVX-512 bf16, AMX) and only if the step's layout copies do not eat the gain, so `'auto'` (the
-default) measures it: one conv layer's gradient in both precisions, timed once per CPU model and JAX
+default) measures it: a gradient of the DCGAN stacks in both precisions, timed once per CPU model and JAX
 version and cached in `~/.cache/jaxgen/precision.json`. Accelerators and multi-process runs keep float32
 under 'auto' (the processes of one run must trace one program; no accelerator was measured).
 `JAXGEN_COMPUTE_DTYPE=float32|bfloat16` settles 'auto' without measuring (the test suite pins float32).
@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgen import layers
+from jaxgen.config import ConfigError
 
 DTYPES = ("float32", "bfloat16")
 MIN_SPEEDUP = 1.1  # 'auto' takes bfloat16 when the probe's gradient runs at least this much faster
@@ -118,7 +119,7 @@ def resolve(requested: str) -> str:
     forced = os.environ.get(ENV, "")
     if forced:
         if forced not in DTYPES:
-            raise ValueError(f"{ENV}={forced!r}: expected one of {', '.join(DTYPES)}")
+            raise ConfigError(f"{ENV}={forced!r}: expected one of {', '.join(DTYPES)}")
         return forced
     if jax.default_backend() != "cpu" or jax.process_count() > 1:
         return "float32"

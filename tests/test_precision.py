@@ -12,6 +12,7 @@ from conftest import synthetic_dataset, tiny_config
 
 from jaxgen import precision, runtime
 from jaxgen import train as train_lib
+from jaxgen.config import ConfigError
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_environment_settles_auto_and_rejects_unknown_dtypes(unpinned, monkeypat
     assert "settled by JAXGEN_COMPUTE_DTYPE" in precision.describe("auto")
     assert precision.resolve("float32") == "float32"  # an explicit config wins
     monkeypatch.setenv(precision.ENV, "float16")
-    with pytest.raises(ValueError, match="JAXGEN_COMPUTE_DTYPE='float16'"):
+    with pytest.raises(ConfigError, match="JAXGEN_COMPUTE_DTYPE='float16'"):  # one line, exit status 2
         precision.resolve("auto")
 
 
