@@ -144,7 +144,8 @@ def init_state(
     A family with a data-dependent initialisation gets INIT_IMAGES training images (uint8), chosen by the
     key, when train_images are given (a checkpoint's template needs none). `start` (another run's params,
     train.init_from) replaces every param whose network, path and shape it has."""
-    params, state = init_networks(family, key)
+    # one compiled program (kept by the persistent cache) instead of every init op compiled on its own
+    params, state = jax.jit(functools.partial(init_networks, family))(key)
     if family.initialise is not None and train_images is not None:
         image_key, init_key = jax.random.split(jax.random.fold_in(key, 0x1417))
         n = min(INIT_IMAGES, len(train_images))
