@@ -17,7 +17,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 ROWS = [
     ("DCGAN `configs/gan.py` (width 32, 2000 steps: `multiseed.sh`)", "FID-MNIST",
      lambda r: r["samples"]["fid"],
-     [f"eval/gan_seed{s}.json" for s in range(3)], [f"eval/gan_bf16_seed{s}.json" for s in range(3)],
+     [f"eval/gan_fp32_seed{s}.json" for s in range(3)], [f"eval/gan_bf16_seed{s}.json" for s in range(3)],
      ["precision/gan_float32_train.json", "precision/gan_bfloat16_train.json"]),
     ("classifier `configs/classifier.py` (4685 steps)", "test accuracy %", lambda r: 100 * r["test_accuracy"],
      [f"precision/classifier_float32_seed{s}.json" for s in range(3)],
