@@ -132,26 +132,39 @@ def conv_space_to_depth(x: jax.Array, kernel: jax.Array, matmul=float32_matmul) 
     return matmul(columns, taps.reshape(16 * c, c_out))
 
 
-def conv_transpose_phases(x: jax.Array, kernel: jax.Array) -> jax.Array:
-    """conv_transpose_xla for k=4, s=2, p=1 as four sub-pixel phases of 2x2 taps, one matmul each.
-
-    Output row 2m+a (a in {0, 1}) sums input rows m+a+d-1 (d in {0, 1}) through kernel row 3-a-2d;
-    columns likewise.
-    """
-    _, _, c_in, c_out = kernel.shape
-    b, h, w, _ = x.shape
+def _phase_taps(x: jax.Array, kernel: jax.Array) -> dict:
+    """The four (input window, kernel tap) pairs of each output phase (a, c) of a k4 s2 p1 transposed conv:
+    output row 2m+a (a in {0, 1}) sums input rows m+a+d-1 (d in {0, 1}) through kernel row 3-a-2d; columns
+    likewise."""
+    h, w = x.shape[1:3]
     xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    phases = []
-    for a in (0, 1):
-        row = []
-        for c in (0, 1):
-            taps = [xp[:, a + d : a + d + h, c + e : c + e + w, :] for d in (0, 1) for e in (0, 1)]
-            weights = jnp.stack([kernel[3 - a - 2 * d, 3 - c - 2 * e] for d in (0, 1) for e in (0, 1)])
-            columns = jnp.concatenate(taps, axis=-1)
-            row.append(float32_matmul(columns, weights.reshape(4 * c_in, c_out)))
-        phases.append(jnp.stack(row, axis=3))  # [B, H, W, 2(c), C_out]
-    out = jnp.stack(phases, axis=2)  # [B, H, 2(a), W, 2(c), C_out]
-    return out.reshape(b, 2 * h, 2 * w, c_out)
+    return {
+        (a, c): [
+            (xp[:, a + d : a + d + h, c + e : c + e + w, :], kernel[3 - a - 2 * d, 3 - c - 2 * e])
+            for d in (0, 1)
+            for e in (0, 1)
+        ]
+        for a in (0, 1)
+        for c in (0, 1)
+    }
+
+
+def _interleave(phases: dict) -> jax.Array:
+    """Output phases {(a, c): [B, H, W, C]} -> [B, 2H, 2W, C], phase (a, c) at rows 2m+a, columns 2n+c."""
+    b, h, w, channels = phases[0, 0].shape
+    rows = [jnp.stack([phases[a, 0], phases[a, 1]], axis=3) for a in (0, 1)]  # [B, H, W, 2(c), C]
+    return jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * w, channels)  # from [B, H, 2(a), W, 2(c), C]
+
+
+def conv_transpose_phases(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """conv_transpose_xla for k=4, s=2, p=1 as four sub-pixel phases of 2x2 taps, one matmul each."""
+    c_in, c_out = kernel.shape[2:]
+    phases = {}
+    for phase, pairs in _phase_taps(x, kernel).items():
+        columns = jnp.concatenate([window for window, _ in pairs], axis=-1)
+        weights = jnp.stack([tap for _, tap in pairs])
+        phases[phase] = float32_matmul(columns, weights.reshape(4 * c_in, c_out))
+    return _interleave(phases)
 
 
 def _swap_io(kernel: jax.Array) -> jax.Array:
@@ -316,20 +329,11 @@ def conv_transpose_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding:
 def conv_transpose_tap_sums(x: jax.Array, kernel: jax.Array, matmul=float32_matmul) -> jax.Array:
     """conv_transpose_phases with each phase a sum of four matmuls, one per tap, instead of one matmul
     over the four taps concatenated: XLA:CPU copies a concatenation along channels slowly."""
-    b, h, w, _ = x.shape
-    xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    phases = []
-    for a in (0, 1):
-        row = []
-        for c in (0, 1):
-            taps = [
-                matmul(xp[:, a + d : a + d + h, c + e : c + e + w, :], kernel[3 - a - 2 * d, 3 - c - 2 * e])
-                for d in (0, 1)
-                for e in (0, 1)
-            ]
-            row.append(sum(taps[1:], taps[0]))
-        phases.append(jnp.stack(row, axis=3))  # [B, H, W, 2(c), C_out]
-    return jnp.stack(phases, axis=2).reshape(b, 2 * h, 2 * w, kernel.shape[-1])
+    phases = {}
+    for phase, pairs in _phase_taps(x, kernel).items():
+        products = [matmul(window, tap) for window, tap in pairs]
+        phases[phase] = sum(products[1:], products[0])
+    return _interleave(phases)
 
 
 def conv_mixed(x: jax.Array, kernel: jax.Array, stride: int, padding: int, impl: str = "cpu") -> jax.Array:
