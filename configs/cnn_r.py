@@ -4,8 +4,8 @@ angle in (-90, 90) degrees, training and test images alike (`data.domain_a=disto
     python -m jaxgen.main --config=configs/cnn_r.py --workdir=runs/cnn_r
 """
 
-from jaxgen.config import base_config
+from jaxgen.models.classifier import distorted_mnist_config
 
 
 def get_config():
-    return base_config("classifier", data={"domain_a": "distorted_r"})
+    return distorted_mnist_config("r", spatial_transformer=False)

@@ -4,8 +4,8 @@ samples/rectified_*.png grids show test digits (odd rows) above what the transfo
     python -m jaxgen.main --config=configs/st_cnn_r.py --workdir=runs/st_cnn_r
 """
 
-from jaxgen.config import base_config
+from jaxgen.models.classifier import distorted_mnist_config
 
 
 def get_config():
-    return base_config("classifier", model={"spatial_transformer": True}, data={"domain_a": "distorted_r"})
+    return distorted_mnist_config("r", spatial_transformer=True)

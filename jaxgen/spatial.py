@@ -62,3 +62,45 @@ def similarity(angle: jax.Array, scale: jax.Array, shift: jax.Array) -> jax.Arra
     linear = jnp.stack([jnp.stack([cos, -sin], -1), jnp.stack([sin, cos], -1)], -2)  # [B, 2, 2]
     offset = -jnp.einsum("bij,bj->bi", linear, shift)
     return jnp.concatenate([linear, offset[..., None]], axis=-1)
+
+
+def homography(source: jax.Array, target: jax.Array) -> jax.Array:
+    """The projective maps [B, 3, 3] (last entry 1) that take the four points source [B, 4, 2] to
+    target [B, 4, 2]: the usual 8 x 8 linear system, one per batch row."""
+
+    def one(src, dst):
+        x, y = src[:, 0], src[:, 1]
+        u, v = dst[:, 0], dst[:, 1]
+        zero, one_ = jnp.zeros(4), jnp.ones(4)
+        rows_u = jnp.stack([x, y, one_, zero, zero, zero, -u * x, -u * y], -1)
+        rows_v = jnp.stack([zero, zero, zero, x, y, one_, -v * x, -v * y], -1)
+        h = jnp.linalg.solve(jnp.concatenate([rows_u, rows_v]), jnp.concatenate([u, v]))
+        return jnp.append(h, 1.0).reshape(3, 3)
+
+    return jax.vmap(one)(source, target)
+
+
+def projective_grid(matrix: jax.Array, height: int, width: int) -> jax.Array:
+    """matrix [B, 3, 3] -> the source points [B, height, width, 2] the output pixels read: each output
+    pixel's normalised (x, y, 1) times the matrix, divided by its third coordinate."""
+    ys, xs = jnp.meshgrid(pixel_centres(height), pixel_centres(width), indexing="ij")
+    points = jnp.einsum("hwk,bjk->bhwj", jnp.stack([xs, ys, jnp.ones_like(xs)], axis=-1), matrix)
+    return points[..., :2] / points[..., 2:]
+
+
+def gaussian_blur_matrix(size: int, sigma: float) -> jax.Array:
+    """[size, size]: multiplying a signal of `size` samples by it blurs it with a normalised Gaussian of
+    std `sigma` samples, zeros beyond the ends (scipy's gaussian_filter with mode='constant')."""
+    offsets = jnp.arange(size, dtype=jnp.float32)[:, None] - jnp.arange(size, dtype=jnp.float32)[None, :]
+    radius = jnp.arange(-4 * sigma, 4 * sigma + 1, dtype=jnp.float32)  # the kernel's full mass
+    norm = jnp.sum(jnp.exp(-0.5 * (radius / sigma) ** 2))
+    return jnp.exp(-0.5 * (offsets / sigma) ** 2) * (jnp.abs(offsets) <= 4 * sigma) / norm
+
+
+def displaced_grid(displacement: jax.Array) -> jax.Array:
+    """displacement [B, H, W, 2] in pixels (x, y) -> the normalised source points [B, H, W, 2] of each
+    output pixel moved by it (an elastic warp's sampling grid)."""
+    _, height, width, _ = displacement.shape
+    ys, xs = jnp.meshgrid(pixel_centres(height), pixel_centres(width), indexing="ij")
+    scale = jnp.array([2.0 / width, 2.0 / height])
+    return jnp.stack([xs, ys], axis=-1) + displacement * scale

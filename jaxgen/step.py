@@ -47,9 +47,12 @@ def average_rate(step, decay: float):
     return jax.numpy.maximum(1.0 - decay, 1.0 / (step + 1.0))
 
 
-def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh, average_decay: float = 0.0):
+def make_train_step(
+    family: Family, batch_size: int, mesh: jax.sharding.Mesh, average_decay: float = 0.0, redraw: str = ""
+):
     """One training step: run the family's updates in order (then move the params' running average when
-    average_decay > 0). Pure: (state, data, ...) -> (state, metrics)."""
+    average_decay > 0); redraw: the domain each batch's images are transformed into afresh
+    (data.redraw_domain_a). Pure: (state, data, ...) -> (state, metrics)."""
     batch_sharding = NamedSharding(mesh, P("data"))
 
     def apply_update(update, params, model_state, opt_state, batch, key):
@@ -83,7 +86,7 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh, av
         """Apply the update once to the batch number `counter` (counted from the start of training); its
         key is the step key folded with the step's repetition number `draw` + 1."""
         update_key = jax.random.fold_in(key, draw + 1)
-        batch = feeds.draw(family.data, data, plan, first_epoch, counter, update_key, batch_size)
+        batch = feeds.draw(family.data, data, plan, first_epoch, counter, update_key, batch_size, redraw)
         batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         return apply_update(update, *carry, batch, update_key)
 
@@ -124,13 +127,18 @@ def make_train_step(family: Family, batch_size: int, mesh: jax.sharding.Mesh, av
 
 
 def make_multi_step(
-    family: Family, batch_size: int, mesh: jax.sharding.Mesh, slots: int = 1, average_decay: float = 0.0
+    family: Family,
+    batch_size: int,
+    mesh: jax.sharding.Mesh,
+    slots: int = 1,
+    average_decay: float = 0.0,
+    redraw: str = "",
 ):
     """k steps per compiled call; the metrics come back stacked [k]. With S > 1 run slots the step is
     vmapped: states, plans and keys carry a leading [S] axis and the metrics are [k, S]. One slot runs the
     plain step on unstacked arguments (a stacked axis of 1 changed XLA's fusions and float rounding). The
     state buffers are donated."""
-    step = make_train_step(family, batch_size, mesh, average_decay)
+    step = make_train_step(family, batch_size, mesh, average_decay, redraw)
     slot_step = step if slots == 1 else jax.vmap(step, in_axes=(0, None, 0, None, 0))
 
     @functools.partial(jax.jit, static_argnames="k", donate_argnums=0)

@@ -160,8 +160,9 @@ class _Run:
         num_steps, per_step = config.train.num_steps, batches_per_step(family)
         batches_per_epoch = self.n_train // config.train.batch_size
         k = resolve_steps_per_call(config, per_step, batches_per_epoch)
+        redraw = config.data.domain_a if config.data.redraw_domain_a else ""
         multi_step = make_multi_step(
-            family, config.train.batch_size, self.mesh, len(slots), config.train.average_decay
+            family, config.train.batch_size, self.mesh, len(slots), config.train.average_decay, redraw
         )
         data_keys = distributed.replicate(self._stack([slot.keys.data for slot in slots]), self.replicated)
         train_keys = distributed.replicate(self._stack([slot.keys.train for slot in slots]), self.replicated)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import synthetic_arrays, write_idx_dir
 
+from jaxgen import spatial
 from jaxgen.config import base_config
 from jaxgen.data import domains, load_dataset
 
@@ -50,8 +51,10 @@ def test_coloured_digits_have_contrasting_colours_that_follow_the_image_index():
 def test_every_domain_stays_in_range_and_keeps_the_image_size(name):
     images = (np.random.default_rng(0).random((3, 32, 32, 1)) * 255).astype(np.uint8)
     out = domains.derive(name, images)
-    assert out.shape[:3] == (3, 32, 32) and out.dtype == np.uint8
+    side = domains.RTS_CANVAS if name == "distorted_rts" else 32  # RTS places the digit on a larger canvas
+    assert out.shape[:3] == (3, side, side) and out.dtype == np.uint8
     assert out.shape[3] == (3 if name == "coloured" else 1)
+    assert domains.output_shape(name, (32, 32, 1)) == out.shape[1:]
 
 
 def test_a_second_domain_loads_aligned_with_the_first(tmp_path):
@@ -90,3 +93,64 @@ def test_distorted_r_turns_each_image_by_its_own_angle_within_90_degrees():
     drawn = np.degrees(jax.vmap(lambda k: jax.random.uniform(k, minval=-jnp.pi / 2, maxval=jnp.pi / 2))(keys))
     np.testing.assert_allclose(np.asarray(angles), np.asarray(drawn) % 180, atol=3.0)
     assert np.std(drawn) > 20.0
+
+
+def index_keys(count):
+    return jax.vmap(lambda i: jax.random.fold_in(jax.random.key(domains.DOMAIN_SEED), i))(jnp.arange(count))
+
+
+def centroid(image):
+    rows, cols = np.mgrid[: image.shape[0], : image.shape[1]]
+    return np.array([np.sum(image * rows), np.sum(image * cols)]) / image.sum()
+
+
+def test_distorted_rts_scales_and_places_each_digit_inside_the_42_pixel_canvas():
+    blob = np.zeros((16, 32, 32, 1), np.uint8)
+    blob[:, 10:22, 12:20] = 255  # a digit-sized block near the centre
+    derived = domains.derive("distorted_rts", blob)
+    np.testing.assert_array_equal(domains.derive("distorted_rts", blob[5:], first_index=5), derived[5:])
+    out = derived.astype(np.float64)[..., 0] / 255.0
+    # the scale each image drew (the second of its three keys), so its mass must be the block's x scale^2
+    scales = jax.vmap(lambda k: jax.random.uniform(jax.random.split(k, 3)[1], minval=0.7, maxval=1.2))(
+        index_keys(16)
+    )
+    mass = out.reshape(16, -1).sum(1) / (blob[0].sum() / 255.0)
+    np.testing.assert_allclose(mass, np.asarray(scales) ** 2, rtol=0.03)  # scaled, never cut off
+    centres = np.stack([centroid(image) for image in out])
+    assert np.all(centres > 4) and np.all(centres < 37)
+    assert centres.std(axis=0).min() > 1.5  # placed at different positions, not always the centre
+
+
+def test_distorted_p_maps_the_image_onto_its_perturbed_quadrilateral():
+    from matplotlib.path import Path
+
+    white = np.full((6, 32, 32, 1), 255, np.uint8)
+    out = domains.derive("distorted_p", white).astype(np.float64)[..., 0] / 255.0
+    moves = jax.vmap(lambda k: jax.random.normal(k, (4, 2)))(index_keys(6)) * domains.PROJECTIVE_CORNER_STD
+    corners = np.array([[-16.0, -16.0], [16.0, -16.0], [16.0, 16.0], [-16.0, 16.0]])  # pixels from the centre
+    rows, cols = np.mgrid[:32, :32] + 0.5 - 16.0  # pixel centres, from the image's centre
+    centres = np.stack([cols.ravel(), rows.ravel()], -1)
+    for image, move in zip(out, np.asarray(moves), strict=True):
+        outline = Path(domains.PROJECTIVE_SHRINK * corners + move)  # may reach beyond the canvas
+        inside = outline.contains_points(centres).reshape(32, 32)
+        assert np.abs(image - inside).mean() < 0.05  # the white image fills exactly its new outline
+    assert not np.allclose(out[0], out[1])
+
+
+def test_distorted_e_warps_by_a_smooth_field_of_a_few_pixels():
+    from scipy import ndimage
+
+    blur = np.asarray(spatial.gaussian_blur_matrix(32, domains.ELASTIC_SIGMA))
+    signal = np.random.default_rng(1).uniform(-1, 1, 32)
+    expected = ndimage.gaussian_filter1d(signal, domains.ELASTIC_SIGMA, mode="constant", truncate=4.0)
+    np.testing.assert_allclose(blur @ signal, expected, atol=1e-5)
+    bar = np.zeros((8, 32, 32, 1), np.uint8)
+    bar[:, 6:26, 14:18] = 255
+    derived = domains.derive("distorted_e", bar)
+    np.testing.assert_array_equal(domains.derive("distorted_e", bar[2:], first_index=2), derived[2:])
+    out = derived.astype(np.float64)[..., 0]
+    moved = np.abs(out - bar[..., 0]).reshape(8, -1).sum(1) / bar[0].sum()
+    assert np.all(moved > 0.1)  # every image is warped ...
+    np.testing.assert_allclose(out.reshape(8, -1).sum(1) / bar[0].sum(), 1.0, atol=0.35)  # ... not erased
+    shifts = np.stack([centroid(image) for image in out]) - centroid(bar[0, ..., 0].astype(np.float64))
+    assert np.abs(shifts).max() < 4.0  # a local warp of a few pixels, not a translation

@@ -80,6 +80,12 @@ def test_a_second_dataset_is_unaligned_and_each_domain_trains_on_all_of_its_imag
             {"domain_b": "original", "name_b": "uci_digits"},
             "trains on pairs, each image in both domains",
         ),
+        ("labelled", {"redraw_domain_a": True}, "redraws a random transform: set data.domain_a"),
+        (
+            "unpaired_domains",
+            {"domain_b": "edges", "domain_a": "distorted_r", "redraw_domain_a": True},
+            "a redrawn domain A would no longer match its pairs",
+        ),
     ],
 )
 def test_data_fields_that_do_not_fit_the_kind_are_refused(kind, fields, match):
@@ -90,3 +96,33 @@ def test_data_fields_that_do_not_fit_the_kind_are_refused(kind, fields, match):
         feeds.check(kind, data, "toy")
     with pytest.raises(ValueError, match="declares data='pairs'"):
         feeds.check("pairs", base_config().data, "toy")
+
+
+def test_redrawn_training_batches_distort_the_stored_originals_afresh_with_their_own_keys(tmp_path):
+    from conftest import synthetic_arrays, write_idx_dir
+
+    from jaxgen.data import domains, load_dataset
+
+    config = base_config(
+        "classifier", data={"source": "idx", "idx_dir": str(write_idx_dir(tmp_path, synthetic_arrays()))}
+    )
+    config.data.domain_a, config.data.redraw_domain_a = "distorted_r", True
+    dataset = load_dataset(config.data)
+    plain = load_dataset(
+        base_config("classifier", data={"source": "idx", "idx_dir": config.data.idx_dir}).data
+    )
+    np.testing.assert_array_equal(dataset.train_originals, plain.train_images)  # kept undistorted
+    np.testing.assert_array_equal(dataset.train_images, domains.derive("distorted_r", plain.train_images))
+    data = jax.tree.map(jnp.asarray, feeds.device_arrays("labelled", dataset))
+    plan = feeds.batch_plan(jax.random.key(0), 0, data["images"].shape[0])
+    key = jax.random.key(3)
+    batch = feeds.draw("labelled", data, plan, 0, 0, key, 8, redraw="distorted_r")
+    stored = feeds.draw("labelled", data, plan, 0, 0, key, 8)
+    np.testing.assert_array_equal(stored["label"], batch["label"])  # the same images ...
+    keys = jax.random.split(jax.random.fold_in(key, feeds.REDRAW), 8)
+    expected = domains.redraw("distorted_r", stored["image"], keys)  # ... turned by the batch's own keys
+    np.testing.assert_array_equal(np.asarray(batch["image"]), np.asarray(expected))
+    levels = np.round(np.asarray(batch["image"]) * 255).astype(np.float32) / np.float32(255)
+    np.testing.assert_allclose(np.asarray(batch["image"]), levels, atol=1e-6)  # the test split's 256 levels
+    again = feeds.draw("labelled", data, plan, 0, 0, jax.random.key(4), 8, redraw="distorted_r")
+    assert not np.allclose(np.asarray(again["image"]), np.asarray(batch["image"]))  # another key, new angles

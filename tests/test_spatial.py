@@ -67,3 +67,31 @@ def test_similarity_rotates_counter_clockwise_scales_and_shifts():
     shifted = spatial.similarity(jnp.zeros(1), jnp.ones(1), jnp.array([[0.5, 0.0]]))  # 2 pixels right
     left = jnp.zeros((1, 8, 8, 1)).at[0, 3, 2, 0].set(1.0)
     np.testing.assert_allclose(spatial.affine_warp(left, shifted, 8, 8), jnp.roll(left, 2, axis=2), atol=1e-6)
+
+
+def test_homography_takes_the_four_points_where_asked_and_its_grid_generalises_the_affine_one():
+    key_a, key_b, key_c = jax.random.split(jax.random.key(5), 3)
+    source = jnp.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]]) + 0.1 * jax.random.normal(
+        key_a, (3, 4, 2)
+    )
+    target = 0.8 * source + 0.15 * jax.random.normal(key_b, (3, 4, 2))
+    matrix = spatial.homography(source, target)
+    points = jnp.concatenate([source, jnp.ones((3, 4, 1))], -1) @ jnp.swapaxes(matrix, 1, 2)
+    np.testing.assert_allclose(points[..., :2] / points[..., 2:], target, atol=1e-5)
+    theta = random_theta(key_c, 3)  # an affine map is a projective one with last row (0, 0, 1)
+    affine = jnp.concatenate([theta, jnp.tile(jnp.array([[[0.0, 0.0, 1.0]]]), (3, 1, 1))], axis=1)
+    np.testing.assert_allclose(
+        spatial.projective_grid(affine, 6, 5), spatial.affine_grid(theta, 6, 5), atol=1e-6
+    )
+
+
+def test_a_zero_displacement_grid_is_the_identity_and_one_pixel_moves_by_one_pixel():
+    images = jax.random.uniform(jax.random.key(3), (2, 6, 8, 1))
+    zero = jnp.zeros((2, 6, 8, 2))
+    np.testing.assert_allclose(
+        spatial.bilinear_sample(images, spatial.displaced_grid(zero)), images, atol=1e-6
+    )
+    right = zero.at[..., 0].set(1.0)  # every output pixel reads its right-hand neighbour
+    shifted = spatial.bilinear_sample(images, spatial.displaced_grid(right))
+    np.testing.assert_allclose(shifted[:, :, :-1], images[:, :, 1:], atol=1e-6)
+    np.testing.assert_allclose(shifted[:, :, -1], 0.0, atol=1e-6)  # beyond the edge: zeros

@@ -36,6 +36,9 @@ class Dataset:
     # as a second domain: whether its splits hold the first domain's images, index for index (a transform
     # of them), so that each image has a ground truth in the other domain; False for another dataset
     aligned: bool = True
+    # data.redraw_domain_a: the training images before domain A's transform, which the trainer draws anew
+    # for every batch (train_images keeps one fixed draw, for evaluation)
+    train_originals: np.ndarray | None = None
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -161,6 +164,8 @@ def load_dataset(data_config: ml_collections.ConfigDict) -> Dataset:
         train_x[:split], train_y[:split], test_x, test_y, train_x[split:], train_y[split:], source
     )
     dataset = in_domain(original, data_config.domain_a)
+    if data_config.redraw_domain_a:
+        dataset = dataclasses.replace(dataset, train_originals=original.train_images)
     if data_config.name_b:
         dataset = dataclasses.replace(dataset, second=other_dataset(data_config))
     elif data_config.domain_b:
@@ -229,6 +234,8 @@ def only_classes(dataset: Dataset, classes: tuple[int, ...]) -> Dataset:
         keep = np.isin(labels, classes)
         fields[f"{split}_images"] = getattr(dataset, f"{split}_images")[keep]
         fields[f"{split}_labels"] = labels[keep]
+        if split == "train" and dataset.train_originals is not None:
+            fields["train_originals"] = dataset.train_originals[keep]
     second = dataset.second
     if second is not None:
         second = only_classes(second, classes)
@@ -256,10 +263,12 @@ def per_class_subset(dataset: Dataset, per_class: int, seed: int) -> Dataset:
         second = dataclasses.replace(
             second, train_images=second.train_images[keep], train_labels=second.train_labels[keep]
         )
+    originals = dataset.train_originals
     return dataclasses.replace(
         dataset,
         train_images=dataset.train_images[keep],
         train_labels=labels[keep],
+        train_originals=None if originals is None else originals[keep],
         second=second,
         source=f"{per_class} per class (subset seed {seed}) of {dataset.source}",
     )

@@ -70,6 +70,61 @@ def distorted_r(images: jax.Array, keys: jax.Array) -> jax.Array:
     return spatial.affine_warp(images, theta, images.shape[1], images.shape[2])
 
 
+RTS_CANVAS = 42  # the side of the RTS images (the paper's 42 x 42)
+
+
+def distorted_rts(images: jax.Array, keys: jax.Array) -> jax.Array:
+    """Distorted MNIST "RTS" of the spatial transformer paper: each image turned by its own angle uniform in
+    (-45, 45) degrees, scaled by a factor uniform in (0.7, 1.2) and placed at a uniform random position
+    of a 42 x 42 canvas where the scaled image's square still fits (its centre when it does not)."""
+    size = images.shape[1]
+
+    def draw(key):
+        angle_key, scale_key, shift_key = jax.random.split(key, 3)
+        angle = jax.random.uniform(angle_key, minval=-jnp.pi / 4, maxval=jnp.pi / 4)
+        scale = jax.random.uniform(scale_key, minval=0.7, maxval=1.2)
+        room = jnp.maximum(RTS_CANVAS - scale * size, 0.0) / 2.0  # pixels the centre may move each way
+        return angle, scale, jax.random.uniform(shift_key, (2,), minval=-room, maxval=room)
+
+    angles, scales, shifts = jax.vmap(draw)(keys)
+    # the sampler's coordinates run over each image's own side: a pixel scale s is s * size / canvas
+    theta = spatial.similarity(angles, scales * size / RTS_CANVAS, shifts * 2.0 / RTS_CANVAS)
+    return spatial.affine_warp(images, theta, RTS_CANVAS, RTS_CANVAS)
+
+
+PROJECTIVE_SHRINK = 0.75  # the image is shrunk about its centre before its corners move
+PROJECTIVE_CORNER_STD = 5.0  # pixels each corner moves, per axis
+
+
+def distorted_p(images: jax.Array, keys: jax.Array) -> jax.Array:
+    """Distorted MNIST "P": a random projective transformation of each image, made by shrinking it to
+    0.75 of its side about the centre and then moving each of its four corners by its own N(0, 5 px)
+    offset per axis (the values are ours; the paper describes P as perturbed corners)."""
+    size = images.shape[1]
+    corners = jnp.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    moves = jax.vmap(lambda k: jax.random.normal(k, (4, 2)))(keys) * PROJECTIVE_CORNER_STD * 2.0 / size
+    placed = PROJECTIVE_SHRINK * corners + moves  # where each source corner lands in the output
+    # the sampler needs the inverse map: output points -> source points
+    matrix = spatial.homography(placed, jnp.broadcast_to(corners, placed.shape))
+    return spatial.bilinear_sample(images, spatial.projective_grid(matrix, size, images.shape[2]))
+
+
+ELASTIC_ALPHA = 34.0  # pixels of displacement before smoothing (Simard et al. 2003's MNIST value)
+ELASTIC_SIGMA = 4.0  # the smoothing Gaussian's std in pixels (ditto)
+
+
+def distorted_e(images: jax.Array, keys: jax.Array) -> jax.Array:
+    """Distorted MNIST "E": an elastic warp (Simard et al. 2003): a displacement field uniform in (-1, 1)
+    per pixel and axis, blurred by a Gaussian of std 4 px and scaled by 34, moves the point each output
+    pixel reads."""
+    _, height, width, _ = images.shape
+    noise = jax.vmap(lambda k: jax.random.uniform(k, (height, width, 2), minval=-1.0, maxval=1.0))(keys)
+    rows = spatial.gaussian_blur_matrix(height, ELASTIC_SIGMA)
+    cols = spatial.gaussian_blur_matrix(width, ELASTIC_SIGMA)
+    field = ELASTIC_ALPHA * jnp.einsum("ij,bjkc,lk->bilc", rows, noise, cols)
+    return spatial.bilinear_sample(images, spatial.displaced_grid(field))
+
+
 def coloured(images: jax.Array, keys: jax.Array) -> jax.Array:
     """Grey images -> RGB: each image's strokes and background get their own random colours; every channel
     of the background is shifted from the stroke's by 0.3 to 0.7 (mod 1), so the digit always shows."""
@@ -92,6 +147,9 @@ DOMAINS: dict[str, Transform] = {
     "thick": thick,
     "coloured": coloured,
     "distorted_r": distorted_r,
+    "distorted_rts": distorted_rts,
+    "distorted_p": distorted_p,
+    "distorted_e": distorted_e,
 }
 
 
@@ -115,6 +173,17 @@ def derive(name: str, images: np.ndarray, first_index: int = 0) -> np.ndarray:
     return np.asarray(_derive(name, jnp.asarray(images), jnp.asarray(indices)))
 
 
+def redraw(name: str, images: jax.Array, keys: jax.Array) -> jax.Array:
+    """Float images [B, S, S, C] in [0, 1] through domain `name` with these per-image keys, on the same
+    256 grey levels as a derived split (data.redraw_domain_a's fresh training draws)."""
+    return _quantise(DOMAINS[name](images, keys)) / 255.0
+
+
+def _quantise(images: jax.Array) -> jax.Array:
+    """[0, 1] floats -> their nearest of the 256 levels of a uint8 image, still float."""
+    return jnp.round(jnp.clip(images, 0.0, 1.0) * 255.0)
+
+
 @functools.partial(jax.jit, static_argnums=0)
 def _derive(name: str, images: jax.Array, indices: jax.Array) -> jax.Array:
     root = jax.random.key(DOMAIN_SEED)
@@ -122,7 +191,6 @@ def _derive(name: str, images: jax.Array, indices: jax.Array) -> jax.Array:
     def one_chunk(rows):
         x, index = rows
         keys = jax.vmap(lambda i: jax.random.fold_in(root, i))(index)
-        out = DOMAINS[name](x.astype(jnp.float32) / 255.0, keys)
-        return jnp.round(jnp.clip(out, 0.0, 1.0) * 255.0).astype(jnp.uint8)
+        return _quantise(DOMAINS[name](x.astype(jnp.float32) / 255.0, keys)).astype(jnp.uint8)
 
     return map_chunks(one_chunk, (images, indices), CHUNK)

@@ -29,12 +29,13 @@ import ml_collections
 import numpy as np
 
 from jaxgen.config import ConfigError
-from jaxgen.data import Dataset, to_float
+from jaxgen.data import Dataset, domains, to_float
 
 KINDS = ("labelled", "labelled_subset", "paired_domains", "unpaired_domains")
 TWO_DOMAINS = ("paired_domains", "unpaired_domains")
 LABELLED_DRAW = 0x1ABE1  # fold_in(update key, LABELLED_DRAW): the key of an update's labelled batch
 SECOND_DOMAIN_DRAW = 0xB0B  # fold_in(update key, SECOND_DOMAIN_DRAW): an unpaired update's domain-B batch
+REDRAW = 0x2EDA  # fold_in(update key, REDRAW): the per-image keys of a batch's fresh domain-A transform
 LABELLED_FILE = "labelled_subset.json"
 
 
@@ -56,13 +57,21 @@ def check(kind: str, data: ml_collections.ConfigDict, model_name: str) -> None:
         )
     if kind not in TWO_DOMAINS and data.domain_b:
         raise ConfigError(f"data.domain_b={data.domain_b!r} is for two-domain models; {model_name!r} has one")
+    if data.redraw_domain_a and data.domain_a == "original":
+        raise ConfigError("data.redraw_domain_a=True redraws a random transform: set data.domain_a too")
+    if data.redraw_domain_a and kind in TWO_DOMAINS:
+        raise ConfigError(
+            f"data.redraw_domain_a=True: model {model_name!r} reads domain A beside domain B; "
+            "a redrawn domain A would no longer match its pairs"
+        )
 
 
 def device_arrays(kind: str, dataset: Dataset, batch_size: int = 1) -> dict[str, np.ndarray]:
     """The host arrays the batches and the test pass read (uint8 images, int32 labels); ConfigError when
     a batch of batch_size does not fit the training images."""
+    originals = dataset.train_originals  # data.redraw_domain_a: transformed afresh in every batch
     arrays = {
-        "images": dataset.train_images,
+        "images": dataset.train_images if originals is None else originals,
         "labels": dataset.train_labels,
         "test_images": dataset.test_images,
         "test_labels": dataset.test_labels,
@@ -113,10 +122,24 @@ def batch_indices(
     return jax.lax.dynamic_slice_in_dim(order, start, batch_size)
 
 
-def draw(kind: str, data: dict, plan: dict, first_epoch, counter, key: jax.Array, batch_size: int) -> dict:
-    """Training batch number `counter`; `key` is the update's key (extra streams fold their own from it)."""
+def draw(
+    kind: str,
+    data: dict,
+    plan: dict,
+    first_epoch,
+    counter,
+    key: jax.Array,
+    batch_size: int,
+    redraw: str = "",
+) -> dict:
+    """Training batch number `counter`; `key` is the update's key (extra streams fold their own from it).
+    redraw: the domain (data.domain_a) whose transform the stored, untransformed training images take
+    afresh in this batch, each image with its own key; "" = the images as stored."""
     idx = batch_indices(plan["orders"], first_epoch, counter, batch_size)
     batch = {"image": to_float(data["images"][idx]), "label": data["labels"][idx]}
+    if redraw:
+        keys = jax.random.split(jax.random.fold_in(key, REDRAW), batch_size)
+        batch["image"] = domains.redraw(redraw, batch["image"], keys)
     if kind == "labelled_subset":
         batch["label"] = jnp.full_like(batch["label"], -1)
         labelled = plan["labelled"]
@@ -127,6 +150,9 @@ def draw(kind: str, data: dict, plan: dict, first_epoch, counter, key: jax.Array
             to_float(data["images"][pick]),
             data["labels"][pick],
         )
+        if redraw:
+            keys = jax.random.split(jax.random.fold_in(key, REDRAW + 1), batch_size)
+            batch["labelled_image"] = domains.redraw(redraw, batch["labelled_image"], keys)
     elif kind == "paired_domains":
         batch["image_b"] = to_float(data["images_b"][idx])
     elif kind == "unpaired_domains":

@@ -1,0 +1,10 @@
+"""ST-CNN on distorted MNIST "RTS" (Jaderberg et al. 2015, arXiv:1506.02025, Table 1: 0.5% error with an
+affine transformer): configs/cnn_rts.py with an affine spatial transformer in front of the same CNN.
+    python -m jaxgen.main --config=configs/st_cnn_rts.py --workdir=runs/st_cnn_rts
+"""
+
+from jaxgen.models.classifier import distorted_mnist_config
+
+
+def get_config():
+    return distorted_mnist_config("rts", spatial_transformer=True)
