@@ -1,6 +1,6 @@
 """The CNN baseline of the spatial transformer paper's distorted MNIST "RTS" (Jaderberg et al. 2015,
 arXiv:1506.02025, Table 1: 0.8% error): the seeds' classifier on digits each given its own distortion,
-rotated by up to 45 degrees, scaled by 0.7-1.2 and placed at random on a 42 x 42 canvas
+rotated by up to 45 degrees, scaled by 0.7-1.2 and placed at random on a 42 x 42 canvas (padded to 48 x 48)
 (`data.domain_a=distorted_rts`, jaxgen/data/domains.py).
     python -m jaxgen.main --config=configs/cnn_rts.py --workdir=runs/cnn_rts
 """

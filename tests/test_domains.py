@@ -51,7 +51,7 @@ def test_coloured_digits_have_contrasting_colours_that_follow_the_image_index():
 def test_every_domain_stays_in_range_and_keeps_the_image_size(name):
     images = (np.random.default_rng(0).random((3, 32, 32, 1)) * 255).astype(np.uint8)
     out = domains.derive(name, images)
-    side = domains.RTS_CANVAS if name == "distorted_rts" else 32  # RTS places the digit on a larger canvas
+    side = domains.RTS_FRAME if name == "distorted_rts" else 32  # RTS places the digit on a larger canvas
     assert out.shape[:3] == (3, side, side) and out.dtype == np.uint8
     assert out.shape[3] == (3 if name == "coloured" else 1)
     assert domains.output_shape(name, (32, 32, 1)) == out.shape[1:]
@@ -117,7 +117,8 @@ def test_distorted_rts_scales_and_places_each_digit_inside_the_42_pixel_canvas()
     mass = out.reshape(16, -1).sum(1) / (blob[0].sum() / 255.0)
     np.testing.assert_allclose(mass, np.asarray(scales) ** 2, rtol=0.03)  # scaled, never cut off
     centres = np.stack([centroid(image) for image in out])
-    assert np.all(centres > 4) and np.all(centres < 37)
+    margin = (domains.RTS_FRAME - domains.RTS_CANVAS) / 2  # the canvas's padding in the frame
+    assert np.all(centres > margin + 4) and np.all(centres < domains.RTS_FRAME - margin - 5)
     assert centres.std(axis=0).min() > 1.5  # placed at different positions, not always the centre
 
 
