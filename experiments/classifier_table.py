@@ -2,7 +2,8 @@
 experiments/results/eval/, so no number in it is copied by hand. A name with seeds (`cnn_r:0,1,2`) reads
 <name>_seed<s>.json and prints mean ± std over them.
 
-python experiments/classifier_table.py cnn_r st_cnn_r
+python experiments/classifier_table.py cnn_r st_cnn_r cnn_rts st_cnn_rts cnn_p st_cnn_p cnn_e st_cnn_e
+python experiments/classifier_table.py cnn_r_fixed_5ep st_cnn_r_fixed_5ep st_cnn_r_fixed_20ep
 python experiments/classifier_table.py fm_gan:0,1,2 fm_gan_supervised:0,1,2 sgan:0
 python experiments/classifier_table.py fm_gan_1000:0 fm_gan_1000_supervised:0
 """
@@ -10,6 +11,7 @@ python experiments/classifier_table.py fm_gan_1000:0 fm_gan_1000_supervised:0
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -21,8 +23,22 @@ RESULTS = Path(__file__).resolve().parent / "results" / "eval"
 PAPER = {
     "cnn_r": "1.2 (CNN)",
     "st_cnn_r": "0.7 (ST-CNN, affine)",
+    "cnn_rts": "0.8 (CNN)",
+    "st_cnn_rts": "0.5 (ST-CNN, affine)",
+    "cnn_p": "1.5 (CNN)",
+    "st_cnn_p": "0.8 (ST-CNN, affine)",
+    "cnn_e": "1.4 (CNN)",
+    "st_cnn_e": "1.2 (ST-CNN, affine)",
     "fm_gan": "0.93 ± 0.065 (100 labels)",
 }
+
+
+def paper(name: str) -> str:
+    """The paper's figure for a run name; a data or schedule suffix (`st_cnn_r_fixed_20ep`) names the same
+    model."""
+    return PAPER.get(re.sub(r"(_fixed)?(_\d+ep)?$", "", name), "—")
+
+
 HEADER = (
     "| config | steps | training wall time | seeds | test error | paper's error (%) |\n"
     "|---|---|---|---|---|---|"
@@ -39,7 +55,7 @@ def row(spec: str) -> str:
     error = f"{errors[0]:.2f}%" if len(errors) == 1 else f"{errors.mean():.2f} ± {errors.std(ddof=1):.2f}%"
     wall = " / ".join(f"{w:.0f} s" if w is not None else "—" for w in walls)
     cells = [f"`{name}`", str(reports[0]["source"]["step"]), wall, seeds.replace(",", ", ") or "0", error]
-    return "| " + " | ".join([*cells, PAPER.get(name, "—")]) + " |"
+    return "| " + " | ".join([*cells, paper(name)]) + " |"
 
 
 if __name__ == "__main__":

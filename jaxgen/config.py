@@ -37,8 +37,8 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.data.num_labels = 0  # models trained on a labelled subset: its size, balanced over 10 classes; 0 = all
     c.data.domain_a = "original"  # the images as loaded, or a transform of them (jaxgen/data/domains.py)
     # True: every training batch takes a fresh draw of domain A's random transform (the distorted MNISTs'
-    # rotations, warps), so no image is seen twice with one distortion; test and validation images, and the
-    # training images evaluation reads, keep their fixed per-index draw
+    # rotations, warps), so an image is not seen twice with one distortion; test and validation images, and
+    # the training images evaluation reads, keep their fixed per-index draw
     c.data.redraw_domain_a = False
     c.data.domain_b = ""  # two-domain models: the second domain, a name in jaxgen/data/domains.py
     # two-domain models: the dataset domain B is drawn from; "" = data.name's own images, derived by
