@@ -51,7 +51,10 @@ def test_every_config_file_trains_two_jitted_steps_at_toy_size(path):
 
 
 def check_two_jitted_steps(name, config):
-    dataset = synthetic_dataset()
+    dataset = in_domain(synthetic_dataset(), config.data.domain_a)  # e.g. the distorted MNISTs
+    redraw = config.data.domain_a if config.data.redraw_domain_a else ""
+    if redraw:  # the trainer's fresh distortions of the untransformed training images
+        dataset = dataclasses.replace(dataset, train_originals=synthetic_dataset().train_images)
     family = runtime.build_family(config)
     if family.data in feeds.TWO_DOMAINS:  # the same images in the config's second domain
         dataset = dataclasses.replace(dataset, second=in_domain(dataset, config.data.domain_b))
@@ -59,7 +62,7 @@ def check_two_jitted_steps(name, config):
     mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
     ts = jax.device_put(runtime.init_state(family, keys.init), NamedSharding(mesh, P()))
     before = jax.tree.map(np.array, ts["params"])
-    multi_step = step_lib.make_multi_step(family, 8, mesh, slots=1)
+    multi_step = step_lib.make_multi_step(family, 8, mesh, slots=1, redraw=redraw)
     data = jax.tree.map(jnp.asarray, feeds.device_arrays(family.data, dataset))
     n = len(data["images"])
     labelled = jnp.arange(0, n, 4, dtype=jnp.int32) if family.data == "labelled_subset" else None
@@ -88,7 +91,7 @@ def check_two_jitted_steps(name, config):
         recon = family.can.reconstruct(ts["params"], ts["state"], jnp.zeros((3, 32, 32, 1)))
         assert recon.shape == (3, 32, 32, 1) and float(recon.min()) >= 0.0 and float(recon.max()) <= 1.0
     if family.can.encode is not None:
-        images = jax.random.uniform(jax.random.key(2), (3, 32, 32, 1))
+        images = jax.random.uniform(jax.random.key(2), (3, *dataset.image_shape))
         codes = family.can.encode(ts["params"], ts["state"], images)
         assert codes.ndim == 2 and codes.shape[0] == 3 and np.all(np.isfinite(codes))
         assert not np.allclose(codes[0], codes[1])  # codes depend on the image
