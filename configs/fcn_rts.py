@@ -1,0 +1,10 @@
+"""FCN on distorted MNIST "RTS" (Jaderberg et al. 2015, arXiv:1506.02025, Table 1): the paper's
+fully connected baseline in place of the CNN of configs/cnn_rts.py (sizes ours: two ReLU layers of 256 units).
+    python -m jaxgen.main --config=configs/fcn_rts.py --workdir=runs/fcn_rts
+"""
+
+from jaxgen.models.classifier import distorted_mnist_config
+
+
+def get_config():
+    return distorted_mnist_config("rts", spatial_transformer=False, arch="fcn")
