@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def pixel_centres(size: int) -> jax.Array:
@@ -104,3 +105,42 @@ def displaced_grid(displacement: jax.Array) -> jax.Array:
     ys, xs = jnp.meshgrid(pixel_centres(height), pixel_centres(width), indexing="ij")
     scale = jnp.array([2.0 / width, 2.0 / height])
     return jnp.stack([xs, ys], axis=-1) + displacement * scale
+
+
+def tps_control_points(n: int) -> np.ndarray:
+    """[n * n, 2] (x, y): a regular n x n grid of thin-plate-spline control points spanning [-1, 1]."""
+    ticks = np.linspace(-1.0, 1.0, n)
+    ys, xs = np.meshgrid(ticks, ticks, indexing="ij")
+    return np.stack([xs.ravel(), ys.ravel()], axis=-1).astype(np.float32)
+
+
+def _tps_radial(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """U(r) = r^2 log r^2 between every point of a [N, 2] and of b [K, 2] -> [N, K] (U(0) = 0)."""
+    r2 = np.sum((a[:, None, :] - b[None, :, :]) ** 2, axis=-1)
+    return np.where(r2 > 0, r2 * np.log(np.where(r2 > 0, r2, 1.0)), 0.0)
+
+
+def tps_matrix(points: np.ndarray, control: np.ndarray) -> np.ndarray:
+    """[N, K]: the linear map from where the K control points [K, 2] read in the source to where the N
+    points [N, 2] read, under the thin-plate spline (Bookstein 1989) through those K pairs.
+
+    The spline's coefficients solve L [w; a] = [source; 0] with L = [[U(c_i, c_j), P], [P^T, 0]], P = [1, c];
+    L depends on the control points alone, so a batch of transforms is one matmul by this constant (built
+    in float64 on the host: in float32 the identity spline was off by 1e-6 of the image width)."""
+    points, control = np.asarray(points, np.float64), np.asarray(control, np.float64)
+    k = control.shape[0]
+    p = np.concatenate([np.ones((k, 1)), control], axis=1)  # [K, 3]
+    system = np.block([[_tps_radial(control, control), p], [p.T, np.zeros((3, 3))]])
+    basis = np.concatenate([_tps_radial(points, control), np.ones((len(points), 1)), points], axis=1)
+    return (basis @ np.linalg.inv(system)[:, :k]).astype(np.float32)
+
+
+def tps_grid(source: jax.Array, height: int, width: int) -> jax.Array:
+    """source [B, K, 2]: where the n x n control points of tps_control_points read -> the source points
+    [B, height, width, 2] the output pixels read."""
+    n = round(source.shape[1] ** 0.5)
+    centres = [(2.0 * np.arange(size) + 1.0) / size - 1.0 for size in (height, width)]  # pixel_centres
+    ys, xs = np.meshgrid(*centres, indexing="ij")
+    pixels = np.stack([xs.ravel(), ys.ravel()], axis=-1)  # [HW, 2]
+    matrix = tps_matrix(pixels, tps_control_points(n))
+    return jnp.einsum("pk,bkj->bpj", matrix, source).reshape(source.shape[0], height, width, 2)

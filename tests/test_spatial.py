@@ -95,3 +95,26 @@ def test_a_zero_displacement_grid_is_the_identity_and_one_pixel_moves_by_one_pix
     shifted = spatial.bilinear_sample(images, spatial.displaced_grid(right))
     np.testing.assert_allclose(shifted[:, :, :-1], images[:, :, 1:], atol=1e-6)
     np.testing.assert_allclose(shifted[:, :, -1], 0.0, atol=1e-6)  # beyond the edge: zeros
+
+
+def test_the_thin_plate_spline_interpolates_its_control_points_and_reproduces_affine_maps():
+    control = spatial.tps_control_points(4)
+    np.testing.assert_allclose(control[jnp.array([0, 3, 12, 15])], [[-1, -1], [1, -1], [-1, 1], [1, 1]])
+    np.testing.assert_allclose(spatial.tps_matrix(control, control), np.eye(16), atol=1e-5)
+    moved = control + 0.2 * jax.random.normal(jax.random.key(4), control.shape)
+    np.testing.assert_allclose(spatial.tps_matrix(control, control) @ moved, moved, atol=1e-5)
+    # an affine motion of the control points moves every pixel affinely: TPS adds no bending to it
+    theta = random_theta(jax.random.key(5), 1, spread=0.2)
+    affine_moved = control @ theta[0, :, :2].T + theta[0, :, 2]
+    np.testing.assert_allclose(
+        spatial.tps_grid(affine_moved[None], 6, 7), spatial.affine_grid(theta, 6, 7), atol=1e-5
+    )
+
+
+def test_a_bent_thin_plate_spline_moves_the_pixels_near_the_moved_point_most():
+    control = spatial.tps_control_points(4)
+    moved = jnp.asarray(control).at[5].add(jnp.array([0.3, 0.0]))  # one inner control point, to the right
+    shift = spatial.tps_grid(moved[None], 16, 16)[0] - spatial.tps_grid(control[None], 16, 16)[0]
+    near = shift[5, 5, 0]  # the pixel nearest that point (-1/3, -1/3)
+    assert 0.2 < float(near) <= 0.3 + 1e-6
+    assert float(jnp.abs(shift[15, 15]).max()) < 0.1 * float(near)  # the far corner barely moves

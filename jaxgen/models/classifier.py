@@ -7,7 +7,9 @@ penultimate activations (the flattened last conv map) are the "features" there.
 al. 2015, arXiv:1506.02025): a small localisation network reads the image and predicts the affine map
 theta [2, 3] of where each output pixel should read (starting at the identity), the image is resampled
 through it (jaxgen.spatial) and the CNN classifies the result; the whole is trained by the classification
-loss alone.
+loss alone. With `model.transform=tps` the localiser predicts instead where each of an n x n grid of control
+points reads in the image, and the sampling grid is the thin-plate spline through them (the paper's
+ST-CNN TPS; `model.tps_points` = n, 4 by default).
 
 `model.arch=fcn` replaces the CNN by the paper's other baseline, a fully connected network (FCN: `model.depth`
 ReLU layers of `model.hidden` units on the flattened image); with the spatial transformer it is the ST-FCN,
@@ -41,6 +43,8 @@ class Localiser(nn.Module):
     width: int = 16
     hidden: int = 64
     conv: layers.ConvOptions = layers.ConvOptions()
+    transform: str = "affine"
+    tps_points: int = 4
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -48,14 +52,19 @@ class Localiser(nn.Module):
         h = nn.relu(layers.Conv(self.width, conv=self.conv, kernel_init=init)(x))
         h = nn.relu(layers.Conv(2 * self.width, conv=self.conv, kernel_init=init)(h))
         h = nn.relu(nn.Dense(self.hidden)(h.reshape(x.shape[0], -1)))
-        return affine_head(h)
+        return transform_head(h, self.transform, self.tps_points)
 
 
-def affine_head(h: jax.Array) -> jax.Array:
-    """A localiser's output layer, [B, F] -> theta [B, 2, 3]: zero weights and the identity as bias."""
-    identity = nn.initializers.constant(jnp.array(IDENTITY))
-    theta = nn.Dense(6, kernel_init=nn.initializers.zeros, bias_init=identity)(h)
-    return theta.reshape(h.shape[0], 2, 3)
+def transform_head(h: jax.Array, transform: str, tps_points: int) -> jax.Array:
+    """A localiser's output layer, zero weights and the identity as bias: [B, F] -> theta [B, 2, 3]
+    (affine) or where the tps_points x tps_points control points read in the image [B, K, 2] (tps)."""
+    if transform == "affine":
+        identity, shape = jnp.array(IDENTITY), (2, 3)
+    else:
+        identity, shape = spatial.tps_control_points(tps_points).ravel(), (-1, 2)
+    bias = nn.initializers.constant(identity)
+    out = nn.Dense(identity.size, kernel_init=nn.initializers.zeros, bias_init=bias)(h)
+    return out.reshape(h.shape[0], *shape)
 
 
 class DenseLocaliser(nn.Module):
@@ -63,6 +72,8 @@ class DenseLocaliser(nn.Module):
     flattened image, then affine_head."""
 
     hidden: int = 32
+    transform: str = "affine"
+    tps_points: int = 4
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -70,12 +81,16 @@ class DenseLocaliser(nn.Module):
         h = x.reshape(x.shape[0], -1)
         for _ in range(2):
             h = nn.relu(nn.Dense(self.hidden, kernel_init=init)(h))
-        return affine_head(h)
+        return transform_head(h, self.transform, self.tps_points)
 
 
-def warp_through(theta: jax.Array, x: jax.Array) -> jax.Array:
-    """The images x resampled through the affine maps theta [B, 2, 3], at their own size."""
-    return spatial.affine_warp(x, theta, x.shape[1], x.shape[2])
+def warp_through(transform_params: jax.Array, x: jax.Array, transform: str) -> jax.Array:
+    """The images x resampled at their own size through transform_head's output: affine maps [B, 2, 3]
+    or thin-plate splines through the control points' source positions [B, K, 2]."""
+    height, width = x.shape[1:3]
+    if transform == "affine":
+        return spatial.affine_warp(x, transform_params, height, width)
+    return spatial.bilinear_sample(x, spatial.tps_grid(transform_params, height, width))
 
 
 class CNN(nn.Module):
@@ -86,6 +101,8 @@ class CNN(nn.Module):
     num_classes: int = 10
     conv: layers.ConvOptions = layers.ConvOptions()
     spatial_transformer: bool = False
+    transform: str = "affine"  # the spatial transformer's: affine | tps
+    tps_points: int = 4
 
     @nn.compact
     def __call__(
@@ -93,7 +110,10 @@ class CNN(nn.Module):
     ):
         """Logits, or (features [B, F], logits) when with_features, or (rectified) the transformed input."""
         if self.spatial_transformer:
-            x = warp_through(Localiser(conv=self.conv, name="localiser")(x), x)
+            localiser = Localiser(
+                conv=self.conv, transform=self.transform, tps_points=self.tps_points, name="localiser"
+            )
+            x = warp_through(localiser(x), x, self.transform)
         if rectified:
             return x
         features = layers.DownStack(self.widths, use_batch_norm=True, conv=self.conv)(x, train)
@@ -109,6 +129,8 @@ class FCN(nn.Module):
     depth: int = 2
     num_classes: int = 10
     spatial_transformer: bool = False
+    transform: str = "affine"  # the spatial transformer's: affine | tps
+    tps_points: int = 4
 
     @nn.compact
     def __call__(
@@ -117,7 +139,8 @@ class FCN(nn.Module):
         """As CNN.__call__ (train is unused: there is no BatchNorm)."""
         del train
         if self.spatial_transformer:
-            x = warp_through(DenseLocaliser(name="localiser")(x), x)
+            localiser = DenseLocaliser(transform=self.transform, tps_points=self.tps_points, name="localiser")
+            x = warp_through(localiser(x), x, self.transform)
         if rectified:
             return x
         features = x.reshape(x.shape[0], -1)
@@ -129,10 +152,14 @@ class FCN(nn.Module):
 
 def network(model: ml_collections.ConfigDict, setup: Setup) -> nn.Module:
     """The classifier network model.arch names, with the spatial transformer if model.spatial_transformer."""
+    transformer = {
+        "spatial_transformer": model.spatial_transformer,
+        "transform": model.transform,
+        "tps_points": model.tps_points,
+    }
     if model.arch == "fcn":
-        return FCN(model.hidden, model.depth, spatial_transformer=model.spatial_transformer)
-    widths = layers.down_widths(model.width)
-    return CNN(widths, conv=setup.conv, spatial_transformer=model.spatial_transformer)
+        return FCN(model.hidden, model.depth, **transformer)
+    return CNN(layers.down_widths(model.width), conv=setup.conv, **transformer)
 
 
 def make(model: ml_collections.ConfigDict, setup: Setup) -> Family:
@@ -174,18 +201,19 @@ DISTORTED_EPOCHS = 10  # the distorted-MNIST runs' schedule
 
 
 def distorted_mnist_config(
-    distortion: str, spatial_transformer: bool, arch: str = "cnn"
+    distortion: str, spatial_transformer: bool, arch: str = "cnn", transform: str = "affine"
 ) -> ml_collections.ConfigDict:
-    """The config of the spatial transformer paper's CNN / ST-CNN (or with arch="fcn", FCN / ST-FCN) on
-    distorted MNIST `distortion` (r, rts, p or e: data.domain_a=distorted_<distortion>), trained
-    DISTORTED_EPOCHS epochs on fresh distortions in every batch (one fixed distortion per training image
-    let the CNN memorise them: 100% training accuracy from epoch 13 of 20, test error stuck at 1.38% on R)."""
+    """The config of the spatial transformer paper's CNN / ST-CNN (or with arch="fcn", FCN / ST-FCN; with
+    transform="tps", the thin-plate-spline transformer) on distorted MNIST `distortion` (r, rts, p or e:
+    data.domain_a=distorted_<distortion>), trained DISTORTED_EPOCHS epochs on fresh distortions in every
+    batch (one fixed distortion per training image let the CNN memorise them: 100% training accuracy from
+    epoch 13 of 20, test error stuck at 1.38% on R)."""
     from jaxgen.config import base_config  # the config module imports the model registry
 
     steps_per_epoch = SETTINGS["train.eval_every"]
     return base_config(
         "classifier",
-        model={"spatial_transformer": spatial_transformer, "arch": arch},
+        model={"spatial_transformer": spatial_transformer, "arch": arch, "transform": transform},
         data={"domain_a": f"distorted_{distortion}", "redraw_domain_a": True},
         train={"num_steps": DISTORTED_EPOCHS * steps_per_epoch},
     )
@@ -201,12 +229,22 @@ SETTINGS = {
 }
 
 
+def tps_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
+    """A thin-plate spline needs at least the 2 x 2 corners as control points."""
+    del data
+    if model.transform == "tps" and model.tps_points < 2:
+        return f"model.tps_points={model.tps_points} must be >= 2 (an n x n grid of control points)"
+    return None
+
+
 def classifier_options() -> ml_collections.ConfigDict:
     o = options.conv_net(64, latent_dim=None)
     o.arch = "cnn"  # cnn: the conv stack above | fcn: a fully connected network (the paper's FCN)
     o.hidden = 256  # units of each hidden layer of the FCN (arch=fcn)
     o.depth = 2  # hidden layers of the FCN (arch=fcn)
-    o.spatial_transformer = False  # True: an affine spatial transformer in front (ST-CNN / ST-FCN)
+    o.spatial_transformer = False  # True: a spatial transformer in front (ST-CNN / ST-FCN)
+    o.transform = "affine"  # the spatial transformer's: affine | tps (a thin-plate spline)
+    o.tps_points = 4  # tps: an n x n grid of control points whose source positions the localiser predicts
     return o
 
 
@@ -215,7 +253,8 @@ MODELS = {
         make,
         classifier_options,
         SETTINGS,
-        choices={"arch": ("cnn", "fcn")},
+        choices={"arch": ("cnn", "fcn"), "transform": ("affine", "tps")},
         positive=("width", "hidden", "depth"),
+        check=tps_problem,
     )
 }
