@@ -35,8 +35,9 @@ IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # theta of the identity map, row by r
 
 
 class Localiser(nn.Module):
-    """images [B, S, S, C] -> theta [B, 2, 3]: two k4 s2 convs, a dense layer, and an output layer whose
-    weights start at zero and bias at the identity, so training starts from the untransformed image. The
+    """images [B, S, S, C] -> the transform (transform_head: theta [B, 2, 3] or the TPS control points'
+    positions): two k4 s2 convs, a dense layer, and an output layer whose weights start at zero and bias
+    at the identity, so training starts from the untransformed image. The
     convs start He-normal: at DCGAN's N(0, 0.02) the hidden features were tiny, and so was every gradient
     reaching the zero output layer (theta moved by less than 0.005 in 4685 steps)."""
 
@@ -68,8 +69,8 @@ def transform_head(h: jax.Array, transform: str, tps_points: int) -> jax.Array:
 
 
 class DenseLocaliser(nn.Module):
-    """The ST-FCN's localiser, images [B, S, S, C] -> theta [B, 2, 3]: two He-initialised ReLU layers on the
-    flattened image, then affine_head."""
+    """The ST-FCN's localiser, images [B, S, S, C] -> the transform: two He-initialised ReLU layers on the
+    flattened image, then transform_head."""
 
     hidden: int = 32
     transform: str = "affine"
@@ -95,7 +96,7 @@ def warp_through(transform_params: jax.Array, x: jax.Array, transform: str) -> j
 
 class CNN(nn.Module):
     """[B, S, S, C] in [0, 1] -> logits [B, num_classes]; with spatial_transformer, the CNN sees the
-    image resampled through the affine map its localiser predicts."""
+    image resampled through the transform its localiser predicts."""
 
     widths: Sequence[int] = (64, 128, 256, 512)
     num_classes: int = 10
