@@ -6,6 +6,7 @@ Coordinates are normalised as PyTorch's `affine_grid(align_corners=False)`: x ru
 over the rows, from -1 at the outer edge of the first pixel to 1 at the outer edge of the last, so the
 pixel centres of a width-W image sit at (2j + 1) / W - 1. A transform theta [B, 2, 3] maps each output
 pixel's normalised (x, y, 1) to the source point it reads; source points outside the image read zeros.
+A thin-plate spline (tps_grid) maps them through where a grid of control points reads instead.
 """
 
 from __future__ import annotations
@@ -139,6 +140,8 @@ def tps_grid(source: jax.Array, height: int, width: int) -> jax.Array:
     """source [B, K, 2]: where the n x n control points of tps_control_points read -> the source points
     [B, height, width, 2] the output pixels read."""
     n = round(source.shape[1] ** 0.5)
+    if n * n != source.shape[1]:
+        raise ValueError(f"tps_grid needs an n x n grid of control points, got {source.shape[1]}")
     centres = [(2.0 * np.arange(size) + 1.0) / size - 1.0 for size in (height, width)]  # pixel_centres
     ys, xs = np.meshgrid(*centres, indexing="ij")
     pixels = np.stack([xs.ravel(), ys.ravel()], axis=-1)  # [HW, 2]
