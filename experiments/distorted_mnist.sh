@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The spatial transformer paper's distorted-MNIST models, each seed its own run, then --mode=eval; reports go
+# to experiments/results/eval/<name>_seed<s>.json for experiments/classifier_table.py (`<name>:0,1,2`). The
+# rectified digits of an ST model are in <workdir>/samples (experiments/rectified_progress.py).
+# Usage: bash experiments/distorted_mnist.sh                        (the RTS pair, seeds 1,2)
+#        SEEDS=0,1,2 RUNS="fcn_r st_fcn_r" bash experiments/distorted_mnist.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEEDS=${SEEDS:-1,2}
+mkdir -p experiments/results/eval
+for seed in ${SEEDS//,/ }; do
+  for name in ${RUNS:-st_cnn_rts cnn_rts}; do
+    workdir="runs/${name}_seeds/seed_$seed"
+    args=(--config="configs/$name.py" --workdir="$workdir" --config.seed="$seed")
+    start=$(date +%s)
+    python -m jaxgen.main "${args[@]}"
+    trained=$(date +%s)
+    python -m jaxgen.main "${args[@]}" --mode=eval
+    cp "$workdir/eval.json" "experiments/results/eval/${name}_seed$seed.json"
+    echo "$name seed $seed: train $((trained - start)) s, eval $(($(date +%s) - trained)) s, load $(cut -d' ' -f1-3 /proc/loadavg)" \
+      | tee -a runs/timings.txt
+  done
+done
