@@ -33,7 +33,7 @@ from jaxgen import layers
 from jaxgen.data import to_float
 from jaxgen.data.mnist import file_sha256
 from jaxgen.metrics import map_chunks
-from jaxgen.models.classifier import CNN
+from jaxgen.models.classifier import Classifier
 
 ASSETS = Path(__file__).parent / "assets"
 ASSET = ASSETS / "mnist_classifier.npz"
@@ -59,7 +59,7 @@ class ExtractorError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True, eq=False)  # hashed by identity: a static argument of jitted helpers
 class Extractor:
-    module: CNN
+    module: Classifier
     variables: dict
     sha256: str
     info: dict  # the JSON record: width, test accuracy, steps, seed, command, domain, image shape
@@ -123,9 +123,11 @@ def load_extractor(path: str | Path | None = None, domain: str = "original") -> 
     return Extractor(module, variables, digest, info)
 
 
-def _read_weights(path: Path, width: int, shape: tuple[int, int, int] = IMAGE_SHAPE) -> tuple[CNN, dict]:
+def _read_weights(
+    path: Path, width: int, shape: tuple[int, int, int] = IMAGE_SHAPE
+) -> tuple[Classifier, dict]:
     """The CNN of that width and its variables from the .npz (plain arrays only, no pickle)."""
-    module = CNN(layers.down_widths(width))
+    module = Classifier(widths=layers.down_widths(width))
     template = module.init(jax.random.key(0), jnp.zeros((1, *shape)), train=False)
     with np.load(path, allow_pickle=False) as f:
         flat = {name: f[name] for name in f.files}
@@ -192,7 +194,8 @@ def build(
     config = _load_config(config_path)
     config.data.domain_a = domain
     family = runtime.build_family(config)
-    if not isinstance(family.networks.get("cls"), CNN) or config.data.name != "mnist":
+    network = family.networks.get("cls")
+    if not isinstance(network, Classifier) or network.arch != "cnn" or config.data.name != "mnist":
         raise ExtractorError(f"{config_path} must configure an MNIST classifier (a 'cls' CNN network)")
     width = family.networks["cls"].widths[0]
     dataset = load_dataset(config.data)

@@ -94,11 +94,16 @@ def warp_through(transform_params: jax.Array, x: jax.Array, transform: str) -> j
     return spatial.bilinear_sample(x, spatial.tps_grid(transform_params, height, width))
 
 
-class CNN(nn.Module):
-    """[B, S, S, C] in [0, 1] -> logits [B, num_classes]; with spatial_transformer, the CNN sees the
-    image resampled through the transform its localiser predicts."""
+class Classifier(nn.Module):
+    """[B, S, S, C] in [0, 1] -> logits [B, num_classes] by the CNN (arch="cnn": the DownStack of `widths`)
+    or the FCN (arch="fcn": `depth` ReLU layers of `hidden` units on the flattened image); with
+    spatial_transformer, it reads the image resampled through the transform its localiser predicts (a conv
+    Localiser for the CNN, a DenseLocaliser for the FCN)."""
 
+    arch: str = "cnn"
     widths: Sequence[int] = (64, 128, 256, 512)
+    hidden: int = 256
+    depth: int = 2
     num_classes: int = 10
     conv: layers.ConvOptions = layers.ConvOptions()
     spatial_transformer: bool = False
@@ -111,56 +116,34 @@ class CNN(nn.Module):
     ):
         """Logits, or (features [B, F], logits) when with_features, or (rectified) the transformed input."""
         if self.spatial_transformer:
-            localiser = Localiser(
-                conv=self.conv, transform=self.transform, tps_points=self.tps_points, name="localiser"
-            )
+            shape = {"transform": self.transform, "tps_points": self.tps_points, "name": "localiser"}
+            cnn = self.arch == "cnn"
+            localiser = Localiser(conv=self.conv, **shape) if cnn else DenseLocaliser(**shape)
             x = warp_through(localiser(x), x, self.transform)
         if rectified:
             return x
-        features = layers.DownStack(self.widths, use_batch_norm=True, conv=self.conv)(x, train)
+        if self.arch == "cnn":
+            features = layers.DownStack(self.widths, use_batch_norm=True, conv=self.conv)(x, train)
+        else:
+            features = x.reshape(x.shape[0], -1)
+            for _ in range(self.depth):
+                features = nn.relu(nn.Dense(self.hidden)(features))
         logits = nn.Dense(self.num_classes)(features)
         return (features, logits) if with_features else logits
 
 
-class FCN(nn.Module):
-    """[B, S, S, C] in [0, 1] -> logits [B, num_classes]: `depth` ReLU layers of `hidden` units on the
-    flattened image; with spatial_transformer, on the image resampled through DenseLocaliser's map."""
-
-    hidden: int = 256
-    depth: int = 2
-    num_classes: int = 10
-    spatial_transformer: bool = False
-    transform: str = "affine"  # the spatial transformer's: affine | tps
-    tps_points: int = 4
-
-    @nn.compact
-    def __call__(
-        self, x: jax.Array, train: bool = True, with_features: bool = False, rectified: bool = False
-    ):
-        """As CNN.__call__ (train is unused: there is no BatchNorm)."""
-        del train
-        if self.spatial_transformer:
-            localiser = DenseLocaliser(transform=self.transform, tps_points=self.tps_points, name="localiser")
-            x = warp_through(localiser(x), x, self.transform)
-        if rectified:
-            return x
-        features = x.reshape(x.shape[0], -1)
-        for _ in range(self.depth):
-            features = nn.relu(nn.Dense(self.hidden)(features))
-        logits = nn.Dense(self.num_classes)(features)
-        return (features, logits) if with_features else logits
-
-
-def network(model: ml_collections.ConfigDict, setup: Setup) -> nn.Module:
-    """The classifier network model.arch names, with the spatial transformer if model.spatial_transformer."""
-    transformer = {
-        "spatial_transformer": model.spatial_transformer,
-        "transform": model.transform,
-        "tps_points": model.tps_points,
-    }
-    if model.arch == "fcn":
-        return FCN(model.hidden, model.depth, **transformer)
-    return CNN(layers.down_widths(model.width), conv=setup.conv, **transformer)
+def network(model: ml_collections.ConfigDict, setup: Setup) -> Classifier:
+    """The classifier network of the config's model block."""
+    return Classifier(
+        arch=model.arch,
+        widths=layers.down_widths(model.width),
+        hidden=model.hidden,
+        depth=model.depth,
+        conv=setup.conv,
+        spatial_transformer=model.spatial_transformer,
+        transform=model.transform,
+        tps_points=model.tps_points,
+    )
 
 
 def make(model: ml_collections.ConfigDict, setup: Setup) -> Family:
