@@ -192,7 +192,7 @@ class _Run:
         )
         with StopSignal() as stop:
             while step < num_steps:
-                calls = min(k, num_steps - step)
+                calls = steps_in_call(step, k, num_steps, config.train)
                 first_epoch = int(batches_before(family, step)) // batches_per_epoch
                 call_start = time.perf_counter()
                 self.ts, metrics = multi_step(
@@ -318,3 +318,10 @@ class _Run:
 
 def _crossed(before: int, after: int, every: int) -> bool:
     return after // every > before // every
+
+
+def steps_in_call(step: int, k: int, num_steps: int, train: ml_collections.ConfigDict) -> int:
+    """Up to k steps from `step`, ending at the next log, checkpoint or evaluation step if one comes
+    sooner, so periodic work happens at the configured steps whatever the steps per call."""
+    periods = (train.log_every, train.checkpoint_every, train.eval_every)
+    return min(k, num_steps - step, *(every - step % every for every in periods))

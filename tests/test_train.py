@@ -104,6 +104,27 @@ def test_steps_per_call_scan_matches_single_steps(tmp_path):
         np.testing.assert_allclose(flat_params(fused)[name], value, rtol=1e-4, atol=1e-5, err_msg=name)
 
 
+def test_calls_end_at_the_next_log_checkpoint_or_evaluation_step():
+    periods = config_lib.base_config("gan").train
+    periods.update(log_every=6, checkpoint_every=4, eval_every=9)
+    ends, step = [], 0
+    while step < 20:
+        step += train_lib.steps_in_call(step, 5, 20, periods)
+        ends.append(step)
+    assert ends == [4, 6, 8, 9, 12, 16, 18, 20]
+
+
+def test_periodic_work_lands_on_its_configured_steps_with_several_steps_per_call(tmp_path):
+    """With 3 steps per call a checkpoint every 4 steps must still be taken at step 4 (not 6), and the
+    metrics logged every 5 steps at step 5 (not 6); a checkpoint also writes the pending metrics."""
+    config = tiny_config("classifier", num_steps=8, checkpoint_every=4, log_every=5, steps_per_call=3)
+    train_lib.train(config, tmp_path, dataset=synthetic_dataset())
+    saved = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert saved == [4, 8]
+    assert [r["step"] for r in records if r["kind"] == "train"] == [4, 5, 8]
+
+
 def test_signal_during_a_periodic_save_stops_cleanly_without_saving_twice(tmp_path, monkeypatch):
     """CI once caught SIGTERM landing just after the step-4 save; the stop must not re-save step 4."""
     original = checkpoints.Checkpoints.save
