@@ -83,6 +83,18 @@ def test_bernoulli_log_likelihood_by_hand():
     assert float(losses.bernoulli_log_likelihood(logits, x)[0]) == pytest.approx(expected, rel=1e-6)
 
 
+def test_sigmoid_cross_entropy_matches_log_sigmoids_and_its_gradient_is_sigmoid_minus_target():
+    logits = jnp.asarray([-80.0, -20.0, -3.0, -0.5, 0.0, 0.5, 3.0, 20.0, 80.0])
+    for target in (0.0, 0.3, 1.0):
+        x = jnp.full_like(logits, target)
+        two_pass = -(x * jax.nn.log_sigmoid(logits) + (1 - x) * jax.nn.log_sigmoid(-logits))
+        np.testing.assert_allclose(losses.sigmoid_cross_entropy(logits, x), two_pass, rtol=1e-6, atol=1e-7)
+        grad = jax.grad(lambda v, x=x: losses.sigmoid_cross_entropy(v, x).sum())(logits)
+        np.testing.assert_allclose(grad, jax.nn.sigmoid(logits) - x, rtol=1e-6, atol=1e-7)
+        target_grad = jax.grad(lambda t: losses.sigmoid_cross_entropy(logits, t).sum())(x)
+        np.testing.assert_allclose(target_grad, -logits, rtol=1e-6)
+
+
 def test_pixel_dropout_zeroes_about_rate_of_the_pixels_and_keeps_the_rest():
     images = jnp.full((50, 32, 32, 1), 0.7)
     masked = np.asarray(losses.pixel_dropout(jax.random.key(0), images, 0.3))
