@@ -83,14 +83,17 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
     start = time.perf_counter()
     multi_step.lower(*args).compile()
     cached_compile_s = time.perf_counter() - start
-    cost = compiled.cost_analysis()
+    # XLA's cost analysis counts a loop body once, not once per trip: count one step's FLOPs from a
+    # one-step call (a scan of k steps reported k times too few)
+    one_step = compiled if steps_per_call == 1 else multi_step.lower(*args[:-1], 1).compile()
+    cost = one_step.cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
 
     def step():
         state["ts"], metrics = multi_step(state["ts"], data, plan, 0, keys.train, steps_per_call)
         jax.block_until_ready((state["ts"], metrics))
 
-    step.flops = float(cost.get("flops", 0.0)) / steps_per_call  # XLA's count for one training step
+    step.flops = float(cost.get("flops", 0.0))  # XLA's count for one training step
     step.compile_s, step.cached_compile_s = compile_s, cached_compile_s
     return step
 
@@ -404,7 +407,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved repetitions of every measurement")
     parser.add_argument("--steps", type=int, default=6, help="timed steps per measurement")
     parser.add_argument("--conv-impl", default="auto", choices=["auto", "xla", "cpu"])
-    parser.add_argument("--steps-per-call", type=int, default=1, help="jaxgen steps fused by lax.scan")
+    parser.add_argument(
+        "--steps-per-call", type=int, default=0, help="jaxgen steps per lax.scan call; 0: the trainer's"
+    )
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--bf16", action="store_true", help="also time bfloat16 compute on both sides")
     parser.add_argument("--out", type=Path, default=None)
@@ -417,7 +422,9 @@ def main() -> None:
     # a new, empty persistent cache: each step's first compile is cold, its second reads the cache
     jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="jaxgen-bench-xla-"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    k = args.steps_per_call
+    from jaxgen.step import DEFAULT_STEPS_PER_CALL
+
+    k = args.steps_per_call or DEFAULT_STEPS_PER_CALL.get(jax.default_backend(), 1)
     sides = {"jax": lambda m: jax_runner(m, args.batch, args.conv_impl, k)}
     if args.bf16:
         sides["jax_bf16"] = lambda m: jax_runner(m, args.batch, args.conv_impl, k, "bfloat16")

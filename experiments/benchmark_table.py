@@ -19,9 +19,12 @@ def comparison(results: dict) -> None:
     and 2 threads), the ratio of the bests, the share of the peak of the precision jaxgen's best runs in,
     and jaxgen's compile times (cold; from the persistent cache)."""
     peaks, loads = results["peak_gflops"], [r["load_1min"] for r in results["runs"]]
+    k = results.get("steps_per_call", 1)
+    calls = f"jaxgen {k} step{'s' * (k > 1)} per call"
     print(
-        f"| model ({results['cpu_model']}, batch {results['batch']}, load {min(loads):.2f}–{max(loads):.2f}) "
-        "| jaxgen float32 img/s | jaxgen mixed img/s | PyTorch float32 img/s | PyTorch bf16 autocast img/s "
+        f"| model ({results['cpu_model']}, batch {results['batch']}, {calls}, "
+        f"load {min(loads):.2f}–{max(loads):.2f}) | jaxgen float32 img/s | jaxgen mixed img/s "
+        "| PyTorch float32 img/s | PyTorch bf16 autocast img/s "
         f"| jaxgen best / PyTorch best | jaxgen best: share of its peak (fp32 {peaks['float32']:.0f}, bf16 "
         f"{peaks['bfloat16']:.0f} GFLOP/s) | compile cold / cached |"
     )
