@@ -498,6 +498,21 @@ def test_a_boosted_update_repeats_on_its_steps_counts_its_batches_and_resumes_ex
     assert [r["step"] for r in records if r["kind"] == "train"] == list(range(1, 10))
 
 
+def test_boosted_updates_inside_multi_step_calls_match_one_step_per_call(tmp_path, monkeypatch):
+    """WGAN's boosted critic inside a lax.scan of steps (the CPU default runs 10 per call): the same
+    updates on the same batches as one step per call."""
+    monkeypatch.setitem(REGISTRY, "boosted_test", toy_spec(_boosted_family))
+    dataset = synthetic_dataset(64, 16)
+    trained = {}
+    for k in (1, 2):
+        config = tiny_config("boosted_test", num_steps=9, log_every=3, steps_per_call=k)
+        trained[k] = train_lib.train(config, tmp_path / f"k{k}", dataset=dataset)
+        assert float(trained[k]["opt_state"]["w"][0].count) == 26
+    np.testing.assert_allclose(
+        float(trained[2]["params"]["w"]["w"]), float(trained[1]["params"]["w"]["w"]), rtol=1e-6
+    )
+
+
 # ----------------------------------------------------------------------------------------- averaging
 
 
