@@ -99,18 +99,18 @@ def make_train_step(
         metrics, draw = {}, 0
         for update in family.updates:
             inputs = (data, plan, first_epoch, key)
-            if isinstance(update.repeat, int):
-                for _ in range(update.repeat):
-                    *carry, update_metrics = repetition(update, carry, first + draw, draw, *inputs)
-                    draw += 1
-            else:  # a step-dependent count: one loop body, the metrics of the last repetition
+            if update.repeat == 1:
+                *carry, update_metrics = repetition(update, carry, first + draw, draw, *inputs)
+                draw += 1
+            else:  # one loop body, the metrics of the last repetition: traced once, not unrolled (WGAN-GP's
+                # 5 critic updates as a loop: step 1.33 -> 0.94 s, cached compile 2.2 -> 1.0 s on a CPU)
 
                 def body(i, loop, update=update, draw=draw, inputs=inputs):
                     return repetition(update, loop[:3], first + draw + i, draw + i, *inputs)
 
                 shapes = jax.eval_shape(body, 0, (*carry, None))  # the metrics' pytree, for the loop's carry
                 zeros = jax.tree.map(lambda x: jax.numpy.zeros(x.shape, x.dtype), shapes[3])
-                count = update.repeat.count(step)
+                count = update.repeat if isinstance(update.repeat, int) else update.repeat.count(step)
                 *carry, update_metrics = jax.lax.fori_loop(0, count, body, (*carry, zeros))
                 draw = draw + count
             metrics.update({f"{update.name}/{k}": v for k, v in update_metrics.items()})
