@@ -321,7 +321,9 @@ def _crossed(before: int, after: int, every: int) -> bool:
 
 
 def steps_in_call(step: int, k: int, num_steps: int, train: ml_collections.ConfigDict) -> int:
-    """Up to k steps from `step`, ending at the next log, checkpoint or evaluation step if one comes
-    sooner, so periodic work happens at the configured steps whatever the steps per call."""
+    """k steps from `step`, or single steps while the next log, checkpoint or evaluation step (or the end)
+    is nearer than k, so periodic work happens at the configured steps and the loop compiles two call
+    lengths only (each length of a scan is a program of its own)."""
     periods = (train.log_every, train.checkpoint_every, train.eval_every)
-    return min(k, num_steps - step, *(every - step % every for every in periods))
+    room = min(num_steps - step, *(every - step % every for every in periods))
+    return k if room >= k else 1

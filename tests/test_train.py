@@ -104,14 +104,16 @@ def test_steps_per_call_scan_matches_single_steps(tmp_path):
         np.testing.assert_allclose(flat_params(fused)[name], value, rtol=1e-4, atol=1e-5, err_msg=name)
 
 
-def test_calls_end_at_the_next_log_checkpoint_or_evaluation_step():
+def test_calls_stop_at_every_log_checkpoint_and_evaluation_step_with_two_lengths():
     periods = config_lib.base_config("gan").train
     periods.update(log_every=6, checkpoint_every=4, eval_every=9)
     ends, step = [], 0
-    while step < 20:
-        step += train_lib.steps_in_call(step, 5, 20, periods)
+    while step < 23:
+        step += train_lib.steps_in_call(step, 3, 23, periods)
         ends.append(step)
-    assert ends == [4, 6, 8, 9, 12, 16, 18, 20]
+    assert ends == [3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 18, 19, 20, 23]
+    assert {4, 6, 8, 9, 12, 16, 18, 20} <= set(ends)  # every multiple of 4, 6 and 9
+    assert {b - a for a, b in zip([0, *ends[:-1]], ends, strict=True)} == {1, 3}  # two call lengths
 
 
 def test_periodic_work_lands_on_its_configured_steps_with_several_steps_per_call(tmp_path):
