@@ -36,7 +36,7 @@ GALLERY = [
     ("VAE-GAN", "vaegan.py", "vaegan_samples.png", "vaegan", [FID]),
     ("DCGAN", "gan.py", "gan_seed1_samples_step2000.png", "gan:0,1,2", [FID]),
     ("WGAN-GP", "wgan_gp.py", "wgan_gp_samples_step2000.png", "wgan_gp", [FID]),
-    ("WGAN (clipping)", "wgan.py", "wgan_equal_time_samples_step4890.png", "wgan_equal_time", [FID]),
+    ("WGAN (clipping)", "wgan.py", "wgan_equal_time_ref_samples.png", "wgan_equal_time_ref", [FID]),
     ("LSGAN", "lsgan.py", "lsgan_samples_step3000.png", "lsgan", [FID]),
     ("EBGAN", "ebgan.py", "ebgan_samples_step3000.png", "ebgan", [FID]),
     # the paper's networks at n = 32, N(0, I) z; the default (n = 64, uniform z) is not yet run to the end
@@ -51,6 +51,8 @@ GALLERY = [
     ("style AAE", "style_aae.py", "style_aae_style_transfer.png", "style_aae", [ERROR, FID]),
     ("semi-supervised AAE (100 labels)", "ssaae.py", "ssaae_noise_100_style_transfer.png",
      "ssaae_noise_100:0,1,2", [ERROR]),
+    ("semi-supervised AAE (all labels)", "ssaae_all.py", "ssaae_all_style_transfer.png",
+     "ssaae_all:0,1,2", [ERROR]),
     ("pix2pix (→ edges)", "pix2pix.py", "pix2pix_translations.png", "pix2pix",
      [("digit preservation", "model.translation_ab_digit_preservation", "pct"),
       ("SSIM", "model.translation_ab_ssim", "{:.3f}")]),

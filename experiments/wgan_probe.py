@@ -6,7 +6,8 @@ gets from it (issue 19).
 Prints the fraction of critic parameters with |p| >= 0.99 x model.clip_value, and for 64 fakes the
 per-image norm of d mean_f(fakes) / d image and the mean cosine between the images' gradients (near 1: the
 critic pushes every fake the same way; near 0: unrelated directions). The critic runs in training mode, as
-the generator's update sees it.
+the generator's update sees it. Also the per-pixel spread of the samples (evaluation mode) over the fakes:
+near 0 when the generator has collapsed to one image.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def main() -> None:
 
     def mean_score(images):
         return apply_net(disc, "disc", params, state, images, train=True)[0].mean()
+
+    drawn, _ = apply_net(gen, "gen", params, state, z, train=False)
+    spread = float(np.asarray(drawn).std(axis=0).mean())
+    print(f"sample spread (per-pixel std over the fakes, [-1, 1] pixels; MNIST's is 0.27): {spread:.4f}")
 
     grads = np.asarray(jax.grad(mean_score)(fakes)).reshape(args.fakes, -1)
     norms = np.linalg.norm(grads, axis=1)

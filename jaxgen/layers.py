@@ -447,11 +447,12 @@ class DownStack(nn.Module):
     use_batch_norm: bool = True
     conv: ConvOptions = ConvOptions()
     kernel_init: nn.initializers.Initializer = dcgan_init
+    use_bias: bool = True  # False: no conv has a bias (the WGAN reference critic's)
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
         for i, width in enumerate(self.widths):
-            bias = not (self.use_batch_norm and i > 0)
+            bias = self.use_bias and not (self.use_batch_norm and i > 0)
             x = Conv(width, use_bias=bias, conv=self.conv, kernel_init=self.kernel_init)(x)
             if self.use_batch_norm and i > 0:
                 x = batch_norm(train)(x)

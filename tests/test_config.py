@@ -62,6 +62,7 @@ def test_every_model_block_validates_and_its_settings_name_shared_fields(name):
             "eval.iwae_k=700 must be at most, or a multiple of, eval.iwae_chunk=500",
         ),
         ("wgan.py", "model.clip_value", 0.0, "model.clip_value=0.0 must be positive"),
+        ("wgan.py", "model.critic_convs", 6, "model.critic_convs=6 halves a 32-pixel image below one pixel"),
         ("wgan.py", "data.domain_b", "edge", "data.domain_b='edge' is invalid (did you mean 'edges'?)"),
         ("ae_denoising.py", "model.input_dropout", 1.0, "model.input_dropout=1.0 must be in [0, 1)"),
         ("ae.py", "model.crop", 16, "model.crop=16 must be >= 0 and leave pixels"),

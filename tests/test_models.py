@@ -23,8 +23,9 @@ from jaxgen import train as train_lib
 from jaxgen.data import feeds, in_domain
 from jaxgen.models import REGISTRY, Abilities, Family, ModelSpec, Update, apply_net, register
 
-# The critic's output bias cancels in f(G(z)) - f(x): its gradient is exactly zero, so it must not move.
-FROZEN_BY_MATH = {("wgan", "disc"): {"['Dense_0']['bias']"}, ("wgan_gp", "disc"): {"['Dense_0']['bias']"}}
+# The critic's output bias cancels in f(G(z)) - f(x): its gradient is exactly zero, so it must not move
+# (WGAN-GP's; WGAN's critic, the reference code's, has no biases).
+FROZEN_BY_MATH = {("wgan_gp", "disc"): {"['Dense_0']['bias']"}}
 
 
 def shrunk(config):
@@ -100,13 +101,34 @@ def check_two_jitted_steps(name, config):
 def test_wgan_critic_weights_stay_clipped(tmp_path):
     config = tiny_config("wgan")
     config.model.clip_value = 0.003
-    config.model.disc_batch_norm = False  # as configs/wgan.py
     config.optim.name, config.optim.lr = "rmsprop", 1e-2
     dataset = synthetic_dataset()
     ts = train_lib.train(config, tmp_path, dataset=dataset)
-    leaves = jax.tree.leaves(ts["params"]["disc"])
+    critic = ts["params"]["disc"]
+    leaves = jax.tree.leaves(critic)
     assert max(float(jnp.abs(x).max()) for x in leaves) <= 0.003 + 1e-7
+    paths = jax.tree_util.tree_leaves_with_path(critic)
+    scales = [x for path, x in paths if "scale" in jax.tree_util.keystr(path)]
+    assert scales and max(float(jnp.abs(x).max()) for x in scales) <= 0.003 + 1e-7  # BatchNorm's scale too
     assert max(float(jnp.abs(x).max()) for x in jax.tree.leaves(ts["params"]["gen"])) > 0.003  # gen unclipped
+
+
+def critic_param_paths(config) -> list[str]:
+    """The paths of the critic's (disc's) parameters as built by this config."""
+    params = runtime.init_state(runtime.build_family(config), jax.random.key(0))["params"]["disc"]
+    return [jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_leaves_with_path(params)]
+
+
+def test_wgan_critic_is_the_reference_codes_three_convs_without_biases():
+    config = tiny_config("wgan")
+    paths = critic_param_paths(config)
+    assert sum("kernel" in p for p in paths) == 4  # three stride-2 convs and the score layer
+    assert not [p for p in paths if "bias" in p and "BatchNorm" not in p]  # BatchNorm's offset only
+    assert sum("scale" in p for p in paths) == 2  # BatchNorm after the second and third convs
+    config.model.critic_convs, config.model.critic_bias = 4, True  # the other GANs' DCGAN stack
+    paths = critic_param_paths(config)
+    assert sum("kernel" in p for p in paths) == 5
+    assert sum("bias" in p and "BatchNorm" not in p for p in paths) == 2  # the first conv's and the score's
 
 
 def test_bfloat16_compute_trains_with_float32_state(tmp_path):

@@ -40,16 +40,22 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """images [B, S, S, C] in [-1, 1] -> one logit / critic score per image [B]."""
+    """images [B, S, S, C] in [-1, 1] -> one logit / critic score per image [B].
+
+    use_bias=False drops every bias, the final layer's too: with it the WGAN reference code's critic (three
+    convs to a 4x4 map, then a 4x4 valid conv to one score, which is a dense layer without bias).
+    """
 
     widths: Sequence[int]
     use_batch_norm: bool = True
     conv: layers.ConvOptions = layers.ConvOptions()
+    use_bias: bool = True
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        h = layers.DownStack(self.widths, self.use_batch_norm, conv=self.conv)(x, train)
-        return nn.Dense(1, kernel_init=layers.dcgan_init)(h)[:, 0]
+        stack = layers.DownStack(self.widths, self.use_batch_norm, conv=self.conv, use_bias=self.use_bias)
+        h = stack(x, train)
+        return nn.Dense(1, use_bias=self.use_bias, kernel_init=layers.dcgan_init)(h)[:, 0]
 
 
 def adversarial_family(
@@ -62,13 +68,17 @@ def adversarial_family(
     disc_batch_norm: bool = True,
     disc_optimizer: optax.GradientTransformation | None = None,
     gradient_penalty_weight: float = 0.0,
+    disc_convs: int = 4,
+    disc_bias: bool = True,
 ) -> Family:
     """A generator/discriminator pair trained by alternating updates with the given per-example objectives;
-    a positive gradient_penalty_weight adds the WGAN-GP penalty to the critic's (and drops its BatchNorm)."""
+    a positive gradient_penalty_weight adds the WGAN-GP penalty to the critic's (and drops its BatchNorm).
+    The discriminator has disc_convs stride-2 convs of width, 2 width, ... (biases unless not disc_bias)."""
     size, _, channels = setup.image_shape
     gen = Generator(layers.up_widths(width, size), channels, conv=setup.conv)
     batch_norm = disc_batch_norm and not gradient_penalty_weight
-    disc = Discriminator(layers.down_widths(width), batch_norm, conv=setup.conv)
+    disc_widths = layers.down_widths(width, disc_convs)
+    disc = Discriminator(disc_widths, batch_norm, conv=setup.conv, use_bias=disc_bias)
 
     def generate(params, state, key, n, train):
         z = jax.random.normal(key, (n, latent_dim))
@@ -153,6 +163,8 @@ def make_wgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         repeat,
         model.disc_batch_norm,
         disc_optimizer=clipped,
+        disc_convs=model.critic_convs,
+        disc_bias=model.critic_bias,
     )
 
 
@@ -183,9 +195,16 @@ def gan_options() -> ml_collections.ConfigDict:
 
 
 def wgan_options() -> ml_collections.ConfigDict:
-    # no BatchNorm: the dual needs a critic f(x) of each sample, not of its batch (configs/wgan.py)
-    o = _options(n_critic=5, disc_batch_norm=False)
-    o.clip_value = 0.01  # the critic's weights are clipped to [-c, c] after every update
+    # the reference code's critic: BatchNorm after every conv but the first, every parameter (BatchNorm's
+    # scale and offset too) clipped; without BatchNorm the clipped critic was nearly linear and the
+    # generator collapsed to one image (configs/wgan.py)
+    o = _options(n_critic=5, disc_batch_norm=True)
+    o.clip_value = 0.01  # the critic's parameters are clipped to [-c, c] after every update
+    # the critic's stride-2 convs: 3 (the reference's: to a 4x4 map at 32x32 images, then a 4x4 conv to the
+    # score, i.e. a dense layer) or 4 (the DCGAN stack of the other GANs, to 2x2); and whether its layers
+    # have biases (the reference's have none)
+    o.critic_convs = 3
+    o.critic_bias = False
     # the reference code trains the critic 100 times per generator step for the first 25 generator steps and
     # every 500th, so that it is near its optimum when the generator learns from it (critic_boost = n_critic:
     # no boost)
@@ -200,6 +219,14 @@ def wgan_gp_options() -> ml_collections.ConfigDict:
     o.n_critic = 5  # critic updates per generator update (the critic never has BatchNorm)
     o.gp_weight = 10.0  # weight lambda of the gradient penalty
     return o
+
+
+def _critic_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
+    """Each of the critic's stride-2 convs halves the image: they must leave at least one pixel."""
+    if 2**model.critic_convs > data.image_size:
+        convs, size = model.critic_convs, data.image_size
+        return f"model.critic_convs={convs} halves a {size}-pixel image below one pixel"
+    return None
 
 
 GAN_POSITIVE = (*options.CONV_POSITIVE, "n_critic")
@@ -220,8 +247,9 @@ MODELS = {
         make_wgan,
         wgan_options,
         WGAN_SETTINGS,
-        positive=(*GAN_POSITIVE, "clip_value", "critic_boost", "boost_every"),
+        positive=(*GAN_POSITIVE, "clip_value", "critic_boost", "boost_every", "critic_convs"),
         non_negative=("boost_first",),
+        check=_critic_problem,
     ),
     "wgan_gp": ModelSpec(
         make_wgan_gp, wgan_gp_options, WGAN_GP_SETTINGS, positive=GAN_POSITIVE, non_negative=("gp_weight",)
