@@ -164,3 +164,28 @@ def test_infogan_paper_networks_draw_images_and_feed_q_the_1024_body():
     assert float(out["images"].min()) >= 0.0 and float(out["images"].max()) <= 1.0
     assert params["q"]["Dense_0"]["kernel"].shape[0] == 1024
     assert params["gen"]["Dense_0"]["kernel"].shape == (config.model.latent_dim + 10 + 2, 1024)
+
+
+def test_infogan_leaky_slopes_reach_every_layer_of_the_paper_body_and_q():
+    """With both slopes 1 every leaky ReLU is the identity, so (in evaluation mode, BatchNorm affine) the
+    body and Q are affine maps: a layer left at another slope would bend them."""
+    config = tiny_config("infogan")
+    config.model.arch = "paper"
+    config.model.disc_leaky_slope = config.model.q_leaky_slope = 1.0
+    family, params, state = family_state_of(config)
+    disc, q = family.networks["disc"], family.networks["q"]
+
+    def body_and_q(x):
+        _, _, body = disc.apply({"params": params["disc"], **state["disc"]}, x, train=False)
+        cat_logits, _ = q.apply({"params": params["q"], **state["q"]}, body, train=False)
+        return body, cat_logits
+
+    a, b = jax.random.normal(jax.random.key(1), (2, 4, 32, 32, 1))
+    outputs = [body_and_q(x) for x in (0.3 * a + 0.7 * b, a, b)]
+    for mixed, end_a, end_b in zip(*outputs, strict=True):  # the body, then Q's logits
+        np.testing.assert_allclose(mixed, 0.3 * end_a + 0.7 * end_b, rtol=1e-3, atol=1e-4)
+    config.model.disc_leaky_slope = 0.01  # the reference code's slope: no longer affine
+    family, params, state = family_state_of(config)
+    disc = family.networks["disc"]
+    mixed, ends = body_and_q(0.3 * a + 0.7 * b)[0], [body_and_q(x)[0] for x in (a, b)]
+    assert not np.allclose(mixed, 0.3 * ends[0] + 0.7 * ends[1], rtol=1e-3, atol=1e-4)

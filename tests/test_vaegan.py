@@ -32,7 +32,9 @@ def setup(**fields):
 
 
 def test_losses_match_a_hand_assembled_forward_pass():
-    family, params, state, batch = setup(kl_weight=0.5, feature_weight=0.25)
+    family, params, state, batch = setup(
+        kl_weight=0.5, feature_weight=0.25, discriminate_reconstructions=True
+    )
     key = jax.random.key(2)
     updates = {u.name: u for u in family.updates}
     assert {u.name: u.networks for u in family.updates} == {
@@ -74,6 +76,42 @@ def test_losses_match_a_hand_assembled_forward_pass():
     assert float(new_state["extras"]["real_cost"]) == pytest.approx(float(real_cost), rel=1e-5)
     assert float(new_state["extras"]["fake_cost"]) == pytest.approx(float(fake_cost), rel=1e-5)
     assert float(metrics["d_fake_cost"]) == pytest.approx(float(fake_cost), rel=1e-5)
+
+
+def test_without_reconstructions_d_judges_prior_samples_alone():
+    """discriminate_reconstructions=False (the authors' scripts): the encoder cannot change D's loss or the
+    decoder's GAN term; its feature error still comes from D's features of real images and reconstructions."""
+    family, params, state, batch = setup(discriminate_reconstructions=False, feature_weight=0.0)
+    updates, key = {u.name: u for u in family.updates}, jax.random.key(2)
+    moved = {**params, "enc": jax.tree.map(lambda p: p + 0.05, params["enc"])}
+    for name in ("disc", "dec"):
+        before = updates[name].loss(params, state, batch, key)[0]
+        assert float(updates[name].loss(moved, state, batch, key)[0]) == pytest.approx(
+            float(before), rel=1e-6
+        )
+    enc_before = updates["enc"].loss(params, state, batch, key)[0]
+    assert abs(float(updates["enc"].loss(moved, state, batch, key)[0]) - float(enc_before)) > 1e-3
+
+    # D's loss: half on -log D(x), half on -log(1 - D(prior sample)), from one pass over x and the prior
+    nets, x = family.networks, batch["image"]
+    _, prior_key = jax.random.split(key)
+    (mean, _), s = apply_net(nets["enc"], "enc", params, state, x, train=True)
+    (out_p, _), _ = apply_net(nets["dec"], "dec", params, s, jax.random.normal(prior_key, (4, 8)), train=True)
+    prior = jax.nn.sigmoid(out_p).reshape(4, 32, 32, 1)
+    (logits, _), _ = apply_net(
+        nets["disc"], "disc", params, s, to_signed(jnp.concatenate([x, prior])), train=True
+    )
+    expected = 0.5 * (jax.nn.softplus(-logits[:4]) + jax.nn.softplus(logits[4:]))
+    disc_loss = updates["disc"].loss(params, state, batch, key)[0]
+    assert float(disc_loss) == pytest.approx(float(jnp.mean(expected)), rel=1e-5)
+    # with reconstructions judged too, moving the encoder moves D's loss
+    family, params, state, batch = setup(discriminate_reconstructions=True)
+    disc = {u.name: u for u in family.updates}["disc"]
+    moved = {**params, "enc": jax.tree.map(lambda p: p + 0.05, params["enc"])}
+    assert (
+        abs(float(disc.loss(moved, state, batch, key)[0]) - float(disc.loss(params, state, batch, key)[0]))
+        > 1e-5
+    )
 
 
 @pytest.mark.parametrize(

@@ -185,13 +185,17 @@ DISTORTED_EPOCHS = 10  # the distorted-MNIST runs' schedule
 
 
 def distorted_mnist_config(
-    distortion: str, spatial_transformer: bool, arch: str = "cnn", transform: str = "affine"
+    distortion: str,
+    spatial_transformer: bool,
+    arch: str = "cnn",
+    transform: str = "affine",
+    epochs: int = DISTORTED_EPOCHS,
 ) -> ml_collections.ConfigDict:
     """The config of the spatial transformer paper's CNN / ST-CNN (or with arch="fcn", FCN / ST-FCN; with
     transform="tps", the thin-plate-spline transformer) on distorted MNIST `distortion` (r, rts, p or e:
-    data.domain_a=distorted_<distortion>), trained DISTORTED_EPOCHS epochs on fresh distortions in every
-    batch (one fixed distortion per training image let the CNN memorise them: 100% training accuracy from
-    epoch 13 of 20, test error stuck at 1.38% on R)."""
+    data.domain_a=distorted_<distortion>), trained `epochs` epochs on fresh distortions in every batch (one
+    fixed distortion per training image let the CNN memorise them: 100% training accuracy from epoch 13 of
+    20, test error stuck at 1.38% on R)."""
     from jaxgen.config import base_config  # the config module imports the model registry
 
     steps_per_epoch = SETTINGS["train.eval_every"]
@@ -199,7 +203,7 @@ def distorted_mnist_config(
         "classifier",
         model={"spatial_transformer": spatial_transformer, "arch": arch, "transform": transform},
         data={"domain_a": f"distorted_{distortion}", "redraw_domain_a": True},
-        train={"num_steps": DISTORTED_EPOCHS * steps_per_epoch},
+        train={"num_steps": epochs * steps_per_epoch},
     )
 
 
