@@ -33,7 +33,7 @@ GALLERY = [
     ("VAE (2-d)", "vae.py", "vae_manifold.png", "vae", [NLL, FID]),
     ("IWAE", "vae_iwae.py", "vae_iwae_samples.png", "vae_iwae", [NLL, FID]),
     ("conv VAE", "vae_conv.py", "vae_conv_samples.png", "vae_conv", [FID]),
-    ("VAE-GAN", "vaegan.py", "vaegan_samples.png", "vaegan", [FID]),
+    ("VAE-GAN", "vaegan.py", "vaegan_samples.png", "vaegan:0,1,2", [FID]),
     ("DCGAN", "gan.py", "gan_seed1_samples_step2000.png", "gan:0,1,2", [FID]),
     ("WGAN-GP", "wgan_gp.py", "wgan_gp_samples_step2000.png", "wgan_gp", [FID]),
     ("WGAN (clipping)", "wgan.py", "wgan_equal_time_ref_samples.png", "wgan_equal_time_ref", [FID]),
