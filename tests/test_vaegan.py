@@ -80,7 +80,7 @@ def test_losses_match_a_hand_assembled_forward_pass():
 
 def test_without_reconstructions_d_judges_prior_samples_alone():
     """discriminate_reconstructions=False (the authors' scripts): the encoder cannot change D's loss or the
-    decoder's GAN term; its feature error still comes from D's features of real images and reconstructions."""
+    decoder's GAN term; its feature error comes from D's pass over real images and reconstructions."""
     family, params, state, batch = setup(discriminate_reconstructions=False, feature_weight=0.0)
     updates, key = {u.name: u for u in family.updates}, jax.random.key(2)
     moved = {**params, "enc": jax.tree.map(lambda p: p + 0.05, params["enc"])}
@@ -94,8 +94,18 @@ def test_without_reconstructions_d_judges_prior_samples_alone():
 
     # D's loss: half on -log D(x), half on -log(1 - D(prior sample)), from one pass over x and the prior
     nets, x = family.networks, batch["image"]
-    _, prior_key = jax.random.split(key)
-    (mean, _), s = apply_net(nets["enc"], "enc", params, state, x, train=True)
+    noise_key, prior_key = jax.random.split(key)
+    (mean, logvar), s = apply_net(nets["enc"], "enc", params, state, x, train=True)
+    z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(noise_key, mean.shape)
+    (out, _), _ = apply_net(nets["dec"], "dec", params, s, z, train=True)
+    recon = jax.nn.sigmoid(out).reshape(4, 32, 32, 1)
+    (_, feats), _ = apply_net(
+        nets["disc"], "disc", params, s, to_signed(jnp.concatenate([x, recon])), train=True
+    )
+    enc_expected = losses.gaussian_kl_to_standard(mean, logvar) + 0.5 * jnp.sum(
+        jnp.square(feats[:4] - feats[4:]), axis=1
+    )
+    assert float(enc_before) == pytest.approx(float(jnp.mean(enc_expected)), rel=1e-5)
     (out_p, _), _ = apply_net(nets["dec"], "dec", params, s, jax.random.normal(prior_key, (4, 8)), train=True)
     prior = jax.nn.sigmoid(out_p).reshape(4, 32, 32, 1)
     (logits, _), _ = apply_net(
