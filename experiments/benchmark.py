@@ -14,10 +14,14 @@ interleaved (jax, jax bf16, each PyTorch side, repeat) and the 1-minute load ave
 each, because this machine is shared. images/s = batch size x training steps per second. Each jaxgen step
 is compiled twice into an empty persistent cache: cold, then from the cache.
 
-Each jaxgen step also reports its achieved GFLOP/s (XLA's cost analysis of the compiled step, divided by
+On a GPU (JAX's default backend 'gpu'; experiments/benchmark_gpu.sh) the PyTorch sides run on CUDA, fp32 and
+bf16 autocast, with no thread variants; their time is n steps between two device synchronisations, as a
+training loop that does not read a loss every step would see it. The peaks are then an 8192^3 matmul.
+
+Each jaxgen step also reports its achieved GFLOP/s (the model's FLOPs a step, `model_flops`, divided by
 the measured time) as a fraction of this machine's matmul peak for its operand dtype, float32 or bfloat16
 with float32 accumulation, measured at the start of the same run; the CPU model (with its bf16 units) and
-the peaks are in the output file.
+the peaks are in the output file. `--recount FILE` rewrites an older file's shares with that count.
 """
 
 from __future__ import annotations
@@ -33,13 +37,15 @@ import numpy as np
 
 MODELS = ("classifier", "ae", "gan", "wgan", "style_aae", "vae", "ae_mlp", "aae")
 MLP_MODELS = ("vae", "ae_mlp", "aae")  # the originals' MLP models: VAE 784-400-2, MLP AE, AAE 784-1000-1000
+FLOPS_COUNTED = "model_flops: unoptimised HLO, conv_impl=xla, repeated updates written out"
 
 
 # ----------------------------------------------------------------------------------------- jaxgen
 
 
-def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, dtype: str = "float32"):
-    """Return a function that runs `steps_per_call` training steps (one compiled call, blocking)."""
+def build_step(name: str, batch: int, conv_impl: str, steps_per_call=1, dtype="float32", unroll=False):
+    """(the jitted multi-step of configs/<name>.py, its arguments for `steps_per_call` steps), on random
+    uint8 images and labels held on the first device; unroll: see `unrolled`."""
     import importlib.util
 
     import jax
@@ -60,6 +66,7 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
     if "critic_boost" in config.model:  # time WGAN's usual step (n_critic critic updates), as PyTorch's
         config.model.critic_boost = config.model.n_critic  # not the 100-update boost of its first steps
     family = runtime.build_family(config)
+    family = unrolled(family) if unroll else family
     keys = runtime.Keys.from_seed(0)
     mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
     replicated = NamedSharding(mesh, P())
@@ -75,38 +82,92 @@ def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, d
     )
     plan = feeds.batch_plan(keys.data, 0, n)
     multi_step = make_multi_step(family, batch, mesh, slots=1)
-    args = (state["ts"], data, plan, 0, keys.train, steps_per_call)
+    return multi_step, (state["ts"], data, plan, 0, keys.train, steps_per_call)
+
+
+def unrolled(family):
+    """`family` with each repeated update written out as its usual number of single updates (WGAN's five
+    critic updates): an ordinary step's work without the loop, whose body XLA's cost analysis counts once."""
+    import dataclasses
+
+    updates = []
+    for update in family.updates:
+        n = update.repeat if isinstance(update.repeat, int) else update.repeat.usual
+        updates += [dataclasses.replace(update, repeat=1)] * n
+    return dataclasses.replace(family, updates=tuple(updates))
+
+
+def model_flops(name: str, batch: int, dtype: str) -> float:
+    """FLOPs of one ordinary training step of the model: XLA's count over the unoptimised HLO of the step
+    with XLA's own convolutions (conv_impl=xla) and its repeated updates written out (`unrolled`).
+
+    The same count on every backend, and no compiled step's: a compiled GPU step hands its convolutions
+    to cuDNN as custom calls that XLA's cost analysis counts as no FLOPs (the DCGAN step: 0.37 of 26.7
+    GFLOP), a loop body counts once (WGAN's critic loop: one of five updates), and the CPU lowering's
+    matmul forms multiply zero taps too (DCGAN 34.7 GFLOP in mixed precision), work the model does not need.
+    """
+    multi_step, args = build_step(name, batch, "xla", 1, dtype, unroll=True)
+    cost = multi_step.lower(*args).cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
+    return float(cost["flops"])
+
+
+def jax_runner(name: str, batch: int, conv_impl: str, steps_per_call: int = 1, dtype: str = "float32"):
+    """Return a function that runs `steps_per_call` training steps (one compiled call, blocking)."""
+    import jax
+
+    multi_step, args = build_step(name, batch, conv_impl, steps_per_call, dtype)
+    state = {"ts": args[0]}
+    _, data, plan, _, train_key, _ = args
     start = time.perf_counter()
-    compiled = multi_step.lower(*args).compile()  # cold: main() points the persistent cache at a new folder
+    multi_step.lower(*args).compile()  # cold: main() points the persistent cache at a new folder
     compile_s = time.perf_counter() - start
     jax.clear_caches()  # forget the in-memory executable: the next compile reads the persistent cache
     start = time.perf_counter()
     multi_step.lower(*args).compile()
     cached_compile_s = time.perf_counter() - start
-    # XLA's cost analysis counts a loop body once, not once per trip: count one step's FLOPs from a
-    # one-step call (a scan of k steps reported k times too few)
-    one_step = compiled if steps_per_call == 1 else multi_step.lower(*args[:-1], 1).compile()
-    cost = one_step.cost_analysis()
-    cost = cost[0] if isinstance(cost, list) else cost
+    flops = model_flops(name, batch, dtype)
 
     def step():
-        state["ts"], metrics = multi_step(state["ts"], data, plan, 0, keys.train, steps_per_call)
+        state["ts"], metrics = multi_step(state["ts"], data, plan, 0, train_key, steps_per_call)
         jax.block_until_ready((state["ts"], metrics))
 
-    step.flops = float(cost.get("flops", 0.0))  # XLA's count for one training step
+    step.flops = flops
     step.compile_s, step.cached_compile_s = compile_s, cached_compile_s
     return step
 
 
-def measured_peaks(rounds: int = 3) -> dict[str, float]:
-    """GFLOP/s of a 4096x1024 @ 1024x1024 matmul, float32 and bfloat16 operands accumulating in float32:
-    this machine's ceiling for each, measured in the same run as the steps."""
+def recount(path: Path) -> None:
+    """Rewrite a recorded file's GFLOP/s and shares of the peak with `model_flops` (lowered on this
+    machine): for files recorded before it, which counted compiled steps."""
+    results = json.loads(path.read_text())
+    peaks, flops = results["peak_gflops"], {}
+    for run in results["runs"]:
+        if not run["side"].startswith("jax"):
+            continue
+        key = (run["model"], run["side"])
+        if key not in flops:
+            dtype = "bfloat16" if "bf16" in run["side"] else "float32"
+            flops[key] = model_flops(run["model"], results["batch"], dtype)
+            print(f"{run['model']:10s} {run['side']:10s} {flops[key] / 1e9:.3f} GFLOP a step")
+        run["gflops"] = flops[key] / run["s_per_step"] / 1e9
+        run["peak_fraction"] = run["gflops"] / peaks["bfloat16" if "bf16" in run["side"] else "float32"]
+    results["flops_counted"] = FLOPS_COUNTED + " (by --recount)"
+    results["summary"] = summarize(results["runs"])
+    path.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def measured_peaks(shape: tuple[int, int, int] = (4096, 1024, 1024), rounds: int = 3) -> dict[str, float]:
+    """GFLOP/s of an (m, k) @ (k, n) matmul, float32 and bfloat16 operands accumulating in float32: this
+    machine's ceiling for each, measured in the same run as the steps (float32 at JAX's default precision,
+    the one the steps use)."""
     import jax
     import jax.numpy as jnp
 
+    m, k, n = shape
     rng = np.random.default_rng(0)
-    a = jnp.asarray(rng.random((4096, 1024)), jnp.float32)
-    b = jnp.asarray(rng.random((1024, 1024)), jnp.float32)
+    a = jnp.asarray(rng.random((m, k)), jnp.float32)
+    b = jnp.asarray(rng.random((k, n)), jnp.float32)
     ops = {
         "float32": jax.jit(lambda a, b: a @ b),
         "bfloat16": jax.jit(
@@ -119,7 +180,7 @@ def measured_peaks(rounds: int = 3) -> dict[str, float]:
     for name, op in ops.items():
         op(a, b).block_until_ready()
         best = min(_timed(lambda op=op: op(a, b).block_until_ready()) for _ in range(rounds))
-        peaks[name] = 2 * 4096 * 1024 * 1024 / best / 1e9
+        peaks[name] = 2 * m * k * n / best / 1e9
     return peaks
 
 
@@ -133,10 +194,11 @@ def _timed(fn, n: int = 10) -> float:
 # ----------------------------------------------------------------------------------------- PyTorch
 
 
-def torch_runner(name: str, batch: int, threads: int, bf16: bool = False):
+def torch_runner(name: str, batch: int, threads: int, bf16: bool = False, device: str = "cpu"):
     """The same networks, losses and optimizers in PyTorch; returns a one-step function.
 
-    bf16: forward passes under CPU autocast to bfloat16 (PyTorch's mixed precision), backward outside it.
+    bf16: forward passes under autocast to bfloat16 (PyTorch's mixed precision), backward outside it.
+    device: 'cpu' or 'cuda'; every tensor and parameter is created there.
     """
     import contextlib
 
@@ -144,9 +206,10 @@ def torch_runner(name: str, batch: int, threads: int, bf16: bool = False):
     from torch import nn
 
     def fwd():
-        return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+        return torch.autocast(device, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 
     torch.set_num_threads(threads)
+    torch.set_default_device(device)
     torch.manual_seed(0)
     width, latent = 64, 100
 
@@ -206,7 +269,7 @@ def torch_runner(name: str, batch: int, threads: int, bf16: bool = False):
         return step
 
     if name == "style_aae":
-        return style_aae_torch_step(x, y, batch)
+        return style_aae_torch_step(x, y, batch, fwd)
     if name in MLP_MODELS:
         return mlp_torch_step(name, x[:, :, 2:30, 2:30].reshape(batch, 784), fwd)
 
@@ -313,9 +376,10 @@ def mlp_torch_step(name: str, x, fwd):
     return step
 
 
-def style_aae_torch_step(x, y, batch: int, style: int = 4):
+def style_aae_torch_step(x, y, batch: int, fwd, style: int = 4):
     """configs/style_aae.py in PyTorch: encoder -> (10 logits, style), decoder (one-hot, style) -> image,
-    digit-aware discriminator; one discriminator and one autoencoder AdamW update per step."""
+    digit-aware discriminator; one discriminator and one autoencoder AdamW update per step; forward passes
+    under `fwd` (autocast or none)."""
     import torch
     from torch import nn
 
@@ -337,17 +401,21 @@ def style_aae_torch_step(x, y, batch: int, style: int = 4):
     ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
 
     def step():
-        out = enc(x)
+        with fwd():
+            out = enc(x).float()
         logits, code = out[:, :10], out[:, 10:]
         opt_d.zero_grad(set_to_none=True)
         real = torch.cat([onehot, torch.randn(batch, style)], 1)
         fake = torch.cat([onehot, code.detach()], 1)
-        (bce(disc(real), ones) + bce(disc(fake), zeros)).backward()
+        with fwd():
+            judged_real, judged_fake = disc(real).float(), disc(fake).float()
+        (bce(judged_real, ones) + bce(judged_fake, zeros)).backward()
         opt_d.step()
         opt_ae.zero_grad(set_to_none=True)
-        recon = torch.sigmoid(dec(torch.cat([onehot, code], 1)))
-        loss = (recon - x).abs().mean() + nn.functional.cross_entropy(logits, y)
-        loss = loss + 0.1 * bce(disc(torch.cat([onehot, code], 1)), ones)
+        with fwd():
+            recon = torch.sigmoid(dec(torch.cat([onehot, code], 1)).float())
+            judged = disc(torch.cat([onehot, code], 1)).float()
+        loss = (recon - x).abs().mean() + nn.functional.cross_entropy(logits, y) + 0.1 * bce(judged, ones)
         loss.backward()
         opt_ae.step()
 
@@ -356,21 +424,27 @@ def style_aae_torch_step(x, y, batch: int, style: int = 4):
 
 class TorchWorker:
     """One PyTorch side in a process of its own: its OpenMP threads and allocator never share a process
-    with XLA's thread pool (in one process, the small MLP steps of PyTorch ran up to 40x slower)."""
+    with XLA's thread pool (in one process, the small MLP steps of PyTorch ran up to 40x slower). The
+    process lives for the whole run and builds each model's step in turn (`build`)."""
 
-    def __init__(self, name: str, batch: int, threads: int, bf16: bool = False):
+    def __init__(self, batch: int, threads: int, bf16: bool = False, device: str = "cpu"):
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_torch_serve, args=(child, name, batch, threads, bf16), daemon=True
+            target=_torch_serve, args=(child, batch, threads, bf16, device), daemon=True
         )
         self.process.start()
-        self.conn.recv()  # ready: PyTorch imported and the step built, so nothing else runs while timing
+        self.conn.recv()  # ready: PyTorch imported (and CUDA initialised)
+
+    def build(self, name: str) -> None:
+        """Build `name`'s step (networks, optimizers, data) and drop the last model's."""
+        self.conn.send(("build", name))
+        self.conn.recv()
 
     def time(self, n: int, warmup: int) -> float:
-        self.conn.send((n, warmup))
+        self.conn.send(("time", n, warmup))
         return self.conn.recv()
 
     def close(self) -> None:
@@ -378,20 +452,39 @@ class TorchWorker:
         self.process.join()
 
 
-def _torch_serve(conn, name: str, batch: int, threads: int, bf16: bool) -> None:
-    step = torch_runner(name, batch, threads, bf16)
+def _torch_serve(conn, batch: int, threads: int, bf16: bool, device: str) -> None:
+    import torch
+
+    sync = torch.cuda.synchronize if device == "cuda" else None
+    if sync:
+        torch.backends.cudnn.benchmark = True  # PyTorch's fastest conv setting (tuned in the warm-up steps)
+        torch.zeros(1, device=device)  # create the CUDA context before 'ready'
     conn.send("ready")
+    step = None
     while (request := conn.recv()) is not None:
-        conn.send(time_steps(step, *request))
+        if request[0] == "build":
+            step = None  # free the last model's tensors first
+            step = torch_runner(request[1], batch, threads, bf16, device)
+            conn.send("built")
+        else:
+            conn.send(time_steps(step, *request[1:], sync=sync))
 
 
 # ----------------------------------------------------------------------------------------- timing
 
 
-def time_steps(step, n: int, warmup: int) -> float:
-    """Median seconds per step over n steps after warmup (compilation included in warmup)."""
+def time_steps(step, n: int, warmup: int, sync=None) -> float:
+    """Median seconds per step over n steps after warmup (compilation included in warmup); with `sync`
+    (a device synchronisation), the mean over n steps queued between two synchronisations."""
     for _ in range(warmup):
         step()
+    if sync is not None:
+        sync()
+        start = time.perf_counter()
+        for _ in range(n):
+            step()
+        sync()
+        return (time.perf_counter() - start) / n
     times = []
     for _ in range(n):
         start = time.perf_counter()
@@ -411,12 +504,19 @@ def main() -> None:
         "--steps-per-call", type=int, default=0, help="jaxgen steps per lax.scan call; 0: the trainer's"
     )
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument(
+        "--torch-steps", type=int, default=0, help="PyTorch's timed steps on a GPU; 0: as many as jaxgen's"
+    )
     parser.add_argument("--bf16", action="store_true", help="also time bfloat16 compute on both sides")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--recount", type=Path, help="count a recorded file's FLOPs again, then stop")
     args = parser.parse_args()
+    if args.recount:
+        return recount(args.recount)
 
     import tempfile
 
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # on a GPU, PyTorch's workers share it
     import jax
 
     # a new, empty persistent cache: each step's first compile is cold, its second reads the cache
@@ -424,19 +524,29 @@ def main() -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     from jaxgen.step import DEFAULT_STEPS_PER_CALL
 
-    k = args.steps_per_call or DEFAULT_STEPS_PER_CALL.get(jax.default_backend(), 1)
+    backend = jax.default_backend()
+    k = args.steps_per_call or DEFAULT_STEPS_PER_CALL.get(backend, 1)
     sides = {"jax": lambda m: jax_runner(m, args.batch, args.conv_impl, k)}
     if args.bf16:
         sides["jax_bf16"] = lambda m: jax_runner(m, args.batch, args.conv_impl, k, "bfloat16")
+    workers = {}  # PyTorch sides, one process each for the whole run
     if not args.no_torch:
-        sides["torch_1thread"] = lambda m: TorchWorker(m, args.batch, 1)
-        sides["torch_2threads"] = lambda m: TorchWorker(m, args.batch, 2)
-        if args.bf16:
-            sides["torch_bf16_1thread"] = lambda m: TorchWorker(m, args.batch, 1, bf16=True)
-            sides["torch_bf16_2threads"] = lambda m: TorchWorker(m, args.batch, 2, bf16=True)
+        if backend == "gpu":
+            workers["torch_cuda"] = TorchWorker(args.batch, 1, device="cuda")
+            if args.bf16:
+                workers["torch_bf16_cuda"] = TorchWorker(args.batch, 1, bf16=True, device="cuda")
+        else:
+            workers["torch_1thread"] = TorchWorker(args.batch, 1)
+            workers["torch_2threads"] = TorchWorker(args.batch, 2)
+            if args.bf16:
+                workers["torch_bf16_1thread"] = TorchWorker(args.batch, 1, bf16=True)
+                workers["torch_bf16_2threads"] = TorchWorker(args.batch, 2, bf16=True)
     results = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-               "jax": jax.__version__, "backend": jax.default_backend(), "batch": args.batch,
-               "conv_impl": args.conv_impl, "steps_per_call": k, "runs": [], "compile": []}  # fmt: skip
+               "jax": jax.__version__, "backend": backend, "device_kind": jax.devices()[0].device_kind,
+               "batch": args.batch, "conv_impl": args.conv_impl, "steps_per_call": k,
+               "matmul_precision": str(jax.config.jax_default_matmul_precision),
+               "flops_counted": FLOPS_COUNTED,
+               "runs": [], "compile": []}  # fmt: skip
     try:
         import torch
 
@@ -448,12 +558,15 @@ def main() -> None:
     results["cpu_model"] = precision.cpu_model()
     results["auto_dtype"] = precision.describe("auto")  # what runtime.compute_dtype=auto picks here
     print(results["auto_dtype"])
-    results["peak_gflops"] = peaks = measured_peaks()
-    print(
-        f"{results['cpu_model']}: matmul peak " + ", ".join(f"{n} {v:.0f} GFLOP/s" for n, v in peaks.items())
-    )
+    results["peak_shape"] = shape = (8192, 8192, 8192) if backend == "gpu" else (4096, 1024, 1024)
+    results["peak_gflops"] = peaks = measured_peaks(shape)
+    where = results["device_kind"] if backend == "gpu" else results["cpu_model"]
+    print(f"{where}: matmul peak " + ", ".join(f"{n} {v:.0f} GFLOP/s" for n, v in peaks.items()))
     for model in args.models:
         steps = {side: make(model) for side, make in sides.items()}
+        for side, worker in workers.items():
+            worker.build(model)
+            steps[side] = worker
         for side, step in steps.items():
             if hasattr(step, "compile_s"):
                 results["compile"].append(
@@ -470,8 +583,9 @@ def main() -> None:
             for side, step in steps.items():
                 load = os.getloadavg()[0]
                 warmup = 2 if round_ == 0 else 1
-                if isinstance(step, TorchWorker):
-                    seconds = step.time(args.steps, warmup)
+                if isinstance(step, TorchWorker):  # on a GPU, between two synchronisations
+                    n = (args.torch_steps or args.steps * k) if backend == "gpu" else args.steps
+                    seconds = step.time(n, warmup)
                 else:
                     seconds = time_steps(step, args.steps, warmup) / k
                 run = {"model": model, "side": side, "round": round_, "s_per_step": seconds,
@@ -486,19 +600,32 @@ def main() -> None:
                 )
                 rate = f"{seconds * 1000:8.1f} ms/step {args.batch / seconds:8.1f} img/s{achieved}"
                 print(f"{model:10s} {side:15s} round {round_}: {rate}  (load {load:.2f})", flush=True)
-        for step in steps.values():
-            if isinstance(step, TorchWorker):
-                step.close()
+        results["summary"] = summarize(results["runs"])
+        if args.out:  # after every model: a run cut short keeps what it measured
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(results, indent=2) + "\n")
+    for worker in workers.values():
+        worker.close()
     print("\nbest of rounds (images/s):")
+    for model, best in results["summary"].items():
+        rates = {side: v for side, v in best.items() if "/" not in side and "peak" not in side}
+        sides = "  ".join(f"{side} {v:7.1f}" for side, v in rates.items())
+        ratios = "  ".join(f"{name} {v:.2f}x" for name, v in best.items() if "/" in name)
+        print(f"{model:10s} {sides}  {ratios}")
+
+
+def summarize(runs: list[dict]) -> dict[str, dict[str, float]]:
+    """Per model: each side's best images/s over the rounds, jaxgen's settings against PyTorch's best
+    fp32 and best bf16 side, and jaxgen's best fraction of the matmul peak."""
     summary = {}
-    for model in args.models:
-        runs = [r for r in results["runs"] if r["model"] == model]
+    for model in dict.fromkeys(r["model"] for r in runs):
+        mine = [r for r in runs if r["model"] == model]
         best = {
-            side: max(r["images_per_s"] for r in runs if r["side"] == side)
-            for side in dict.fromkeys(r["side"] for r in runs)
+            side: max(r["images_per_s"] for r in mine if r["side"] == side)
+            for side in dict.fromkeys(r["side"] for r in mine)
         }
         fractions = {
-            f"{side}_peak_fraction": max(r.get("peak_fraction", 0.0) for r in runs if r["side"] == side)
+            f"{side}_peak_fraction": max(r.get("peak_fraction", 0.0) for r in mine if r["side"] == side)
             for side in best
             if side.startswith("jax")
         }
@@ -510,20 +637,10 @@ def main() -> None:
                 if side.startswith(theirs) and ("bf16" in side) == (theirs == "torch_bf16")
             ]
             if ours in best and rivals:
-                ratios[f"{ours}/{theirs.rstrip('_')}{'_fp32' if theirs == 'torch_' else ''}_best"] = best[
-                    ours
-                ] / max(rivals)
+                name = f"{ours}/{theirs.rstrip('_')}{'_fp32' if theirs == 'torch_' else ''}_best"
+                ratios[name] = best[ours] / max(rivals)
         summary[model] = {**best, **ratios, **fractions}
-        print(
-            f"{model:10s} "
-            + "  ".join(f"{side} {v:7.1f}" for side, v in best.items())
-            + "  "
-            + "  ".join(f"{name} {v:.2f}x" for name, v in ratios.items())
-        )
-    results["summary"] = summary
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
+    return summary
 
 
 if __name__ == "__main__":

@@ -16,17 +16,21 @@ NO_CONVS = {"vae", "ae_mlp", "aae"}
 
 def comparison(results: dict) -> None:
     """jaxgen's float32 and mixed steps beside PyTorch's float32 and bf16 autocast (each the best of 1
-    and 2 threads), the ratio of the bests, the share of the peak of the precision jaxgen's best runs in,
-    and jaxgen's compile times (cold; from the persistent cache)."""
+    and 2 threads on a CPU; on CUDA for a GPU file), the ratio of the bests, the share of the peak of the
+    precision jaxgen's best runs in, and jaxgen's compile times (cold; from the persistent cache)."""
     peaks, loads = results["peak_gflops"], [r["load_1min"] for r in results["runs"]]
     k = results.get("steps_per_call", 1)
     calls = f"jaxgen {k} step{'s' * (k > 1)} per call"
+    gpu = results.get("backend") == "gpu"
+    where = f"{results['device_kind']}, PyTorch on CUDA" if gpu else results["cpu_model"]
+    unit, scale = ("TFLOP/s", 1e-3) if gpu else ("GFLOP/s", 1)
     print(
-        f"| model ({results['cpu_model']}, batch {results['batch']}, {calls}, "
+        f"| model ({where}, batch {results['batch']}, {calls}, "
         f"load {min(loads):.2f}–{max(loads):.2f}) | jaxgen float32 img/s | jaxgen mixed img/s "
         "| PyTorch float32 img/s | PyTorch bf16 autocast img/s "
-        f"| jaxgen best / PyTorch best | jaxgen best: share of its peak (fp32 {peaks['float32']:.0f}, bf16 "
-        f"{peaks['bfloat16']:.0f} GFLOP/s) | compile cold / cached |"
+        "| jaxgen best / PyTorch best | jaxgen best: share of its peak "
+        f"(fp32 {peaks['float32'] * scale:.0f}, bf16 {peaks['bfloat16'] * scale:.0f} {unit}) "
+        "| compile cold / cached |"
     )
     print("|---|---|---|---|---|---|---|---|")
     compiles = {(c["model"], c["side"]): c for c in results["compile"]}
@@ -35,6 +39,7 @@ def comparison(results: dict) -> None:
         bf16 = max(v for k, v in best.items() if k.startswith("torch_bf16"))
         ours = "jax_bf16" if model not in NO_CONVS and best["jax_bf16"] > best["jax"] else "jax"
         compile_ = compiles[(model, ours)]
+        precision = "bf16" if ours == "jax_bf16" else "fp32"
         cells = [
             f"`{model}`",
             f"{best['jax']:.0f}",
@@ -42,7 +47,7 @@ def comparison(results: dict) -> None:
             f"{fp32:.0f}",
             f"{bf16:.0f}",
             f"**{best[ours] / max(fp32, bf16):.2f}×**",
-            f"{best[ours + '_peak_fraction']:.0%} ({'bf16' if ours == 'jax_bf16' else 'fp32'})",
+            f"{best[ours + '_peak_fraction']:.{2 if gpu else 0}%} ({precision})",
             f"{compile_['cold_s']:.1f} s / {compile_['cached_s']:.2f} s",
         ]
         print("| " + " | ".join(cells) + " |")

@@ -36,6 +36,10 @@ GALLERY = [
     ("VAE-GAN", "vaegan.py", "vaegan_samples.png", "vaegan:0,1,2", [FID]),
     ("DCGAN", "gan.py", "gan_seed1_samples_step2000.png", "gan:0,1,2", [FID]),
     ("WGAN-GP", "wgan_gp.py", "wgan_gp_samples_step2000.png", "wgan_gp", [FID]),
+    # the defaults' full schedules, on the one GPU lent so far (experiments/gpu_cards.sh)
+    ("DCGAN, default schedule, NVIDIA H200", "gan.py", "gan_h200_samples.png", "gan_h200", [FID]),
+    ("WGAN-GP, default schedule, NVIDIA H200", "wgan_gp.py", "wgan_gp_h200_samples.png", "wgan_gp_h200",
+     [FID]),
     ("WGAN (clipping)", "wgan.py", "wgan_equal_time_ref_samples.png", "wgan_equal_time_ref", [FID]),
     ("LSGAN", "lsgan.py", "lsgan_samples_step3000.png", "lsgan", [FID]),
     ("EBGAN", "ebgan.py", "ebgan_samples_step3000.png", "ebgan", [FID]),
