@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import synthetic_dataset, tiny_config
 
+from jaxgen import config as config_lib
 from jaxgen import losses, runtime
 from jaxgen import train as train_lib
 from jaxgen.models import priors
@@ -69,6 +70,15 @@ def test_began_paper_networks_follow_the_papers_figure():
 def test_began_has_no_batch_norm_and_k_starts_at_zero():
     _, _, state = family_state("began")
     assert state["disc"] == {} and float(state["extras"]["k"]) == 0.0
+
+
+def test_began_k_can_start_above_zero_but_not_above_one():
+    _, _, state = family_state("began", began_k0=0.25)
+    assert float(state["extras"]["k"]) == 0.25
+    config = tiny_config("began")
+    config.model.began_k0 = 1.5
+    with pytest.raises(config_lib.ConfigError, match="model.began_k0 must be at most 1"):
+        config_lib.validate(config)
 
 
 def test_began_discriminator_loss_is_real_minus_k_fake_and_updates_k():

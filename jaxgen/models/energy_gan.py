@@ -4,8 +4,8 @@
   squared reconstruction error; D minimises E(x) + max(0, m - E(G(z))) (losses.ebgan_discriminator_loss),
   G minimises E(G(z)) + model.pt_weight x the pulling-away term on D's codes of the fake batch.
 - BEGAN: Berthelot, Schumm, Metz 2017 (arXiv:1703.10717). L(v) = mean |v - D(v)|; D minimises
-  L(x) - k_t L(G(z)), G minimises L(G(z)), and k_t (state["extras"]["k"], starting at 0) follows the
-  proportional control of losses.began_k_update, clipped to [0, 1]; the convergence measure M_global is
+  L(x) - k_t L(G(z)), G minimises L(G(z)), and k_t (state["extras"]["k"], starting at model.began_k0, the
+  paper's 0) follows the proportional control of losses.began_k_update, clipped to [0, 1]; M_global is
   logged every step. model.arch="paper": the paper's networks (Fig. 1: 3x3 convs, ELU, no BatchNorm,
   stride-2 sub-sampling, nearest-neighbour up-sampling, linear outputs); "dcgan": the DCGAN stacks without
   BatchNorm in the discriminator.
@@ -249,7 +249,7 @@ def make_began(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         loss = error.mean()
         return loss, ({"loss": loss}, state)
 
-    extras = {"k": jnp.zeros((), jnp.float32)}
+    extras = {"k": jnp.asarray(model.began_k0, jnp.float32)}
     return _family(gen, disc, sample, example_inputs, setup, disc_loss, gen_loss, extras=extras)
 
 
@@ -268,6 +268,7 @@ def began_options() -> ml_collections.ConfigDict:
     o.disc_code_dim = 64  # h, the embedding of the autoencoder discriminator (no BatchNorm: the paper's)
     o.began_gamma = 0.5  # diversity ratio gamma = E L(G(z)) / E L(x) at equilibrium (the paper's 0.5)
     o.began_lambda_k = 0.001  # learning rate of the control variable k
+    o.began_k0 = 0.0  # k at step 0, in [0, 1] (the paper's 0: D ignores the fakes until k grows)
     o.noise = "uniform"  # the generator's z: uniform on (-1, 1) as the paper's | normal (N(0, I))
     return o
 
@@ -284,6 +285,7 @@ MODELS = {
         {"optim.lr": 1e-4, "train.batch_size": 16},
         choices={"arch": ("paper", "dcgan"), "noise": tuple(priors.NOISES)},
         positive=POSITIVE,
-        non_negative=("began_gamma", "began_lambda_k"),
+        non_negative=("began_gamma", "began_lambda_k", "began_k0"),
+        check=lambda model, data: "model.began_k0 must be at most 1" if model.began_k0 > 1 else None,
     ),
 }
