@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The benchmark on a GPU host (issue 18), in under 5 minutes: every model, jaxgen fp32 and mixed precision
-# against PyTorch CUDA fp32 and bf16 autocast, interleaved, 2 rounds of 6 compiled calls (50 steps each, the
-# trainer's GPU default) per side; the GPU's name, driver and clocks first.
+# The benchmark on a GPU host (issue 18): every model, jaxgen fp32 and mixed precision against PyTorch CUDA
+# fp32 and bf16 autocast, interleaved, 2 rounds of 6 compiled calls (50 steps each, the trainer's GPU default)
+# per side, PyTorch timed over 60 steps; the GPU's name, driver and clocks first. Meant to take under 5
+# minutes: on an H200 the run that timed PyTorch over 300 steps took over 5, and 60 should leave about 4
+# (an estimate from its step times; not yet run again).
 # Needs: this repository's packages on the host's Python (jax with CUDA, flax, optax, orbax, ml-collections)
 # and a CUDA build of PyTorch.
 # Usage: [PYTHON=python3] bash experiments/benchmark_gpu.sh [out.json]   (default experiments/results/benchmark_gpu.json)

@@ -6,12 +6,11 @@ bf16 matmul forms of its convs (im2col, per-tap sums) beside the `cpu` lowering'
 
 from __future__ import annotations
 
-import time
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+from mixed_layers import best_ms  # experiments/, this script's folder
 
 from jaxgen import layers
 
@@ -26,18 +25,6 @@ CONVS = [
 ]
 
 
-def best_ms(fn, *args, rounds: int = 5, calls: int = 10) -> float:
-    jax.block_until_ready(fn(*args))
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(calls):
-            out = fn(*args)
-        jax.block_until_ready(out)
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best * 1e3
-
-
 def gradient_ms(fn, *args) -> float:
     """Time of the gradient of sum(f cos f) w.r.t. every argument: a forward and a full backward."""
 
@@ -45,7 +32,7 @@ def gradient_ms(fn, *args) -> float:
         y = fn(*a)
         return jnp.sum(y * jnp.cos(y))
 
-    return best_ms(jax.jit(jax.grad(loss, argnums=tuple(range(len(args))))), *args)
+    return best_ms(jax.jit(jax.grad(loss, argnums=tuple(range(len(args))))), *args, repeats=5)
 
 
 def windows(x, k: int, stride: int, padding: int) -> list:

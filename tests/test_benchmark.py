@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 
-from conftest import REPO
+from conftest import REPO, load_config_file
+
+from jaxgen import runtime
 
 
 def load_benchmark():
@@ -16,10 +18,8 @@ def load_benchmark():
 
 
 def test_unrolled_writes_out_the_critic_updates_of_wgan():
-    from jaxgen import runtime
-
     benchmark = load_benchmark()
-    config = load_config("wgan")
+    config = load_config_file(REPO / "configs" / "wgan.py")
     family = runtime.build_family(config)
     unrolled = benchmark.unrolled(family)
     names = [u.name for u in unrolled.updates]
@@ -56,9 +56,3 @@ def test_summary_takes_each_sides_best_round_and_ratios_against_pytorchs_best():
     assert summary["jax"] == 120.0 and summary["torch_2threads"] == 80.0
     assert summary["jax/torch_fp32_best"] == 1.5  # 120 / 80: PyTorch's bf16 side is not its fp32 best
     assert summary["jax_peak_fraction"] == 0.3
-
-
-def load_config(name: str):
-    from conftest import load_config_file
-
-    return load_config_file(REPO / "configs" / f"{name}.py")
