@@ -3,18 +3,13 @@ per repetition (XLA's cost analysis counts a loop body once), and the summary of
 
 from __future__ import annotations
 
-import importlib.util
-
-from conftest import REPO, load_config_file
+from conftest import REPO, load_config_file, load_module
 
 from jaxgen import runtime
 
 
 def load_benchmark():
-    spec = importlib.util.spec_from_file_location("benchmark", REPO / "experiments" / "benchmark.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(REPO / "experiments" / "benchmark.py")
 
 
 def test_unrolled_writes_out_the_critic_updates_of_wgan():
