@@ -169,6 +169,24 @@ def test_aae_phases_are_the_papers_reconstruction_then_regularisation_with_own_o
     assert set(ts["opt_state"]["phases"]["gen"]) == {"enc"}
 
 
+def test_aae_disc_repeats_update_the_discriminator_that_many_times_per_step(tmp_path):
+    """model.disc_repeats: the discriminator takes that many Adam steps per training step, the
+    autoencoder one."""
+    config, family, _, _ = _family("aae", latent_dim=2, crop=2, disc_repeats=3)
+    assert [(u.name, u.repeat) for u in family.updates] == [("disc", 3), ("ae", 1)]
+
+    def adam_counts(ts, network):
+        return {
+            int(leaf)
+            for path, leaf in jax.tree_util.tree_leaves_with_path(ts["opt_state"][network])
+            if "count" in jax.tree_util.keystr(path)
+        }
+
+    ts = train_lib.train(config, tmp_path, dataset=synthetic_dataset())
+    assert adam_counts(ts, "disc") == {3 * config.train.num_steps}
+    assert adam_counts(ts, "enc") == adam_counts(ts, "dec") == {config.train.num_steps}
+
+
 def test_aae_samples_decode_prior_draws():
     _, family, params, state = _family("aae", latent_dim=2, prior="swiss_roll", crop=2)
     key = jax.random.key(4)

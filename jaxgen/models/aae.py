@@ -218,11 +218,12 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         adversarial = _phase(setup, model.adversarial_lr_scale)
         updates = (
             Update("recon", ("enc", "dec"), recon_loss, optimizer=_phase(setup, 1.0)),
-            Update("disc", ("disc",), disc_loss, optimizer=adversarial),
+            Update("disc", ("disc",), disc_loss, repeat=model.disc_repeats, optimizer=adversarial),
             Update("gen", ("enc",), gen_loss, optimizer=adversarial),
         )
     else:
-        updates = (Update("disc", ("disc",), disc_loss), Update("ae", ("enc", "dec"), ae_loss))
+        disc_update = Update("disc", ("disc",), disc_loss, repeat=model.disc_repeats)
+        updates = (disc_update, Update("ae", ("enc", "dec"), ae_loss))
     return Family(
         networks={"enc": enc, "dec": dec, "disc": disc},
         example_inputs={
@@ -513,6 +514,7 @@ def aae_options() -> ml_collections.ConfigDict:
     # reconstruction + adversarial_weight x the adversarial loss (which phases ignore)
     o.phases = False
     o.adversarial_lr_scale = 1.0  # with phases: the regularisation phase's rate is optim.lr x this
+    o.disc_repeats = 1  # discriminator updates per step, before the encoder's
     return o
 
 
@@ -569,7 +571,7 @@ MODELS = {
             "train.checkpoint_every": 3000,
         },
         choices={"recon_loss": losses.RECONSTRUCTION_LOSSES, "prior": tuple(priors.PRIORS)},
-        positive=(*POSITIVE, "adversarial_lr_scale"),
+        positive=(*POSITIVE, "adversarial_lr_scale", "disc_repeats"),
         non_negative=("adversarial_weight",),
         check=_prior_problem,
     ),
