@@ -91,6 +91,28 @@ def test_infogan_mutual_information_trains_the_generator_and_the_discriminator_b
     np.testing.assert_allclose(np.asarray(codes[:, :10]).sum(1), 1.0, rtol=1e-5)  # category probabilities
 
 
+@pytest.mark.parametrize("weight", [0.0, 0.1])
+def test_infogan_continuous_weight_scales_only_the_continuous_codes_term(weight):
+    """model.info_continuous_weight scales the gradient Q's continuous outputs get from L_I (0: none) and
+    leaves the category outputs' gradient as it is."""
+    batch = {"image": jax.random.uniform(jax.random.key(4), (4, 32, 32, 1)), "label": jnp.zeros(4, jnp.int32)}
+
+    def q_output_gradient(continuous_weight):
+        config = tiny_config("infogan")
+        config.model.info_continuous_weight = continuous_weight
+        family, params, state = family_state_of(config)
+        update = {u.name: u for u in family.updates}["disc"]
+        grads = jax.grad(lambda p: update.loss(p, state, batch, jax.random.key(5))[1][0]["mi_loss"])(params)
+        kernel = np.asarray(grads["q"]["Dense_1"]["kernel"])  # Q's output layer: 10 logits, then the means
+        return kernel[:, :10], kernel[:, 10:]
+
+    category_full, continuous_full = q_output_gradient(1.0)
+    category, continuous = q_output_gradient(weight)
+    assert np.abs(continuous_full).max() > 0.0
+    np.testing.assert_allclose(continuous, weight * continuous_full, rtol=1e-4, atol=1e-8)
+    np.testing.assert_allclose(category, category_full, rtol=1e-4, atol=1e-8)
+
+
 @pytest.mark.parametrize("noise", ["uniform", "normal"])
 def test_infogan_samples_carry_the_codes_that_drew_them(noise):
     config = tiny_config("infogan")

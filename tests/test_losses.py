@@ -200,3 +200,6 @@ def test_info_gan_mutual_information_loss_hand_value_and_sign():
     # better predictions of the codes lower the loss (it is minus a mutual-information bound)
     better = losses.info_gan_mutual_information_loss(logits * 3, jnp.array([0]), cont, cont)
     assert float(better[0]) < float(loss[0])
+    # the continuous term scales with its weight; the category's does not
+    halved = losses.info_gan_mutual_information_loss(logits, jnp.array([0]), mean, cont, 0.5)
+    assert float(halved[0]) == pytest.approx(ce + 0.5 * nll, rel=1e-6)

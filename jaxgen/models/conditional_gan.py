@@ -287,7 +287,9 @@ def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         """(D's logits [B], L_I [B], Q's category accuracy, state) of fakes drawn from these codes."""
         (logit, _, body), state = apply_net(disc, "disc", params, state, fake, train=True)
         (cat_logits, cont_mean), state = apply_net(q, "q", params, state, body, train=True)
-        mutual_info = losses.info_gan_mutual_information_loss(cat_logits, categories, cont_mean, continuous)
+        mutual_info = losses.info_gan_mutual_information_loss(
+            cat_logits, categories, cont_mean, continuous, model.info_continuous_weight
+        )
         return logit, mutual_info, jnp.mean(jnp.argmax(cat_logits, -1) == categories), state
 
     def disc_loss(params, state, batch, key):
@@ -386,6 +388,9 @@ def infogan_options() -> ml_collections.ConfigDict:
     o.latent_dim = 62  # the paper's MNIST noise, beside the codes
     o.info_continuous = 2  # continuous codes, uniform on (-1, 1), besides the 10-way category
     o.info_weight = 1.0  # weight lambda of the mutual-information loss
+    # weight of the continuous codes' term within it, relative to the category's: the paper (section 6) sets
+    # it smaller than 1 for continuous codes; the reference code's MNIST run uses 1
+    o.info_continuous_weight = 1.0
     # the noise beside the codes: uniform on (-1, 1), as the reference code's (the codes' own range), or
     # normal (3x the variance: the noise then outweighs the one-hot category in G's input)
     o.noise = "uniform"
@@ -412,6 +417,12 @@ MODELS = {
         {"train.batch_size": 128, "train.num_steps": 5000},
         choices={**CHOICES, "arch": ("dcgan", "paper"), "noise": tuple(priors.NOISES)},
         positive=(*options.CONV_POSITIVE, "gen_lr_scale"),
-        non_negative=("info_continuous", "info_weight", "disc_leaky_slope", "q_leaky_slope"),
+        non_negative=(
+            "info_continuous",
+            "info_weight",
+            "info_continuous_weight",
+            "disc_leaky_slope",
+            "q_leaky_slope",
+        ),
     ),
 }
