@@ -67,6 +67,23 @@ def test_began_paper_networks_follow_the_papers_figure():
     assert images.shape == (4, 32, 32, 1) and float(images.min()) >= 0.0 and float(images.max()) <= 1.0
 
 
+def test_began_small_networks_are_the_playgrounds_one_conv_autoencoder_and_infogan_generator():
+    """model.arch=small: D is conv 64 k4 s2 + ReLU, a linear code of disc_code_dim, a linear layer back to
+    the 16x16x64 map, a transposed conv out; G is the InfoGAN paper's generator (FC 1024 first)."""
+    family, params, state = family_state("began", arch="small", disc_code_dim=32)
+    disc = params["disc"]
+    assert disc["Conv_0"]["kernel"].shape == (4, 4, 1, 64)
+    assert disc["Dense_0"]["kernel"].shape == (16 * 16 * 64, 32)
+    assert disc["Dense_1"]["kernel"].shape == (32, 16 * 16 * 64)
+    assert disc["Conv_1"]["kernel"].shape == (4, 4, 64, 1)
+    assert params["gen"]["Dense_0"]["kernel"].shape == (8, 1024)  # z of the tiny config's 8
+    images = jax.random.uniform(jax.random.key(1), (3, 32, 32, 1))
+    recon, codes = family.networks["disc"].apply({"params": disc}, images, train=False)
+    assert recon.shape == images.shape and codes.shape == (3, 32)
+    out = family.can.sample(params, state, jax.random.key(3), 4)["images"]
+    assert out.shape == (4, 32, 32, 1)
+
+
 def test_began_has_no_batch_norm_and_k_starts_at_zero():
     _, _, state = family_state("began")
     assert state["disc"] == {} and float(state["extras"]["k"]) == 0.0

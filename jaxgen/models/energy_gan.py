@@ -26,6 +26,7 @@ import ml_collections
 from jaxgen import layers, losses
 from jaxgen.data import from_signed, to_signed
 from jaxgen.models import options, priors
+from jaxgen.models.conditional_gan import PaperInfoGenerator
 from jaxgen.models.family import Abilities, Family, ModelSpec, Setup, Update, apply_net
 from jaxgen.models.gan import Generator
 
@@ -135,6 +136,27 @@ class PaperAutoencoderDiscriminator(nn.Module):
         return PaperDecoder(self.filters, self.image_size, self.channels, self.conv)(code), code
 
 
+class SmallAutoencoderDiscriminator(nn.Module):
+    """images [B, S, S, C] -> (reconstructions, codes [B, code_dim]): the small MNIST BEGAN discriminator of
+    znxlwm's pytorch-generative-model-collections (one of the playgrounds): conv 64 k4 s2 + ReLU, a linear
+    code, a linear layer back to the half-size 64-channel map and a transposed conv out; N(0, 0.02) weights.
+    """
+
+    code_dim: int
+    channels: int = 1
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True):
+        side = x.shape[1] // 2
+        h = nn.relu(layers.Conv(64, conv=self.conv)(x)).reshape(x.shape[0], -1)
+        code = nn.Dense(self.code_dim, kernel_init=layers.dcgan_init)(h)
+        h = nn.Dense(side * side * 64, kernel_init=layers.dcgan_init)(code).reshape(
+            x.shape[0], side, side, 64
+        )
+        return layers.Conv(self.channels, transpose=True, conv=self.conv)(h), code
+
+
 def _networks(
     model: ml_collections.ConfigDict,
     setup: Setup,
@@ -142,10 +164,14 @@ def _networks(
     arch: str = "dcgan",
     noise: str = "normal",
 ):
-    """(generator, autoencoder discriminator, generate, sample, example inputs) of `arch`: paper | dcgan,
-    the generator drawing its input from priors.NOISES[noise]."""
+    """(generator, autoencoder discriminator, generate, sample, example inputs) of `arch`: paper | dcgan |
+    small (the InfoGAN paper's generator, SmallAutoencoderDiscriminator), the generator drawing its input
+    from priors.NOISES[noise]."""
     size, _, channels = setup.image_shape
-    if arch == "paper":
+    if arch == "small":
+        gen = PaperInfoGenerator(setup.image_shape, setup.conv)
+        disc = SmallAutoencoderDiscriminator(model.disc_code_dim, channels, setup.conv)
+    elif arch == "paper":
         gen = PaperDecoder(model.width, size, channels, setup.conv)  # the generator: same shape, own weights
         disc = PaperAutoencoderDiscriminator(model.width, size, model.disc_code_dim, channels, setup.conv)
     else:
@@ -264,7 +290,9 @@ def ebgan_options() -> ml_collections.ConfigDict:
 
 def began_options() -> ml_collections.ConfigDict:
     o = options.conv_net(64, 64)
-    o.arch = "paper"  # paper: 3x3 convs, ELU, nearest up-sampling (Fig. 1); dcgan: the DCGAN stacks
+    # paper: 3x3 convs, ELU, nearest up-sampling (Fig. 1); dcgan: the DCGAN stacks; small: znxlwm's MNIST
+    # BEGAN (the InfoGAN generator, a one-conv discriminator with a linear code; model.width unused)
+    o.arch = "paper"
     o.disc_code_dim = 64  # h, the embedding of the autoencoder discriminator (no BatchNorm: the paper's)
     o.began_gamma = 0.5  # diversity ratio gamma = E L(G(z)) / E L(x) at equilibrium (the paper's 0.5)
     o.began_lambda_k = 0.001  # learning rate of the control variable k
@@ -283,7 +311,7 @@ MODELS = {
         make_began,
         began_options,
         {"optim.lr": 1e-4, "train.batch_size": 16},
-        choices={"arch": ("paper", "dcgan"), "noise": tuple(priors.NOISES)},
+        choices={"arch": ("paper", "dcgan", "small"), "noise": tuple(priors.NOISES)},
         positive=POSITIVE,
         non_negative=("began_gamma", "began_lambda_k", "began_k0"),
         check=lambda model, data: "model.began_k0 must be at most 1" if model.began_k0 > 1 else None,
