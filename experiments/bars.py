@@ -54,7 +54,7 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
     # the configs' schedule (RTS: 20 epochs), ST-CNN and CNN (no seeds: the one seed-0 report <name>.json)
     for name, paper_error, st_spec, cnn_spec in (
         ("R", 0.7, "st_cnn_r", "cnn_r"),
-        ("RTS", 0.5, "st_cnn_rts_20ep:0,1,2", "cnn_rts_20ep:0,1"),
+        ("RTS", 0.5, "st_cnn_rts_20ep:0,1,2", "cnn_rts_20ep:0,1,2"),
         ("P", 0.8, "st_cnn_p", "cnn_p"),
         ("E", 1.2, "st_cnn_e:0,1,2", "cnn_e:0,1,2"),
     ):
