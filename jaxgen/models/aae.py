@@ -125,8 +125,9 @@ def _codes(*dims: int) -> tuple[jax.ShapeDtypeStruct, ...]:
 
 
 def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
-    """AAE with a chosen prior: networks enc, dec, disc; updates: disc, then enc + dec on reconstruction +
-    model.adversarial_weight x the non-saturating adversarial loss of the codes.
+    """AAE with a chosen prior: networks enc, dec, disc; updates: disc (model.disc_repeats times), then
+    enc + dec on reconstruction + model.adversarial_weight x the non-saturating adversarial loss of the
+    codes.
 
     With model.label_prior (paper section 2.3) the discriminator also sees each code's digit as a one-hot
     vector, and its real codes are drawn from that digit's part of the prior, so each digit's codes are

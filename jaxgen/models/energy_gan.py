@@ -246,7 +246,8 @@ def make_ebgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 
 
 def make_began(model: ml_collections.ConfigDict, setup: Setup) -> Family:
-    """BEGAN with the equilibrium control k_t (model.began_gamma, model.began_lambda_k); no BatchNorm."""
+    """BEGAN with the equilibrium control k_t (model.began_gamma, model.began_lambda_k); no BatchNorm in
+    the discriminator (arch=small's generator, the InfoGAN paper's, has it)."""
     gen, disc, generate, sample, example_inputs = _networks(model, setup, False, model.arch, model.noise)
 
     def disc_loss(params, state, batch, key):
