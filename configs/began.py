@@ -6,6 +6,7 @@ filters; scored by its L1 reconstruction error, with the equilibrium control k_t
 paper decays the learning rate when M_global stalls: --config.optim.schedule=halving
 --config.optim.halve_every=N.
 model.arch=dcgan gives the DCGAN stacks instead (the earlier networks, which collapsed to one digit).
+Both collapsed to one digit on MNIST here; configs/began_small.py (the playground's small networks) did not.
     python -m jaxgen.main --config=configs/began.py --workdir=runs/began
 """
 
