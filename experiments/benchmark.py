@@ -557,6 +557,7 @@ def main() -> None:
 
     results["cpu_model"] = precision.cpu_model()
     results["auto_dtype"] = precision.describe("auto")  # what runtime.compute_dtype=auto picks here
+    results["mixed_dense"] = True  # runtime.compute_dtype reaches the MLP models' dense layers too
     print(results["auto_dtype"])
     results["peak_shape"] = shape = (8192, 8192, 8192) if backend == "gpu" else (4096, 1024, 1024)
     results["peak_gflops"] = peaks = measured_peaks(shape)

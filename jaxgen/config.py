@@ -96,8 +96,9 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.runtime.conv_impl = (
         "auto"  # auto | xla | cpu | matmul: conv lowering (jaxgen/layers.py); auto: per backend
     )
-    # auto | float32 | bfloat16: the conv layers' operands (sums, params, optimizer states stay float32);
-    # auto: bfloat16 on a CPU where it measured faster, once per machine (jaxgen/precision.py)
+    # auto | float32 | bfloat16: the operands of the conv layers and of the MLP models' dense layers (sums,
+    # params, optimizer states stay float32); auto: the convs in bfloat16 on a CPU where it measured faster,
+    # once per machine (jaxgen/precision.py), the dense layers in float32
     c.runtime.compute_dtype = "auto"
     c.runtime.steps_per_call = 0  # training steps fused into one compiled call (lax.scan); 0 = per backend
     c.runtime.compilation_cache = True  # JAX's persistent compilation cache ($JAXGEN_CACHE_DIR)

@@ -114,6 +114,23 @@ def _bf16_matmul_bwd(residuals, g):
 
 _bf16_matmul.defvjp(lambda x, w: (_bf16_matmul(x, w), (x, w)), _bf16_matmul_bwd)
 
+MIXED_DENSE_MIN_INPUTS = 64  # narrower products (2-d codes, one-hot labels) stay float32: they cost nothing
+
+
+def _mixed_dense_dot(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    """nn.Dense's dot_general ([..., K] x [K, N]) as mixed_matmul; float32 below MIXED_DENSE_MIN_INPUTS."""
+    assert dimension_numbers == (((lhs.ndim - 1,), (0,)), ((), ())), dimension_numbers
+    if lhs.shape[-1] < MIXED_DENSE_MIN_INPUTS:
+        return float32_matmul(lhs, rhs)
+    return mixed_matmul(lhs, rhs)
+
+
+def dense(features: int, dtype: str = "float32", **kwargs) -> nn.Dense:
+    """nn.Dense whose product takes `dtype` operands ('bfloat16': bf16 copies of input and kernel, summed in
+    float32 by mixed_matmul, which reaches the CPU's bf16 units); parameters and outputs stay float32, and
+    the parameter names are nn.Dense's, so checkpoints do not depend on the dtype."""
+    return nn.Dense(features, dot_general=_mixed_dense_dot if dtype == "bfloat16" else None, **kwargs)
+
 
 def conv_space_to_depth(x: jax.Array, kernel: jax.Array, matmul=float32_matmul) -> jax.Array:
     """conv_xla for k=4, s=2, p=1 as one matmul over 2x2 blocks: after padding, output (h, w) reads the
@@ -401,6 +418,9 @@ class ConvOptions:
 
     impl: str = "auto"
     dtype: str = "float32"
+    # the MLP models' dense products (`dense`): bfloat16 only when runtime.compute_dtype asks for it, as
+    # 'auto' measured no gain on the MLP autoencoder and VAE (experiments/README.md)
+    dense_dtype: str = "float32"
 
 
 class Conv(nn.Module):
@@ -507,17 +527,19 @@ def up_widths(width: int, image_size: int) -> tuple[int, ...]:
 
 
 class MLP(nn.Module):
-    """`depth` Dense + ReLU layers of `hidden` units, then a linear Dense ([..., D] -> [..., out])."""
+    """`depth` Dense + ReLU layers of `hidden` units, then a linear Dense ([..., D] -> [..., out]); dtype: the
+    products' operands (`dense`)."""
 
     hidden: int
     depth: int
     out: int
+    dtype: str = "float32"
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         for _ in range(self.depth):
-            x = nn.relu(nn.Dense(self.hidden)(x))
-        return nn.Dense(self.out)(x)
+            x = nn.relu(dense(self.hidden, self.dtype)(x))
+        return dense(self.out, self.dtype)(x)
 
 
 def crop_flat(images: jax.Array, crop: int) -> jax.Array:

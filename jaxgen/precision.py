@@ -1,7 +1,10 @@
-"""Mixed precision as a policy: which operand dtype the conv layers use, chosen per machine.
+"""Mixed precision as a policy: which operand dtype the conv layers (and the MLP models' dense layers) use,
+chosen per machine.
 
-`runtime.compute_dtype='bfloat16'` runs the conv layers' products on bfloat16 operands that accumulate in
-float32 (jaxgen/layers.py: `mixed_matmul`, `conv_mixed`, `conv_transpose_mixed`); parameters, optimizer
+`runtime.compute_dtype='bfloat16'` runs the conv layers' products, and the dense layers' of the MLP models
+(autoencoder, VAE and AAE with model.arch=mlp; 'auto' keeps those float32), on bfloat16 operands that
+accumulate in float32 (jaxgen/layers.py: `mixed_matmul`, `conv_mixed`, `conv_transpose_mixed`, `dense`);
+parameters, optimizer
 states, BatchNorm, losses and every reduction stay float32. It pays only on CPUs whose matmul units take
 bf16 (AVX-512 bf16, AMX) and only if the step's layout copies do not eat the gain, so `'auto'` (the
 default) measures it: a gradient of the DCGAN stacks in both precisions, timed once per CPU model and JAX
@@ -131,7 +134,7 @@ def describe(requested: str) -> str:
     dtype = resolve(requested)
     how = "float32 operands" if dtype == "float32" else "bfloat16 operands accumulating in float32"
     if requested != "auto":
-        return f"conv layers: {how} (runtime.compute_dtype={requested})"
+        return f"conv and MLP layers: {how} (runtime.compute_dtype={requested})"
     if os.environ.get(ENV):
         return f"conv layers: {how} (runtime.compute_dtype=auto, settled by {ENV})"
     if jax.default_backend() != "cpu" or jax.process_count() > 1:

@@ -59,11 +59,13 @@ def prepare_backend(config: ml_collections.ConfigDict) -> None:
 def conv_options(runtime: ml_collections.ConfigDict, slots: int = 1) -> layers.ConvOptions:
     """runtime.conv_impl resolved: 'auto' is XLA's convs on accelerators; on the CPU the 'cpu' lowering,
     or 'matmul' when S > 1 run slots are vmapped (vmapped convs become grouped convs, slow on XLA:CPU).
-    runtime.compute_dtype resolved by jaxgen.precision ('auto': measured once per machine)."""
+    runtime.compute_dtype resolved by jaxgen.precision ('auto': measured once per machine) for the convs;
+    the MLP models' dense layers take it only when it is given, 'auto' keeps them float32."""
     impl = runtime.conv_impl
     if impl == "auto":
         impl = ("matmul" if slots > 1 else "cpu") if jax.default_backend() == "cpu" else "xla"
-    return layers.ConvOptions(impl, precision.resolve(runtime.compute_dtype))
+    dense = "float32" if runtime.compute_dtype == "auto" else runtime.compute_dtype
+    return layers.ConvOptions(impl, precision.resolve(runtime.compute_dtype), dense)
 
 
 def data_shapes(config: ml_collections.ConfigDict, dataset: Dataset | None = None):

@@ -236,6 +236,32 @@ def test_mixed_matmul_multiplies_bf16_operands_forward_and_backward():
         np.testing.assert_allclose(g, r, rtol=0.03, atol=0.03 * float(jnp.abs(r).max()))
 
 
+def test_dense_takes_bf16_operands_where_wide_and_keeps_nn_dense_parameters():
+    """layers.dense in bfloat16: the product of a 64-wide input runs on bf16 operands (forward and both
+    gradients), a 2-wide one (codes) stays float32; same parameter tree as float32; values track it."""
+    x = random((4, 64), 12)
+    wide, plain = layers.dense(8, "bfloat16"), layers.dense(8)
+    params = plain.init(jax.random.key(0), x)
+    assert jax.tree.map(jnp.shape, wide.init(jax.random.key(0), x)) == jax.tree.map(jnp.shape, params)
+
+    def loss(params, x, net):
+        return jnp.sum(jnp.sin(net.apply(params, x)))
+
+    def dots(net, x, params):
+        hlo = jax.jit(jax.grad(loss, argnums=(0, 1)), static_argnums=2).lower(params, x, net).as_text()
+        return [line for line in hlo.splitlines() if "dot_general" in line]
+
+    assert len(dots(wide, x, params)) == 3
+    assert all("bf16>, tensor<" in line for line in dots(wide, x, params))
+    narrow = random((4, 2), 13)
+    narrow_params = plain.init(jax.random.key(0), narrow)
+    assert not any("bf16" in line for line in dots(wide, narrow, narrow_params))
+    np.testing.assert_allclose(wide.apply(params, x), plain.apply(params, x), rtol=0.03, atol=0.03)
+    grads = (jax.tree.leaves(jax.grad(loss)(params, x, net)) for net in (wide, plain))
+    for g, r in zip(*grads, strict=True):
+        np.testing.assert_allclose(g, r, rtol=0.03, atol=0.03 * float(jnp.abs(r).max()))
+
+
 # Transposed convs into 128 channels take the bf16 phase matmuls, 6 channels the float32 conv; odd maps
 # the float32 conv; the penalty is a second derivative, as WGAN-GP takes it.
 @pytest.mark.parametrize(

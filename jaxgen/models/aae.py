@@ -46,12 +46,13 @@ class Discriminator(nn.Module):
     """Codes [B, D] -> logit [B]: Dense + ReLU per width, then a linear unit."""
 
     widths: Sequence[int]
+    dtype: str = "float32"  # the products' operands (layers.dense)
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
         for width in self.widths:
-            x = nn.relu(nn.Dense(width)(x))
-        return nn.Dense(1)(x)[:, 0]
+            x = nn.relu(layers.dense(width, self.dtype)(x))
+        return layers.dense(1, self.dtype)(x)[:, 0]
 
 
 class ConvStyleEncoder(nn.Module):
@@ -135,9 +136,10 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """
     pixels = Pixels(setup.image_shape, model.crop, model.recon_loss)
     prior = priors.PRIORS[model.prior]
-    enc = MLPEncoder(model.latent_dim, model.hidden, model.depth)
-    dec = MLPDecoder(pixels.count, model.hidden, model.depth)
-    disc = Discriminator((model.hidden,) * model.depth)
+    dtype = setup.conv.dense_dtype
+    enc = MLPEncoder(model.latent_dim, model.hidden, model.depth, dtype=dtype)
+    dec = MLPDecoder(pixels.count, model.hidden, model.depth, dtype=dtype)
+    disc = Discriminator((model.hidden,) * model.depth, dtype)
     label_dims = NUM_CLASSES if model.label_prior else 0
 
     def judged(codes, batch):
@@ -262,6 +264,7 @@ class StyleCoder:
         self.style_dim = model.latent_dim
         self.pixels = Pixels(setup.image_shape, model.crop, model.recon_loss)
         outputs = NUM_CLASSES + model.latent_dim
+        self.dtype = setup.conv.dense_dtype  # the dense products' operands (layers.dense)
         self.conv_decoder = model.arch == "conv"
         if model.arch == "conv":
             self.enc, self.dec = (
@@ -270,8 +273,8 @@ class StyleCoder:
             )
             self.enc_input, self.disc_widths = (lambda images: images), STYLE_CONV_DISC
         elif model.arch == "mlp":
-            self.enc = MLPEncoder(outputs, model.hidden, model.depth)
-            self.dec = MLPDecoder(self.pixels.count, model.hidden, model.depth)
+            self.enc = MLPEncoder(outputs, model.hidden, model.depth, dtype=self.dtype)
+            self.dec = MLPDecoder(self.pixels.count, model.hidden, model.depth, dtype=self.dtype)
             self.enc_input, self.disc_widths = self.pixels.flat, (model.hidden,) * model.depth
         else:
             raise ValueError(f"model.arch={model.arch!r}: the style models are 'conv' or 'mlp'")
@@ -363,7 +366,7 @@ def make_style_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """
     coder = StyleCoder(model, setup)
     adversarial = model.adversarial_weight > 0
-    disc = Discriminator(coder.disc_widths)
+    disc = Discriminator(coder.disc_widths, coder.dtype)
 
     def disc_loss(params, state, batch, key):
         """Digit-aware: real (one-hot y, N(0, I)), fake (one-hot y, style(x)), the same labels y [B]."""
@@ -418,7 +421,10 @@ def make_semi_supervised_aae(model: ml_collections.ConfigDict, setup: Setup) -> 
     batch['labelled_label'], drawn by the trainer from data.num_labels).
     """
     coder = StyleCoder(model, setup)
-    disc_cat, disc_style = Discriminator(coder.disc_widths), Discriminator(coder.disc_widths)
+    disc_cat, disc_style = (
+        Discriminator(coder.disc_widths, coder.dtype),
+        Discriminator(coder.disc_widths, coder.dtype),
+    )
 
     def encode_noisy(params, state, images, key):
         """The training encoder's (digit logits, style, state) of images with N(0, model.input_noise^2)

@@ -71,12 +71,15 @@ class MLPEncoder(nn.Module):
     depth: int
     use_bias: bool = True
     code_activation: str = "none"
+    dtype: str = "float32"  # the products' operands (layers.dense)
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
         for _ in range(self.depth):
-            x = nn.relu(nn.Dense(self.hidden)(x))
-        return _bound(nn.Dense(self.latent_dim, use_bias=self.use_bias)(x), self.code_activation)
+            x = nn.relu(layers.dense(self.hidden, self.dtype)(x))
+        return _bound(
+            layers.dense(self.latent_dim, self.dtype, use_bias=self.use_bias)(x), self.code_activation
+        )
 
 
 class MLPDecoder(nn.Module):
@@ -92,13 +95,14 @@ class MLPDecoder(nn.Module):
     hidden: int
     depth: int
     use_bias: bool = True
+    dtype: str = "float32"  # the products' operands (layers.dense)
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
         for _ in range(self.depth):
-            z = nn.relu(nn.Dense(self.hidden)(z))
+            z = nn.relu(layers.dense(self.hidden, self.dtype)(z))
         dark = nn.initializers.constant(MEAN_PIXEL_LOGIT)
-        return nn.Dense(self.pixels, use_bias=self.use_bias, bias_init=dark)(z)
+        return layers.dense(self.pixels, self.dtype, use_bias=self.use_bias, bias_init=dark)(z)
 
 
 class FullyConvEncoder(nn.Module):
@@ -238,8 +242,8 @@ def networks(model: ml_collections.ConfigDict, setup: Setup) -> tuple[nn.Module,
     if model.arch in ("mlp", "linear"):
         depth, bias = (model.depth, True) if model.arch == "mlp" else (0, False)
         return (
-            MLPEncoder(model.latent_dim, model.hidden, depth, bias, act),
-            MLPDecoder(pixels, model.hidden, depth, bias),
+            MLPEncoder(model.latent_dim, model.hidden, depth, bias, act, conv.dense_dtype),
+            MLPDecoder(pixels, model.hidden, depth, bias, conv.dense_dtype),
             True,
         )
     if model.arch == "fully_conv":

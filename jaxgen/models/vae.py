@@ -34,10 +34,11 @@ class MLPEncoder(nn.Module):
     hidden: int
     depth: int
     latent_dim: int
+    dtype: str = "float32"  # the products' operands (layers.dense)
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True):
-        out = layers.MLP(self.hidden, self.depth, 2 * self.latent_dim)(x)
+        out = layers.MLP(self.hidden, self.depth, 2 * self.latent_dim, self.dtype)(x)
         return out[..., : self.latent_dim], out[..., self.latent_dim :]
 
 
@@ -74,7 +75,7 @@ class Decoder(nn.Module):
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True):
         if self.arch == "mlp":
-            out = layers.MLP(self.hidden, self.depth, self.pixels)(z)
+            out = layers.MLP(self.hidden, self.depth, self.pixels, self.conv.dense_dtype)(z)
         else:
             images = layers.UpStack(self.widths, self.channels, conv=self.conv)(z, train)
             out = layers.crop_flat(images, self.crop)
@@ -96,7 +97,7 @@ def make(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     crop = model.crop
     pixels = (size - 2 * crop) ** 2 * channels
     if model.arch == "mlp":
-        enc = MLPEncoder(model.hidden, model.depth, model.latent_dim)
+        enc = MLPEncoder(model.hidden, model.depth, model.latent_dim, setup.conv.dense_dtype)
         enc_input = (1, pixels)
     elif model.arch == "conv":
         enc = ConvEncoder(layers.down_widths(model.width), model.latent_dim, setup.conv)
