@@ -19,7 +19,8 @@ Mixed precision (`ConvOptions.dtype='bfloat16'`, chosen per machine by jaxgen/pr
 conv emitter gains nothing from bf16 operands, but its dots reach the bf16 units (AVX-512 bf16, AMX) when
 they accumulate in float32. So on the CPU a k4 s2 p1 conv becomes one bf16 matmul over 2x2 blocks of the
 image (space-to-depth), a transposed one four phase sums of per-tap matmuls, each with a backward made of
-the same matmuls (`mixed_matmul` multiplies the cotangent in bf16 too).
+the same matmuls (`mixed_matmul` multiplies the cotangent in bf16 too). `dense` is nn.Dense with the same
+bf16 product, for the MLP models (`ConvOptions.dense_dtype`).
 
 Tests check both lowerings (values and gradients) against each other and against a loop definition.
 """

@@ -2,14 +2,14 @@
 chosen per machine.
 
 `runtime.compute_dtype='bfloat16'` runs the conv layers' products, and the dense layers' of the MLP models
-(autoencoder, VAE and AAE with model.arch=mlp; 'auto' keeps those float32), on bfloat16 operands that
-accumulate in float32 (jaxgen/layers.py: `mixed_matmul`, `conv_mixed`, `conv_transpose_mixed`, `dense`);
-parameters, optimizer
-states, BatchNorm, losses and every reduction stay float32. It pays only on CPUs whose matmul units take
-bf16 (AVX-512 bf16, AMX) and only if the step's layout copies do not eat the gain, so `'auto'` (the
-default) measures it: a gradient of the DCGAN stacks in both precisions, timed once per CPU model and JAX
-version and cached in `~/.cache/jaxgen/precision.json`. Accelerators and multi-process runs keep float32
-under 'auto' (the processes of one run must trace one program; no accelerator was measured).
+(autoencoder with model.arch=mlp or linear, VAE and AAE with mlp; 'auto' keeps those float32), on bfloat16
+operands that accumulate in float32 (jaxgen/layers.py: `mixed_matmul`, `conv_mixed`, `conv_transpose_mixed`,
+`dense`); parameters, optimizer states, BatchNorm, losses and every reduction stay float32. It pays only on
+CPUs whose matmul units take bf16 (AVX-512 bf16, AMX) and only if the step's layout copies do not eat the
+gain, so `'auto'` (the default) measures it: a gradient of the DCGAN stacks in both precisions, timed once
+per CPU model and JAX version and cached in `~/.cache/jaxgen/precision.json`. Accelerators and multi-process
+runs keep float32 under 'auto' (the processes of one run must trace one program; no accelerator was
+measured).
 `JAXGEN_COMPUTE_DTYPE=float32|bfloat16` settles 'auto' without measuring (the test suite pins float32).
 """
 
