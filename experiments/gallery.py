@@ -46,7 +46,7 @@ GALLERY = [
     # the paper's networks at n = 32, N(0, I) z; the default (n = 64, uniform z) is not yet run to the end
     ("BEGAN (n = 32, normal z)", "began.py", "began_paper_n32_samples.png", "began_paper_n32", [FID]),
     ("BEGAN, small networks", "began_small.py", "began_small_halve_step32000_samples.png",
-     "began_small_halve_32k", [FID]),
+     "began_small_32k:0,1", [FID]),
     ("conditional GAN", "cgan.py", "cgan_digits.png", "cgan",
      [FID, LABELS]),
     ("ACGAN", "acgan.py", "acgan_digits.png", "acgan", [FID, LABELS]),

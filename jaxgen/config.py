@@ -61,7 +61,9 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     c.optim = ml_collections.ConfigDict()
     c.optim.name = "adam"  # adam | rmsprop | sgd; one optimizer per network
     c.optim.lr = 2e-4  # learning rate of every network
-    c.optim.schedule = "constant"  # constant | cosine (decay to 0 over train.num_steps) | halving
+    # constant | cosine (decay to 0 over train.num_steps) | linear_tail (constant for the first half of
+    # train.num_steps, then linear to 0) | halving
+    c.optim.schedule = "constant"
     c.optim.halve_every = 100_000  # halving: the learning rate halves every this many updates
     c.optim.b1 = 0.5  # Adam beta1 (DCGAN setting)
     c.optim.b2 = 0.999  # Adam beta2
@@ -163,7 +165,7 @@ _CHOICES = {
     "runtime.conv_impl": ("auto", "xla", "cpu", "matmul"),
     "runtime.compute_dtype": ("auto", "float32", "bfloat16"),
     "optim.name": ("adam", "rmsprop", "sgd"),
-    "optim.schedule": ("constant", "cosine", "halving"),
+    "optim.schedule": ("constant", "cosine", "linear_tail", "halving"),
 }
 
 _POSITIVE = (

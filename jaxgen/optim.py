@@ -9,10 +9,15 @@ import optax
 
 
 def learning_rate(optim: ml_collections.ConfigDict, num_steps: int) -> optax.Schedule:
-    """Constant, cosine decay to zero over the run, or halved every optim.halve_every updates
-    (optim.schedule)."""
+    """Constant, cosine decay to zero over the run, constant for the first half and then linear to zero
+    (CycleGAN and pix2pix's: 100 epochs at the rate, 100 decaying), or halved every optim.halve_every
+    updates (optim.schedule)."""
     if optim.schedule == "cosine":
         return optax.cosine_decay_schedule(optim.lr, max(num_steps, 1))
+    if optim.schedule == "linear_tail":
+        hold = num_steps // 2
+        decay = optax.linear_schedule(optim.lr, 0.0, max(num_steps - hold, 1))
+        return optax.join_schedules([optax.constant_schedule(optim.lr), decay], [hold])
     if optim.schedule == "halving":
         return optax.exponential_decay(optim.lr, optim.halve_every, 0.5, staircase=True)
     return optax.constant_schedule(optim.lr)

@@ -90,10 +90,13 @@ def check_usable(workdir: Path, create: bool) -> None:
 
 
 # Fields a resumed run may change: how it is logged, checkpointed, computed and scored, where the same data
-# is read from, and how long it trains (unless a cosine schedule ties the learning rate to the length).
+# is read from, and how long it trains (unless a decaying schedule ties the learning rate to the length).
 RESUMABLE = ("train.num_steps", "train.log_every", "train.eval_every", "train.checkpoint_every",
              "train.keep_checkpoints", "train.num_grid_images", "runtime.", "sample.", "eval.", "data.source",
              "data.idx_dir", "data.tfds_dir")  # fmt: skip
+
+
+LENGTH_SCHEDULES = ("cosine", "linear_tail")  # optim.schedule values whose rate depends on train.num_steps
 
 
 def _flat(tree: dict, prefix: str = "") -> dict:
@@ -115,14 +118,15 @@ def config_changes(
     A field the record lacks is allowed at its value in `defaults` (the model's base config): jaxgen added
     it after the run started, and a new field's default keeps the earlier behaviour."""
     old, new, default = _flat(recorded), _flat(requested), _flat(defaults or {})
-    cosine = new.get("optim.schedule") == "cosine"
+    length_fixed = new.get("optim.schedule") in LENGTH_SCHEDULES
     allowed, refused = [], []
     for field in sorted(old.keys() | new.keys()):
         if old.get(field, "<absent>") == new.get(field, "<absent>"):
             continue
         change = f"{field} {old.get(field, '<absent>')!r} -> {new.get(field, '<absent>')!r}"
         added_at_default = field not in old and field in default and new.get(field) == default[field]
-        ok = added_at_default or (field.startswith(RESUMABLE) and not (field == "train.num_steps" and cosine))
+        resumable = field.startswith(RESUMABLE) and not (field == "train.num_steps" and length_fixed)
+        ok = added_at_default or resumable
         (allowed if ok else refused).append(change)
     return allowed, refused
 

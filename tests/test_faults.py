@@ -207,10 +207,11 @@ def test_a_resume_may_change_its_length_and_logging_and_an_explicit_flag_allows_
     assert json.loads((tmp_path / "config.json").read_text())["optim"]["lr"] == 1e-3
 
 
-def test_a_cosine_schedule_ties_the_length_to_the_run():
+@pytest.mark.parametrize("schedule", ["cosine", "linear_tail"])
+def test_a_decaying_schedule_ties_the_length_to_the_run(schedule):
     allowed, refused = workdir_lib.config_changes(
-        {"train": {"num_steps": 10}, "optim": {"schedule": "cosine"}},
-        {"train": {"num_steps": 20}, "optim": {"schedule": "cosine"}},
+        {"train": {"num_steps": 10}, "optim": {"schedule": schedule}},
+        {"train": {"num_steps": 20}, "optim": {"schedule": schedule}},
     )
     assert allowed == [] and refused == ["train.num_steps 10 -> 20"]
     allowed, _ = workdir_lib.config_changes({"train": {"num_steps": 10}}, {"train": {"num_steps": 20}})

@@ -61,6 +61,11 @@ def test_cosine_schedule_decays_to_zero():
     assert steps[10] == 0.0
 
 
+def test_linear_tail_schedule_holds_for_half_the_run_then_falls_to_zero():
+    steps = sgd_steps(8, 9, lr=0.4, schedule="linear_tail")
+    np.testing.assert_allclose(steps, [0.4, 0.4, 0.4, 0.4, 0.4, 0.3, 0.2, 0.1, 0.0], rtol=1e-6, atol=1e-7)
+
+
 def test_halving_schedule_halves_every_interval():
     steps = sgd_steps(100, 7, lr=0.8, schedule="halving", halve_every=3)
     np.testing.assert_allclose(steps, [0.8, 0.8, 0.8, 0.4, 0.4, 0.4, 0.2], rtol=1e-6)
