@@ -1,8 +1,9 @@
 """CycleGAN (Zhu et al. 2017, arXiv:1703.10593) on unpaired digits: MNIST <-> edges (data.domain_b), each
 domain from its own half of MNIST train, so no digit is ever seen in both. ResNet generators (3 residual
 blocks at 32x32; the paper has 6 at 128x128), PatchGANs reading fakes through a history pool of 50,
-least-squares GAN losses, cycle loss 10, identity loss 5; Adam 2e-4, beta1 0.5; batch 8 (the paper: 1),
-width 32 for the CPU; 4000 steps, evaluated every 2000 (each pass translates the test set four times).
+least-squares GAN losses, cycle loss 10, identity loss 5; Adam 2e-4, beta1 0.5, the paper's schedule (the
+rate held for the first half, then linear to 0: optim.schedule=linear_tail); batch 8 (the paper: 1), width 32
+for the CPU; 4000 steps, evaluated every 2000 (each pass translates the test set four times).
     python -m jaxgen.main --config=configs/cyclegan.py --workdir=runs/cyclegan
     python -m jaxgen.main --config=configs/cyclegan.py --workdir=runs/cyclegan --mode=eval   # both ways
 """
@@ -11,4 +12,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    return base_config("cyclegan", model={"width": 32})
+    return base_config("cyclegan", model={"width": 32}, optim={"schedule": "linear_tail"})
