@@ -125,8 +125,10 @@ def config_changes(
             continue
         change = f"{field} {old.get(field, '<absent>')!r} -> {new.get(field, '<absent>')!r}"
         added_at_default = field not in old and field in default and new.get(field) == default[field]
-        resumable = field.startswith(RESUMABLE) and not (field == "train.num_steps" and length_fixed)
-        ok = added_at_default or resumable
+        tied = field == "train.num_steps" and length_fixed
+        if tied:  # say why a length change, resumable otherwise, is refused here
+            change += f" (optim.schedule={new['optim.schedule']} sets the rate from it)"
+        ok = added_at_default or (field.startswith(RESUMABLE) and not tied)
         (allowed if ok else refused).append(change)
     return allowed, refused
 

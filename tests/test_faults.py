@@ -213,7 +213,9 @@ def test_a_decaying_schedule_ties_the_length_to_the_run(schedule):
         {"train": {"num_steps": 10}, "optim": {"schedule": schedule}},
         {"train": {"num_steps": 20}, "optim": {"schedule": schedule}},
     )
-    assert allowed == [] and refused == ["train.num_steps 10 -> 20"]
+    assert allowed == [] and refused == [
+        f"train.num_steps 10 -> 20 (optim.schedule={schedule} sets the rate from it)"
+    ]
     allowed, _ = workdir_lib.config_changes({"train": {"num_steps": 10}}, {"train": {"num_steps": 20}})
     assert allowed == ["train.num_steps 10 -> 20"]
 
