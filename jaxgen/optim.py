@@ -7,6 +7,9 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+# optim.schedule values whose rate at a step depends on train.num_steps (a resume may not change the length)
+LENGTH_SCHEDULES = ("cosine", "linear_tail")
+
 
 def learning_rate(optim: ml_collections.ConfigDict, num_steps: int) -> optax.Schedule:
     """Constant, cosine decay to zero over the run, constant for the first half and then linear to zero

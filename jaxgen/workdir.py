@@ -10,6 +10,8 @@ import os
 import signal
 from pathlib import Path
 
+from jaxgen.optim import LENGTH_SCHEDULES
+
 
 class WorkdirBusyError(RuntimeError):
     """Another process is training in the same workdir."""
@@ -94,9 +96,6 @@ def check_usable(workdir: Path, create: bool) -> None:
 RESUMABLE = ("train.num_steps", "train.log_every", "train.eval_every", "train.checkpoint_every",
              "train.keep_checkpoints", "train.num_grid_images", "runtime.", "sample.", "eval.", "data.source",
              "data.idx_dir", "data.tfds_dir")  # fmt: skip
-
-
-LENGTH_SCHEDULES = ("cosine", "linear_tail")  # optim.schedule values whose rate depends on train.num_steps
 
 
 def _flat(tree: dict, prefix: str = "") -> dict:
