@@ -287,6 +287,10 @@ def translation_quality(family: Family, ts: dict, dataset: Dataset, config) -> d
         true_features, _ = features_lib.extract(extractor, outputs.test_images, config.eval.chunk)
         labels = jnp.asarray(inputs.test_labels)
         out[f"translation_{tag}_digit_preservation"] = float(metrics.label_accuracy(made_probs, labels))
+        # which digits are lost: rows the input's digit, columns the digit read on the translation
+        confusion = metrics.contingency(inputs.test_labels, np.asarray(jnp.argmax(made_probs, -1)))
+        out[f"translation_{tag}_confusion"] = confusion.tolist()
+        out[f"translation_{tag}_misreads"] = metrics.largest_misreads(confusion)
         out[f"translation_{tag}_fid"] = metrics.fid(true_features, made_features)
         out[f"translation_{tag}_classifier"] = {
             "domain": target_domain,

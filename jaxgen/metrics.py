@@ -185,17 +185,31 @@ def label_accuracy(probs: jax.Array, requested: jax.Array) -> jax.Array:
 # ----------------------------------------------------------------------------------------- neighbours
 
 
+def contingency(rows, columns, num_classes: int = 10) -> np.ndarray:
+    """Counts [num_classes, num_classes] of each (row, column) pair of two integer arrays [N]: with rows the
+    true digits and columns the digits read, a confusion matrix."""
+    rows, columns = np.asarray(rows), np.asarray(columns)
+    if rows.shape != columns.shape:
+        raise ValueError(f"{rows.shape} and {columns.shape} differ in shape")
+    counts = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(counts, (rows, columns), 1)
+    return counts
+
+
+def largest_misreads(confusion: np.ndarray, top: int = 5) -> list[str]:
+    """The `top` largest off-diagonal cells of a confusion matrix as 'true → read: count', largest first."""
+    off = np.where(np.eye(len(confusion), dtype=bool), 0, confusion)
+    cells = sorted(((int(off[i, j]), i, j) for i, j in zip(*np.nonzero(off), strict=True)), reverse=True)
+    return [f"{i} → {j}: {n}" for n, i, j in cells[:top]]
+
+
 def cluster_accuracy(clusters, labels, num_classes: int = 10) -> tuple[float, list[int]]:
     """Accuracy of cluster indices [N] as labels [N] under the best one-to-one map of clusters to classes
     (the Hungarian method on the contingency table, as for unsupervised clustering; Chen et al. 2016 report
     InfoGAN's MNIST error this way). Returns (accuracy, class assigned to each cluster)."""
     from scipy.optimize import linear_sum_assignment
 
-    clusters, labels = np.asarray(clusters), np.asarray(labels)
-    if clusters.shape != labels.shape:
-        raise ValueError(f"clusters {clusters.shape} and labels {labels.shape} differ in shape")
-    counts = np.zeros((num_classes, num_classes), np.int64)
-    np.add.at(counts, (clusters, labels), 1)
+    counts = contingency(clusters, labels, num_classes)
     rows, cols = linear_sum_assignment(counts, maximize=True)
     mapping = [int(c) for _, c in sorted(zip(rows, cols, strict=True))]
     return float(counts[rows, cols].sum() / len(labels)), mapping

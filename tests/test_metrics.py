@@ -293,6 +293,19 @@ def test_cluster_accuracy_finds_the_best_one_to_one_mapping():
         metrics.cluster_accuracy(clusters[:3], truth)
 
 
+def test_contingency_counts_pairs_and_the_misreads_are_its_largest_off_diagonal_cells():
+    truth = np.array([1, 1, 1, 1, 4, 4, 4, 9, 9, 0])
+    read = np.array([1, 8, 8, 7, 9, 9, 4, 9, 4, 0])
+    counts = metrics.contingency(truth, read)
+    assert counts.shape == (10, 10) and counts.sum() == len(truth)
+    assert counts[1, 8] == 2 and counts[4, 9] == 2 and counts[1, 7] == 1 and counts[9, 4] == 1
+    assert np.trace(counts) == np.sum(truth == read) == 4
+    assert metrics.largest_misreads(counts, top=3) == ["4 → 9: 2", "1 → 8: 2", "9 → 4: 1"]
+    assert metrics.largest_misreads(np.diag(np.full(10, 5))) == []  # nothing misread
+    with pytest.raises(ValueError, match="shape"):
+        metrics.contingency(truth, read[:3])
+
+
 def test_identity_fit_separates_the_data_span_from_what_the_data_never_touches():
     data = np.array([[1.0, 2.0, 0.0, 0.0], [3.0, -1.0, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0]])  # spans e1, e2
     matrix = np.eye(4)

@@ -251,6 +251,11 @@ def test_an_exact_translator_scores_perfectly_against_the_true_transform():
     _, probs = features.extract(features.load_extractor(domain="edges"), dataset.second.test_images)
     accuracy = float(metrics.label_accuracy(probs, jnp.asarray(dataset.test_labels)))
     assert scores["translation_ab_digit_preservation"] == pytest.approx(accuracy, abs=1 / 64 + 1e-6)
+    confusion = np.array(scores["translation_ab_confusion"])  # rows: the input's digit; columns: read
+    per_digit = np.bincount(dataset.test_labels, minlength=10)
+    assert confusion.sum() == 64 and (confusion.sum(1) == per_digit).all()
+    assert np.trace(confusion) / 64 == pytest.approx(scores["translation_ab_digit_preservation"])
+    assert scores["translation_ab_misreads"] == metrics.largest_misreads(confusion)
     assert "translation_ba_l1" not in scores  # one direction only: no translate_back
     assert scores["translation_ab_domains"] == "original → edges"
 
