@@ -671,6 +671,7 @@ def pix2pix_options() -> ml_collections.ConfigDict:
 
 def cyclegan_options() -> ml_collections.ConfigDict:
     o = options.conv_net(64, None)
+    # the L1 terms are on [0, 1] pixels, the paper's on [-1, 1]: its lambda 10 weighs twice what 10 does here
     o.cycle_weight = 10.0  # lambda of the cycle loss
     o.identity_weight = 5.0  # the identity loss: 0.5 lambda as the authors' code; 0 = off
     o.res_blocks = 3  # residual blocks of the generators (the paper: 6 at 128x128, 9 at 256x256)
