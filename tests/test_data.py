@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import pickle
 import tempfile
@@ -135,6 +136,21 @@ def test_resolution_prefers_idx_then_cache(idx_dir, isolated_data_cache, capsys)
     np.testing.assert_array_equal(first.train_images, second.train_images)
     log = capsys.readouterr().err
     assert "1/4 local cache" in log and "2/4 IDX files" in log
+
+
+def test_other_idx_data_never_replaces_a_cache_of_verified_mnist(idx_dir, isolated_data_cache, capsys):
+    """A run on the user's own IDX files leaves the MNIST cache that every default run reads alone."""
+    mnist_arrays = synthetic_arrays(seed=1)
+    mnist.write_cache(isolated_data_cache, mnist_arrays, "mirror")
+    record = isolated_data_cache / "mnist.npz.json"
+    record.write_text(json.dumps({"source": "mirror", "mnist_digests": "match"}))  # as real MNIST's
+    before = (isolated_data_cache / "mnist.npz").read_bytes()
+    own = data_lib.load_dataset(mnist_config(idx_dir=str(idx_dir), source="idx"))
+    assert "IDX" in own.source and "not cached" in capsys.readouterr().err
+    assert (isolated_data_cache / "mnist.npz").read_bytes() == before
+    default = data_lib.load_dataset(mnist_config(source="auto"))
+    assert default.source.startswith("cache")
+    np.testing.assert_array_equal(default.test_images[:, 2:30, 2:30, 0], mnist_arrays["test_images"])
 
 
 def test_convention_padding_and_validation_split(idx_dir):

@@ -121,6 +121,11 @@ def _mnist_arrays(data_config: ml_collections.ConfigDict) -> tuple[dict[str, np.
 
 
 def _try_cache(cache: Path, arrays: dict[str, np.ndarray], source: str) -> None:
+    """Cache arrays for the next runs, but never over verified MNIST with other data: a run on the user's
+    own IDX files would otherwise leave every later default run training on them."""
+    if mnist.cache_is_mnist(cache) and mnist.mismatched(arrays):
+        log(f"    not cached: {cache / mnist.CACHE_NAME} holds verified MNIST and is kept")
+        return
     try:
         path = mnist.write_cache(cache, arrays, source)
         log(f"    cached as {path}")

@@ -149,6 +149,15 @@ def cache_source(directory: Path) -> str:
         return "an unrecorded source"
 
 
+def cache_is_mnist(directory: Path) -> bool:
+    """Whether the cache's record says its arrays have MNIST's published digests."""
+    record = directory / (CACHE_NAME + ".json")
+    try:
+        return json.loads(record.read_text())["mnist_digests"] == "match"
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def write_cache(directory: Path, arrays: dict[str, np.ndarray], source: str = "unknown") -> Path:
     """Write arrays atomically as the cache (npz + its sha256 + a record of where they came from)."""
     check_arrays(arrays)
