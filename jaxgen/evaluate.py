@@ -9,6 +9,7 @@ samples file) and prints a table.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -22,7 +23,7 @@ import numpy as np
 
 from jaxgen import features as features_lib
 from jaxgen import metrics, runtime
-from jaxgen.data import Dataset, domains, feeds, load_dataset, to_float
+from jaxgen.data import Dataset, domains, feeds, load_dataset, pad_to, to_float
 from jaxgen.metric_writer import wall_time_at
 from jaxgen.models import Family
 from jaxgen.workdir import check_usable
@@ -351,9 +352,14 @@ def cluster_images(family: Family, params, state, images, chunk: int) -> jax.Arr
 def feature_metrics(dataset: Dataset, images, labels, config, key: jax.Array) -> dict:
     """Sample quality against the test set and the real-vs-real floor, or why they were skipped."""
     own_digits = config.data.name == "mnist" and config.data.domain_a == "original"
-    if not own_digits or dataset.image_shape != features_lib.IMAGE_SHAPE:
+    size, _, channels = features_lib.IMAGE_SHAPE
+    if not own_digits or dataset.image_shape[0] > size or dataset.image_shape[-1] != channels:
         return {"feature_metrics": "skipped: the feature extractor is an MNIST classifier (32x32x1 digits)"}
     extractor = features_lib.load_extractor(config.eval.extractor or None)
+    if dataset.image_shape[0] < size:  # MNIST at data.image_size=28: digits and samples padded as jaxgen.data
+        train, test = pad_to(dataset.train_images, size), pad_to(dataset.test_images, size)
+        dataset = dataclasses.replace(dataset, train_images=train, test_images=test)
+        images = None if images is None else pad_to(np.asarray(images), size)
     reference, _ = features_lib.extract(extractor, dataset.test_images, config.eval.chunk)
     n = config.eval.num_samples if images is None else min(len(images), dataset.train_images.shape[0])
     subset = np.sort(

@@ -188,6 +188,16 @@ def test_infogan_paper_networks_draw_images_and_feed_q_the_1024_body():
     assert params["gen"]["Dense_0"]["kernel"].shape == (config.model.latent_dim + 10 + 2, 1024)
 
 
+def test_infogan_paper_networks_work_at_mnists_own_28_pixels():
+    config = tiny_config("infogan")
+    config.model.arch, config.data.image_size = "paper", 28
+    family, params, state = family_state_of(config)
+    images = family.can.sample(params, state, jax.random.key(6), 3)["images"]
+    assert images.shape == (3, 28, 28, 1)
+    assert family.can.cluster(params, state, images).shape == (3,)
+    assert params["disc"]["Dense_0"]["kernel"].shape[0] == 7 * 7 * 128
+
+
 def test_infogan_leaky_slopes_reach_every_layer_of_the_paper_body_and_q():
     """With both slopes 1 every leaky ReLU is the identity, so (in evaluation mode, BatchNorm affine) the
     body and Q are affine maps: a layer left at another slope would bend them."""
@@ -211,3 +221,19 @@ def test_infogan_leaky_slopes_reach_every_layer_of_the_paper_body_and_q():
     disc = family.networks["disc"]
     mixed, ends = body_and_q(0.3 * a + 0.7 * b)[0], [body_and_q(x)[0] for x in (a, b)]
     assert not np.allclose(mixed, 0.3 * ends[0] + 0.7 * ends[1], rtol=1e-3, atol=1e-4)
+
+
+def test_infogan_q_init_sets_the_scale_of_both_q_layers_and_leaves_the_rest():
+    """lecun (the default): std 1 / sqrt(fan in) per layer; dcgan (the reference code's): N(0, 0.02)."""
+    config = tiny_config("infogan")
+    config.model.arch = "paper"
+    _, lecun, _ = family_state_of(config)
+    config.model.q_init = "dcgan"
+    _, dcgan, _ = family_state_of(config)
+    for layer, fan_in in (("Dense_0", 1024), ("Dense_1", 128)):
+        assert np.std(lecun["q"][layer]["kernel"]) == pytest.approx(fan_in**-0.5, rel=0.1)
+        assert np.std(dcgan["q"][layer]["kernel"]) == pytest.approx(0.02, rel=0.1)
+    same = jax.tree.map(
+        np.array_equal, {k: lecun[k] for k in ("gen", "disc")}, {k: dcgan[k] for k in ("gen", "disc")}
+    )
+    assert all(jax.tree.leaves(same))

@@ -276,6 +276,23 @@ def test_feature_metrics_are_skipped_for_data_the_extractor_cannot_judge():
     }
 
 
+def test_mnist_at_28_pixels_is_scored_padded_to_32_as_the_data_loader_pads_it(tmp_path, idx_dir):
+    """A model trained at data.image_size=28 gets the feature metrics of the same digits at 32."""
+    config = small_eval(tiny_config("gan"), idx_dir)
+    reports = {}
+    for size in (28, 32):
+        config.data.image_size = size
+        dataset = load_dataset(config.data)
+        images = dataset.test_images[:20]
+        reports[size] = evaluate_lib.feature_metrics(dataset, images, None, config, jax.random.key(0))
+    for part in ("samples", "real_floor"):
+        for name in ("fid", "kid", "precision", "recall", "class_entropy"):
+            assert reports[28][part][name] == pytest.approx(reports[32][part][name], abs=1e-4), (part, name)
+    config.data.image_size = 36  # larger than the extractor's input: skipped, not cropped
+    report = evaluate_lib.feature_metrics(load_dataset(config.data), None, None, config, jax.random.key(0))
+    assert report["feature_metrics"].startswith("skipped")
+
+
 def test_two_dimensional_codes_are_plotted_as_they_are_and_wider_ones_embedded():
     from jaxgen.embed import embedding_panels
 

@@ -14,7 +14,7 @@ Images are mapped to [-1, 1] for the networks, as the plain GAN.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import flax.linen as nn
 import jax
@@ -113,12 +113,18 @@ class QHead(nn.Module):
     continuous: int
     hidden: int = 128
     slope: float = 0.2  # of the leaky ReLU
+    kernel_init: Callable = nn.linear.default_kernel_init
 
     @nn.compact
     def __call__(self, h: jax.Array, train: bool = True):
-        h = nn.leaky_relu(layers.batch_norm(train)(nn.Dense(self.hidden, use_bias=False)(h)), self.slope)
-        out = nn.Dense(NUM_CLASSES + self.continuous)(h)
+        h = nn.Dense(self.hidden, use_bias=False, kernel_init=self.kernel_init)(h)
+        h = nn.leaky_relu(layers.batch_norm(train)(h), self.slope)
+        out = nn.Dense(NUM_CLASSES + self.continuous, kernel_init=self.kernel_init)(h)
         return out[:, :NUM_CLASSES], out[:, NUM_CLASSES:]
+
+
+# Q's dense weight initialisers, by model.q_init
+Q_INITS = {"lecun": nn.linear.default_kernel_init, "dcgan": layers.dcgan_init}
 
 
 def _generator(model: ml_collections.ConfigDict, setup: Setup, code_size: int):
@@ -262,14 +268,15 @@ def make_infogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     D head and the Q head on the GAN loss + info_weight x L_I of the fakes (the D head gets no L_I
     gradient), and the gen update trains G on its GAN loss + info_weight x L_I through the body and Q."""
     n_cont = model.info_continuous
-    gen, gen_input = _generator(model, setup, NUM_CLASSES + n_cont)  # gen_input: the same for both nets
-    if model.arch == "paper":
+    if model.arch == "paper":  # any size divisible by 4 (MNIST's own 28 too)
         gen = PaperInfoGenerator(setup.image_shape, setup.conv)
+        gen_input = (jax.ShapeDtypeStruct((1, model.latent_dim + NUM_CLASSES + n_cont), jnp.float32),)
         disc, body_size = PaperInfoDiscriminator(setup.conv, model.disc_leaky_slope), PAPER_BODY
     else:
+        gen, gen_input = _generator(model, setup, NUM_CLASSES + n_cont)
         disc = HeadedDiscriminator(layers.down_widths(model.width), 0, setup.conv)
         body_size = disc_body_features(model.width, setup.image_shape)
-    q = QHead(n_cont, slope=model.q_leaky_slope)
+    q = QHead(n_cont, slope=model.q_leaky_slope, kernel_init=Q_INITS[model.q_init])
 
     noise = priors.NOISES[model.noise]
 
@@ -403,7 +410,16 @@ def infogan_options() -> ml_collections.ConfigDict:
     # (openai/InfoGAN) uses 0.01 for both
     o.disc_leaky_slope = 0.1
     o.q_leaky_slope = 0.2
+    # Q's dense weights: lecun (flax's default, every run so far) | dcgan: N(0, 0.02), the reference code's
+    o.q_init = "lecun"
     return o
+
+
+def _infogan_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
+    """The paper's generator starts from an (S / 4)^2 map, so it draws S x S images only for S = 4k."""
+    if model.arch == "paper" and data.image_size % 4:
+        return f"data.image_size={data.image_size} must be a multiple of 4 for model.arch=paper"
+    return None
 
 
 CHOICES = {"gan_loss": losses.GAN_GENERATOR_LOSSES}
@@ -415,8 +431,14 @@ MODELS = {
         make_infogan,
         infogan_options,
         {"train.batch_size": 128, "train.num_steps": 5000},
-        choices={**CHOICES, "arch": ("dcgan", "paper"), "noise": tuple(priors.NOISES)},
+        choices={
+            **CHOICES,
+            "arch": ("dcgan", "paper"),
+            "noise": tuple(priors.NOISES),
+            "q_init": tuple(Q_INITS),
+        },
         positive=(*options.CONV_POSITIVE, "gen_lr_scale"),
+        check=_infogan_problem,
         non_negative=(
             "info_continuous",
             "info_weight",
