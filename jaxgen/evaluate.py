@@ -238,7 +238,13 @@ def model_metrics(family: Family, ts: dict, dataset: Dataset, config, key: jax.A
         clusters = cluster_images(family, ts["params"], ts["state"], test_images, config.eval.chunk)
         accuracy, mapping = metrics.cluster_accuracy(clusters, dataset.test_labels)
         out.update(
-            {"cluster_accuracy": accuracy, "cluster_error": 1.0 - accuracy, "cluster_to_digit": mapping}
+            {
+                "cluster_accuracy": accuracy,
+                "cluster_error": 1.0 - accuracy,
+                "cluster_to_digit": mapping,
+                # which digits share a cluster (rows: the true digit; columns: the cluster)
+                "cluster_counts": metrics.contingency(dataset.test_labels, np.asarray(clusters)).tolist(),
+            }
         )
     return out
 

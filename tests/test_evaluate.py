@@ -399,6 +399,11 @@ def test_infogan_eval_scores_its_clusters_and_viz_draws_its_sweeps(tmp_path, idx
     assert model["cluster_accuracy"] == pytest.approx(expected)
     assert model["cluster_error"] == pytest.approx(1 - expected)
     assert sorted(model["cluster_to_digit"]) == list(range(10))
+    counts = np.array(model["cluster_counts"])
+    np.testing.assert_array_equal(counts.sum(1), np.bincount(dataset.test_labels, minlength=10))
+    np.testing.assert_array_equal(counts.sum(0), np.bincount(clusters, minlength=10))
+    matched = sum(counts[digit, cluster] for cluster, digit in enumerate(model["cluster_to_digit"]))
+    assert matched == pytest.approx(expected * len(clusters))
     written = {p.name for p in draw_figures(config, tmp_path)}
     assert {"sweep_category.png", "sweep_continuous_1.png", "sweep_continuous_2.png", "codes.png"} <= written
 
