@@ -14,7 +14,7 @@ that domain A never sees; tested on the 10,000 test digits in that domain).
   classifier of each derived domain (jaxgen/assets/<domain>_classifier.npz, 60,000 labelled images), and
   for the UCI digits the same network trained here on their 1,347 labelled images (runs/adapt_uci_supervised).
 
-    python experiments/adaptation.py run --targets=uci_digits,edges --steps=2000 --seeds=0,1,2
+    python experiments/adaptation.py run --targets=uci_digits,edges --steps=4000 --seeds=0,1,2
     python experiments/adaptation.py baselines     # -> experiments/results/adaptation_baselines.json
     python experiments/adaptation.py table         # the README table, from those files
 """
@@ -194,7 +194,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--targets", default=",".join(TARGETS), help="comma-separated, of " + ", ".join(TARGETS)
     )
-    parser.add_argument("--steps", type=int, default=3000, help="UNIT training steps")
+    parser.add_argument("--steps", type=int, default=4000, help="UNIT training steps (configs/unit.py's)")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
     args = parser.parse_args()
     if args.what == "run":

@@ -85,6 +85,8 @@ def test_every_model_block_validates_and_its_settings_name_shared_fields(name):
         ("unit.py", "data.domain_b", "", "data.name_b='uci_digits' is the second domain's dataset"),
         ("unit.py", "data.train_per_class", 10, "data.train_per_class keeps the same images in both"),
         ("unit.py", "model.code_noise", -1.0, "model.code_noise=-1.0 must be >= 0"),
+        ("unit.py", "model.adapt_with", "both", "model.adapt_with='both' is invalid"),
+        ("unit.py", "model.feature_weight", -1.0, "model.feature_weight=-1.0 must be >= 0"),
     ],
 )
 def test_validate_names_the_field(config_file, field, value, match):

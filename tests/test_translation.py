@@ -346,14 +346,37 @@ def test_unit_shares_the_high_level_layers_of_its_encoders_and_decoders_and_read
     assert logits_b.shape == (2, 10)
 
 
-def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path):
+def test_unit_discriminator_adaptation_classifies_both_domains_through_shared_layers():
+    """adapt_with=discriminator: one discriminator, a first conv per domain and everything after it shared,
+    so with B's first conv set to A's it reads B exactly as it reads A; no latent classifier."""
+    config = tiny("unit")
+    config.data.name_b, config.data.domain_b = "", "negative"
+    config.model.adapt_with = "discriminator"
+    family = runtime.build_family(config)
+    assert set(family.networks) == {"enc", "dec", "disc"}
+    assert [(u.name, u.networks) for u in family.updates] == [("disc", ("disc",)), ("gen", ("enc", "dec"))]
+    state = runtime.init_state(family, jax.random.key(0))
+    params = state["params"]
+    assert {"in_a", "in_b", "score", "classify"} <= set(params["disc"])
+    images = jax.random.uniform(jax.random.key(1), (3, 32, 32, 1))
+    classify, classify_b = jax.jit(family.can.classify), jax.jit(family.can.classify_b)
+    a, b = classify(params, state["state"], images), classify_b(params, state["state"], images)
+    assert a.shape == b.shape == (3, 10) and not np.allclose(a, b)
+    same = {**params, "disc": {**params["disc"], "in_b": params["disc"]["in_a"]}}
+    np.testing.assert_allclose(classify_b(same, state["state"], images), a, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("adapt_with", ["latent", "discriminator"])
+def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path, adapt_with):
     dataset = two_domains("negative")
     config = tiny("unit", num_steps=4, checkpoint_every=2)
     config.data.name_b, config.data.domain_b = "", "negative"
+    config.model.adapt_with = adapt_with
+    on_latent = adapt_with == "latent"
     family = runtime.build_family(config, dataset)
     assert [(u.name, u.networks) for u in family.updates] == [
-        ("disc", ("d_a", "d_b")),
-        ("gen", ("enc", "dec", "cls")),
+        ("disc", ("d_a", "d_b") if on_latent else ("disc",)),
+        ("gen", ("enc", "dec", "cls") if on_latent else ("enc", "dec")),
     ]
     resumes_exactly(config, dataset, tmp_path, stop_at=2)
     record = [json.loads(r) for r in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()][1]
@@ -364,16 +387,23 @@ def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path):
         + m.recon_weight * record["gen/recon_l1"]
         + m.cycle_kl_weight * record["gen/cycle_kl"]
         + m.cycle_weight * record["gen/cycle_l1"]
-        + m.class_weight * record["gen/class_ce"]
     )
+    disc_terms = record["disc/loss_a"] + record["disc/loss_b"]
+    if on_latent:
+        terms += m.class_weight * record["gen/class_ce"]
+    else:  # the classifier and the feature ties are the discriminator's
+        assert "gen/class_ce" not in record and record["disc/feature"] > 0
+        disc_terms += m.class_weight * record["disc/class_ce"] + m.feature_weight * record["disc/feature"]
     assert record["gen/loss"] == pytest.approx(terms, rel=1e-5)
-    assert record["disc/loss"] == pytest.approx(record["disc/loss_a"] + record["disc/loss_b"], rel=1e-5)
+    assert record["disc/loss"] == pytest.approx(disc_terms, rel=1e-5)
 
 
-def test_unit_never_reads_a_label_of_domain_b_and_reports_its_accuracy_there(tmp_path, idx_dir):
+@pytest.mark.parametrize("adapt_with", ["latent", "discriminator"])
+def test_unit_never_reads_a_label_of_domain_b_and_reports_its_accuracy_there(tmp_path, idx_dir, adapt_with):
     """Domain B from another dataset (data.name_b): its labels are only read by evaluation; changing them
     changes the reported domain-B accuracy and nothing that training did."""
     config = tiny("unit", num_steps=2)
+    config.model.adapt_with = adapt_with
     config.data.source, config.data.idx_dir = "idx", str(idx_dir)
     dataset = load_dataset(config.data)
     assert not dataset.second.aligned and len(dataset.second.train_images) == 1347

@@ -506,6 +506,51 @@ class LatentClassifier(nn.Module):
         return nn.Dense(self.classes)(nn.relu(nn.Dense(self.hidden)(codes)))
 
 
+class SharedDiscriminator(nn.Module):
+    """(images of A, images of B) [B, S, S, C] in [-1, 1] -> per domain (scores [B], digit logits
+    [B, classes], features [B, F]): the discriminator of the UNIT authors' domain-adaptation code. One first
+    k4 s2 conv per domain, then k4 s2 convs shared by both (LeakyReLU 0.2, no BatchNorm) and two shared
+    dense heads: the least-squares GAN score and a digit classifier. In training, dropout (0.1 on the shared
+    layers' input, 0.3 after the first, 0.5 after the others, as the authors') is on the path to the heads
+    only; the features are the last hidden layer without it, by which translations are tied to
+    reconstructions."""
+
+    widths: tuple[int, ...]
+    classes: int = 10
+    conv: layers.ConvOptions = layers.ConvOptions()
+
+    @nn.compact
+    def __call__(self, x_a: jax.Array, x_b: jax.Array, train: bool = True):
+        init = layers.dcgan_init
+        firsts = [
+            nn.leaky_relu(
+                layers.Conv(self.widths[0], conv=self.conv, kernel_init=init, name=f"in_{d}")(x), 0.2
+            )
+            for x, d in ((x_a, "a"), (x_b, "b"))
+        ]
+        convs = [layers.Conv(width, conv=self.conv, kernel_init=init) for width in self.widths[1:]]
+        rates = (0.1, 0.3, *[0.5] * (len(convs) - 1))
+
+        def shared(h, dropout):
+            drop = [nn.Dropout(r, deterministic=not dropout, rng_collection=DROPOUT) for r in rates]
+            h = drop[0](h)
+            for conv, after in zip(convs, drop[1:], strict=True):
+                h = after(nn.leaky_relu(conv(h), 0.2))
+            return h.reshape(h.shape[0], -1)
+
+        h = jnp.concatenate(firsts)
+        features = shared(h, dropout=False)
+        dropped = shared(h, dropout=True) if train else features
+        scores = nn.Dense(1, kernel_init=init, name="score")(dropped)[:, 0]
+        logits = nn.Dense(self.classes, name="classify")(dropped)
+        n = x_a.shape[0]
+        return (scores[:n], logits[:n], features[:n]), (scores[n:], logits[n:], features[n:])
+
+
+# how UNIT classifies domain B (model.adapt_with)
+ADAPTATIONS = ("latent", "discriminator")
+
+
 def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """UNIT (Liu, Breuel & Kautz 2017, arXiv:1703.00848) on unpaired data: enc (two VAE encoders sharing
     their high-level layers), dec (two decoders sharing theirs), d_a, d_b (DCGAN discriminators), and cls (a
@@ -515,19 +560,44 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     (0.5 ||mean||^2 per latent dimension, the authors' code) and an L1 reconstruction. Translation A -> B
     decodes A's code with B's decoder; the GAN terms (least squares) judge translations in the target
     domain; cycle consistency encodes each translation again and decodes it back (with its own KL term).
-    Domain adaptation: cls reads domain A's codes and the codes of A's images translated to B (both carry
-    A's labels), then classifies domain B's images from their codes without ever seeing a B label."""
+    Domain adaptation (model.adapt_with), domain B's labels never read:
+    - "latent": cls reads domain A's codes and the codes of A's images translated to B (both carry A's
+      labels), then classifies domain B's images from their codes;
+    - "discriminator" (the authors' domain-adaptation code): one discriminator `disc` whose first conv is
+      per domain and whose other layers, GAN score and digit classifier are shared (SharedDiscriminator);
+      its classifier learns A's labels through A's first conv, and its features of each translation are
+      tied (feature_weight x their summed squared difference) to its features of the reconstruction of the
+      same image in the other domain; it classifies domain B through B's first conv. No cls network."""
     size, _, channels_a = setup.image_shape
     channels_b = setup.image_shape_b[-1]
     widths = layers.down_widths(model.width, (size // 4).bit_length() - 1)
     enc = UnitEncoder(widths, model.latent_dim, conv=setup.conv)
     dec = UnitDecoder(layers.up_widths(model.width, size), (channels_a, channels_b), conv=setup.conv)
-    disc = gan.Discriminator(widths, conv=setup.conv)
-    cls = LatentClassifier(model.classifier_hidden)
-    nets = {"enc": enc, "dec": dec, "d_a": disc, "d_b": disc, "cls": cls}
+    on_latent = model.adapt_with == "latent"
+    if on_latent:
+        disc = gan.Discriminator(widths, conv=setup.conv)
+        nets = {
+            "enc": enc,
+            "dec": dec,
+            "d_a": disc,
+            "d_b": disc,
+            "cls": LatentClassifier(model.classifier_hidden),
+        }
+    else:
+        nets = {"enc": enc, "dec": dec, "disc": SharedDiscriminator(widths, conv=setup.conv)}
 
-    def run(name, params, state, *inputs, train=True):
-        return apply_net(nets[name], name, params, state, *inputs, train=train)
+    def run(name, params, state, *inputs, train=True, **kwargs):
+        return apply_net(nets[name], name, params, state, *inputs, train=train, **kwargs)
+
+    def judge(params, state, images_a, images_b, key):
+        """Per domain (GAN scores, digit logits, features) of images in [0, 1]; logits and features only
+        from the shared discriminator (None from the per-domain ones)."""
+        signed_a, signed_b = to_signed(images_a), to_signed(images_b)
+        if on_latent:
+            score_a, state = run("d_a", params, state, signed_a)
+            score_b, state = run("d_b", params, state, signed_b)
+            return ((score_a, None, None), (score_b, None, None)), state
+        return run("disc", params, state, signed_a, signed_b, rngs={DROPOUT: key})
 
     def noisy(key, means):
         return means + model.code_noise * jax.random.normal(key, means.shape)
@@ -558,8 +628,9 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         key_ab, key_ba = jax.random.split(cycle_key)
         # A -> B -> A: B's code of the translation, written in A; and B -> A -> B
         (cycle_a, cycle_b), _ = run("dec", params, state, noisy(key_ab, mean_ab), noisy(key_ba, mean_ba))
-        score_a, state = run("d_a", params, state, to_signed(fake_a))
-        score_b, state = run("d_b", params, state, to_signed(fake_b))
+        # the shared discriminator's dropout: a key of its own (fold_in leaves the splits above as they were)
+        judge_key = jax.random.fold_in(key, 1)
+        ((score_a, *_), (score_b, *_)), state = judge(params, state, fake_a, fake_b, judge_key)
         terms = {
             "kl": kl(mean_a) + kl(mean_b),
             "recon_l1": mean_abs(recon_a, a) + mean_abs(recon_b, b),
@@ -567,8 +638,9 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             "cycle_kl": kl(mean_ab) + kl(mean_ba),
             "cycle_l1": mean_abs(cycle_a, a) + mean_abs(cycle_b, b),
         }
-        logits = [run("cls", params, state, codes)[0] for codes in (mean_a, mean_ab)]
-        terms["class_ce"] = sum(losses.softmax_cross_entropy(x, labels) for x in logits)
+        if on_latent:
+            logits = [run("cls", params, state, codes)[0] for codes in (mean_a, mean_ab)]
+            terms["class_ce"] = sum(losses.softmax_cross_entropy(x, labels) for x in logits)
         weights = {
             "kl": model.kl_weight,
             "recon_l1": model.recon_weight,
@@ -579,21 +651,38 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         }
         loss = sum(weights[name] * value for name, value in terms.items()).mean()
         metrics = {name: value.mean() for name, value in terms.items()}
-        metrics["class_accuracy"] = jnp.mean(jnp.argmax(logits[0], -1) == labels)
+        if on_latent:
+            metrics["class_accuracy"] = jnp.mean(jnp.argmax(logits[0], -1) == labels)
         return loss, ({"loss": loss, **metrics}, state)
 
     def disc_loss(params, state, batch, key):
-        """0.5 x ((D(real) - 1)^2 + D(translation)^2) per domain, on the current networks' translations."""
+        """0.5 x ((D(real) - 1)^2 + D(translation)^2) per domain, on the current networks' translations; the
+        shared discriminator adds class_weight x the cross-entropy of A's labels on A's images and
+        feature_weight x the squared feature distances of each translation to its source's reconstruction."""
         a, b = batch["image"], batch["image_b"]
-        (*_, fake_a, fake_b), state = translations(params, state, a, b, key)
-        out = {}
-        for domain, real, fake in (("a", a, fake_a), ("b", b, fake_b)):
-            fake = jax.lax.stop_gradient(fake)
-            real_scores, state = run(f"d_{domain}", params, state, to_signed(real))
-            fake_scores, state = run(f"d_{domain}", params, state, to_signed(fake))
-            out[domain] = 0.5 * (jnp.square(real_scores - 1.0) + jnp.square(fake_scores)).mean()
-        loss = out["a"] + out["b"]
-        return loss, ({"loss": loss, "loss_a": out["a"], "loss_b": out["b"]}, state)
+        real_key, fake_key, recon_key = (jax.random.fold_in(key, i) for i in (1, 2, 3))
+        (_, _, z_a, z_b, fake_a, fake_b), state = translations(params, state, a, b, key)
+        fake_a, fake_b = jax.lax.stop_gradient((fake_a, fake_b))
+        (real_a, real_b), state = judge(params, state, a, b, real_key)
+        (trans_a, trans_b), state = judge(params, state, fake_a, fake_b, fake_key)
+        out = {
+            f"loss_{d}": 0.5 * (jnp.square(real[0] - 1.0) + jnp.square(fake[0])).mean()
+            for d, real, fake in (("a", real_a, trans_a), ("b", real_b, trans_b))
+        }
+        loss = out["loss_a"] + out["loss_b"]
+        if not on_latent:
+            # the reconstructions x_aa, x_bb (running statistics untouched, as in gen_loss)
+            recons, _ = run("dec", params, state, z_a, z_b)
+            (recon_a, recon_b), state = judge(params, state, *jax.lax.stop_gradient(recons), recon_key)
+            # A -> B read through B's first conv against A -> A through A's, and B -> A against B -> B
+            squared = jnp.sum(jnp.square(trans_b[2] - recon_a[2]), -1) + jnp.sum(
+                jnp.square(trans_a[2] - recon_b[2]), -1
+            )
+            out["feature"] = squared.mean()
+            out["class_ce"] = losses.softmax_cross_entropy(real_a[1], batch["label"]).mean()
+            out["class_accuracy"] = jnp.mean(jnp.argmax(real_a[1], -1) == batch["label"])
+            loss = loss + model.class_weight * out["class_ce"] + model.feature_weight * out["feature"]
+        return loss, ({"loss": loss, **out}, state)
 
     def codes(params, state, images, domain):
         """Latent means of one domain's images (the other encoder input is a placeholder)."""
@@ -615,11 +704,19 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def reconstruct(params, state, images):
         return decode_in(params, state, codes(params, state, images, "a"), "a")
 
+    def classify_in(params, state, images, domain):
+        if on_latent:
+            return run("cls", params, state, codes(params, state, images, domain), train=False)[0]
+        other = jnp.zeros((images.shape[0], *(setup.image_shape_b if domain == "a" else setup.image_shape)))
+        pair = (images, other) if domain == "a" else (other, images)
+        outputs = run("disc", params, state, *(to_signed(x) for x in pair), train=False)[0]
+        return outputs[0 if domain == "a" else 1][1]
+
     def classify(params, state, images):
-        return run("cls", params, state, codes(params, state, images, "a"), train=False)[0]
+        return classify_in(params, state, images, "a")
 
     def classify_b(params, state, images):
-        return run("cls", params, state, codes(params, state, images, "b"), train=False)[0]
+        return classify_in(params, state, images, "b")
 
     def evaluate(params, state, batch):
         return {"recon_l1_a": mean_abs(reconstruct(params, state, batch["image"]), batch["image"])}
@@ -628,19 +725,21 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         return jax.ShapeDtypeStruct((1, *shape), jnp.float32)
 
     code = jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32)
+    example_inputs = {
+        "enc": (image(setup.image_shape), image(setup.image_shape_b)),
+        "dec": (code, code),
+        "d_a": (image(setup.image_shape),),
+        "d_b": (image(setup.image_shape_b),),
+        "cls": (code,),
+        "disc": (image(setup.image_shape), image(setup.image_shape_b)),
+    }
     return Family(
         networks=nets,
-        example_inputs={
-            "enc": (image(setup.image_shape), image(setup.image_shape_b)),
-            "dec": (code, code),
-            "d_a": (image(setup.image_shape),),
-            "d_b": (image(setup.image_shape_b),),
-            "cls": (code,),
-        },
+        example_inputs={name: example_inputs[name] for name in nets},
         optimizers={name: setup.optimizer for name in nets},
         updates=(
-            Update("disc", ("d_a", "d_b"), disc_loss),
-            Update("gen", ("enc", "dec", "cls"), gen_loss),
+            Update("disc", ("d_a", "d_b") if on_latent else ("disc",), disc_loss),
+            Update("gen", ("enc", "dec", "cls") if on_latent else ("enc", "dec"), gen_loss),
         ),
         data="unpaired_domains",
         can=Abilities(
@@ -708,10 +807,16 @@ def unit_options() -> ml_collections.ConfigDict:
     o.recon_weight = 100.0  # lambda_2: the VAE's L1 reconstruction
     o.cycle_kl_weight = 0.1  # lambda_3: the KL terms of the translations' codes
     o.cycle_weight = 100.0  # lambda_4: the L1 cycle reconstruction
-    # the digit classifier on the shared latent, trained with domain A's labels (0 = translation only)
+    # where domain B is classified: "latent" (a classifier on the shared latent) or "discriminator" (the
+    # authors' domain-adaptation code: a classifier sharing the discriminators' high-level layers)
+    o.adapt_with = "latent"
+    # the digit classifier's cross-entropy on domain A's labels (the authors' cls_w; 0 = translation only)
     o.class_weight = 10.0
     o.code_noise = 1.0  # std of the Gaussian noise on the codes: 1 = the paper's unit-variance VAE
-    o.classifier_hidden = 128  # units of its hidden layer
+    o.classifier_hidden = 128  # units of the latent classifier's hidden layer
+    # "discriminator": weight of the summed squared distance between the discriminator's features of each
+    # translation and of its source's reconstruction (the authors' feature_w)
+    o.feature_weight = 1e-4
     return o
 
 
@@ -752,8 +857,10 @@ MODELS = {
             "train.batch_size": 64,
             "train.num_steps": 3000,
         },
+        choices={"adapt_with": ADAPTATIONS},
         positive=(*options.CONV_POSITIVE, "classifier_hidden"),
         non_negative=(
+            "feature_weight",
             "gan_weight",
             "kl_weight",
             "recon_weight",
