@@ -9,7 +9,7 @@ and a 128-dimensional latent for the CPU. Two departures, measured on MNIST -> e
 translation one blob (8.7% on the target at 800 steps); learning rate 5e-4 with GAN weight 10, 3 and 1
 gave 52.4%, 71.1% and 86.7% at 1000 steps. So: learning rate 5e-4, GAN weight 1. 4000 steps (about half an
 hour of a 2-core CPU to itself): on thickened digits the latent classifier read 95.94 +- 0.15% at 2000 steps
-(behind the source-only 96.41%) and 97.07 +- 0.37% at 4000, three seeds each.
+(behind the source-only 96.41%) and 97.07 +- 0.38% at 4000, three seeds each.
     python -m jaxgen.main --config=configs/unit.py --workdir=runs/unit
     python -m jaxgen.main --config=configs/unit.py --workdir=runs/unit --mode=eval   # test_b_accuracy
 Other targets: --config.data.name_b='' --config.data.domain_b=edges (negative, rotated, thick, coloured):
