@@ -684,11 +684,15 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             loss = loss + model.class_weight * out["class_ce"] + model.feature_weight * out["feature"]
         return loss, ({"loss": loss, **out}, state)
 
+    def paired(images, domain):
+        """(A input, B input) for networks that take both domains: images in their domain's slot, zeros in
+        the other's."""
+        other = jnp.zeros((images.shape[0], *(setup.image_shape_b if domain == "a" else setup.image_shape)))
+        return (images, other) if domain == "a" else (other, images)
+
     def codes(params, state, images, domain):
         """Latent means of one domain's images (the other encoder input is a placeholder)."""
-        other = jnp.zeros((images.shape[0], *(setup.image_shape_b if domain == "a" else setup.image_shape)))
-        pair = (images, other) if domain == "a" else (other, images)
-        means = run("enc", params, state, *pair, train=False)[0]
+        means = run("enc", params, state, *paired(images, domain), train=False)[0]
         return means[0] if domain == "a" else means[1]
 
     def decode_in(params, state, z, domain):
@@ -707,8 +711,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def classify_in(params, state, images, domain):
         if on_latent:
             return run("cls", params, state, codes(params, state, images, domain), train=False)[0]
-        other = jnp.zeros((images.shape[0], *(setup.image_shape_b if domain == "a" else setup.image_shape)))
-        pair = (images, other) if domain == "a" else (other, images)
+        pair = paired(images, domain)
         outputs = run("disc", params, state, *(to_signed(x) for x in pair), train=False)[0]
         return outputs[0 if domain == "a" else 1][1]
 
