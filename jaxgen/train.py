@@ -175,6 +175,10 @@ class _Run:
         )
         start = step = self.clock["step"]
         primary = distributed.is_primary()
+        if start >= num_steps and all(_finished_at(slot.workdir) == start for slot in slots):
+            workdirs = ", ".join(str(slot.workdir) for slot in slots)
+            log(f"{workdirs}: already trained to step {start}; nothing to do (--mode=eval evaluates again)")
+            return self.ts
         for slot in slots:
             slot.writer = MetricWriter(slot.workdir, start) if primary else None
         # wall time of the training loop (compilation, periodic pictures and checkpoints included), summed
@@ -318,6 +322,12 @@ class _Run:
 
 def _crossed(before: int, after: int, every: int) -> bool:
     return after // every > before // every
+
+
+def _finished_at(workdir: Path) -> int | None:
+    """The step whose final evaluation the run in workdir wrote (None before its first end)."""
+    final = workdir / "final_metrics.json"
+    return json.loads(final.read_text())["step"] if final.exists() else None
 
 
 def steps_in_call(step: int, k: int, num_steps: int, train: ml_collections.ConfigDict) -> int:

@@ -87,6 +87,23 @@ def test_outputs_checkpoint_retention_and_in_process_resume(tmp_path):
     )
 
 
+def test_training_a_finished_run_again_does_nothing(tmp_path):
+    """Rerunning a command whose run ended must not append a second final evaluation to its log."""
+    dataset = synthetic_dataset()
+    config = tiny_config("classifier", num_steps=3, eval_every=3)
+    config.optim.schedule = "constant"  # so that the longer run below may resume this one
+    train_lib.train(config, tmp_path, dataset=dataset)
+    log_before = (tmp_path / "metrics.jsonl").read_text()
+    again = train_lib.train(config, tmp_path, dataset=dataset)
+    assert int(again["step"]) == 3
+    assert (tmp_path / "metrics.jsonl").read_text() == log_before
+    longer = config.copy_and_resolve_references()
+    longer.train.num_steps = 4  # a longer schedule still trains on and evaluates its own end
+    train_lib.train(longer, tmp_path, dataset=dataset)
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if r["kind"] == "eval"] == [3, 4]
+
+
 def test_autoencoder_writes_sample_and_reconstruction_grids(tmp_path):
     train_lib.train(tiny_config("ae", eval_every=1), tmp_path, dataset=synthetic_dataset())
     names = {p.name for p in (tmp_path / "samples").iterdir()}
