@@ -362,6 +362,15 @@ class CoupledGenerator(nn.Module):
         return a, b
 
 
+def _first_convs(x_a: jax.Array, x_b: jax.Array, width: int, conv: layers.ConvOptions) -> list[jax.Array]:
+    """The per-domain first layers of a coupled discriminator (k4 s2 conv `in_a` / `in_b`, LeakyReLU 0.2),
+    called inside its compact __call__ so their params sit in its tree."""
+    return [
+        nn.leaky_relu(layers.Conv(width, conv=conv, kernel_init=layers.dcgan_init, name=f"in_{d}")(x), 0.2)
+        for x, d in ((x_a, "a"), (x_b, "b"))
+    ]
+
+
 class CoupledDiscriminator(nn.Module):
     """(images of A, images of B) in [-1, 1] -> (logits [B], logits [B]): one first conv per domain, then
     the rest of the DCGAN down stack and the dense head, shared (run on both domains' features at once)."""
@@ -372,12 +381,7 @@ class CoupledDiscriminator(nn.Module):
     @nn.compact
     def __call__(self, x_a: jax.Array, x_b: jax.Array, train: bool = True) -> tuple[jax.Array, jax.Array]:
         init = layers.dcgan_init
-        firsts = [
-            nn.leaky_relu(
-                layers.Conv(self.widths[0], conv=self.conv, kernel_init=init, name=f"in_{d}")(x), 0.2
-            )
-            for x, d in ((x_a, "a"), (x_b, "b"))
-        ]
+        firsts = _first_convs(x_a, x_b, self.widths[0], self.conv)
         h = jnp.concatenate(firsts)
         for width in self.widths[1:]:
             h = layers.Conv(width, use_bias=False, conv=self.conv, kernel_init=init)(h)
@@ -522,12 +526,7 @@ class SharedDiscriminator(nn.Module):
     @nn.compact
     def __call__(self, x_a: jax.Array, x_b: jax.Array, train: bool = True):
         init = layers.dcgan_init
-        firsts = [
-            nn.leaky_relu(
-                layers.Conv(self.widths[0], conv=self.conv, kernel_init=init, name=f"in_{d}")(x), 0.2
-            )
-            for x, d in ((x_a, "a"), (x_b, "b"))
-        ]
+        firsts = _first_convs(x_a, x_b, self.widths[0], self.conv)
         convs = [layers.Conv(width, conv=self.conv, kernel_init=init) for width in self.widths[1:]]
         rates = (0.1, 0.3, *[0.5] * (len(convs) - 1))
 
