@@ -1,0 +1,67 @@
+"""Domain B's own reconstructions in UNIT runs: the first test images of a target above each run's
+reconstruction of them (B's encoder, then B's decoder, the code's mean without noise), with the mean L1 per
+pixel. It shows whether a run's second autoencoder learned the digit at all, which its adaptation and
+translations depend on (the coloured digits: experiments/README.md, UNIT).
+
+    python experiments/unit_reconstructions.py coloured runs/unit_coloured runs/unit_coloured_cls0 \\
+        --out experiments/results/figures/unit_coloured_b_reconstructions.png
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import jax.numpy as jnp
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+import jaxgen  # noqa: E402
+from jaxgen.data import to_float  # noqa: E402
+from jaxgen.models.family import apply_net  # noqa: E402
+
+
+def reconstruct_b(workdir: str, images: np.ndarray) -> np.ndarray:
+    """Domain B images [N, S, S, C] in [0, 1] through the run's B encoder (mean code) and B decoder."""
+    model = jaxgen.load(workdir)
+    params, state, nets = model.state["params"], model.state["state"], model.family.networks
+    shape_a = model.family.example_inputs["enc"][0].shape[1:]
+    placeholder = jnp.zeros((images.shape[0], *shape_a))  # domain A's input, unused
+    (_, codes), _ = apply_net(nets["enc"], "enc", params, state, placeholder, images, train=False)
+    (_, recon), _ = apply_net(nets["dec"], "dec", params, state, codes, codes, train=False)
+    return np.asarray(recon)
+
+
+def main() -> None:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
+    parser.add_argument("target", help="the runs' target domain, as experiments/adaptation.py names it")
+    parser.add_argument("workdirs", nargs="+")
+    parser.add_argument("--n", type=int, default=8, help="test images to draw")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    from adaptation import target_test_split
+
+    images = np.asarray(to_float(jnp.asarray(target_test_split(args.target)[0][: args.n])))
+    rows = [("test images", images)]
+    for workdir in args.workdirs:
+        recon = reconstruct_b(workdir, jnp.asarray(images))
+        rows.append((f"{Path(workdir).name}: L1 {np.abs(recon - images).mean():.3f}", recon))
+        print(rows[-1][0])
+    fig, axes = plt.subplots(len(rows), args.n, figsize=(args.n, 1.15 * len(rows)), squeeze=False)
+    for (title, row), line in zip(rows, axes, strict=True):
+        for image, ax in zip(row, line, strict=True):
+            ax.imshow(np.clip(image.squeeze(), 0, 1), cmap="gray" if image.shape[-1] == 1 else None)
+            ax.axis("off")
+        line[0].set_title(title, loc="left", fontsize=8)
+    fig.tight_layout()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=80)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
