@@ -13,15 +13,13 @@ import argparse
 from pathlib import Path
 
 import jax.numpy as jnp
-import matplotlib
 import numpy as np
+from adaptation import target_test_split  # experiments/adaptation.py, beside this script
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-import jaxgen  # noqa: E402
-from jaxgen.data import to_float  # noqa: E402
-from jaxgen.models.family import apply_net  # noqa: E402
+import jaxgen
+from jaxgen import viz
+from jaxgen.data import to_float
+from jaxgen.models.family import apply_net
 
 
 def reconstruct_b(workdir: str, images: np.ndarray) -> np.ndarray:
@@ -43,24 +41,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=8, help="test images to draw")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    from adaptation import target_test_split
-
     images = np.asarray(to_float(jnp.asarray(target_test_split(args.target)[0][: args.n])))
-    rows = [("test images", images)]
+    rows = {"test images": images}
     for workdir in args.workdirs:
         recon = reconstruct_b(workdir, jnp.asarray(images))
-        rows.append((f"{Path(workdir).name}: L1 {np.abs(recon - images).mean():.3f}", recon))
-        print(rows[-1][0])
-    fig, axes = plt.subplots(len(rows), args.n, figsize=(args.n, 1.15 * len(rows)), squeeze=False)
-    for (title, row), line in zip(rows, axes, strict=True):
-        for image, ax in zip(row, line, strict=True):
-            ax.imshow(np.clip(image.squeeze(), 0, 1), cmap="gray" if image.shape[-1] == 1 else None)
-            ax.axis("off")
-        line[0].set_title(title, loc="left", fontsize=8)
-    fig.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=80)
-    print(f"wrote {args.out}")
+        title = f"{Path(workdir).name}: L1 {np.abs(recon - images).mean():.3f}"
+        rows[title] = np.clip(recon, 0.0, 1.0)
+        print(title)
+    print(f"wrote {viz.save_rows(args.out, rows)}")
 
 
 if __name__ == "__main__":
