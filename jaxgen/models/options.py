@@ -37,13 +37,35 @@ def mlp_net(
 
 
 def crop_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
-    """model.crop must leave pixels of the data's images."""
+    """model.crop must leave pixels of the data's images, and cut only a border the data leaves blank: the
+    cropped pixels are written as 0, so a domain that paints them (negatives, coloured digits) would get a
+    black frame that no loss sees."""
     if model.crop < 0 or 2 * model.crop >= data.image_size:
         return (
             f"model.crop={model.crop} must be >= 0 and leave pixels of a "
             f"{data.image_size}x{data.image_size} image"
         )
+    if model.crop > 0 and _paints_border(data.domain_a, data.image_size, model.crop):
+        return (
+            f"model.crop={model.crop} cuts a border that data.domain_a={data.domain_a!r} fills; "
+            "set model.crop=0 to model the whole image"
+        )
     return None
+
+
+def _paints_border(domain: str, size: int, crop: int) -> bool:
+    """Whether the domain's transform of a blank image has ink within `crop` pixels of its edge."""
+    import jax  # here, so that building a config imports no array library until it checks one
+    import numpy as np
+
+    from jaxgen.data import domains
+
+    if domain not in domains.DOMAINS:
+        return False  # the data check names an unknown domain
+    blank = jax.numpy.zeros((1, size, size, 1))
+    image = np.asarray(domains.DOMAINS[domain](blank, jax.random.split(jax.random.key(0), 1)))[0]
+    inside = image[crop : image.shape[0] - crop, crop : image.shape[1] - crop]
+    return bool(np.abs(image).sum() > np.abs(inside).sum())
 
 
 def first_problem(*problems: str | None) -> str | None:
