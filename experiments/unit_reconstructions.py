@@ -19,18 +19,12 @@ from adaptation import target_test_split  # experiments/adaptation.py, beside th
 import jaxgen
 from jaxgen import viz
 from jaxgen.data import to_float
-from jaxgen.models.family import apply_net
 
 
 def reconstruct_b(workdir: str, images: np.ndarray) -> np.ndarray:
     """Domain B images [N, S, S, C] in [0, 1] through the run's B encoder (mean code) and B decoder."""
     model = jaxgen.load(workdir)
-    params, state, nets = model.state["params"], model.state["state"], model.family.networks
-    shape_a = model.family.example_inputs["enc"][0].shape[1:]
-    placeholder = jnp.zeros((images.shape[0], *shape_a))  # domain A's input, unused
-    (_, codes), _ = apply_net(nets["enc"], "enc", params, state, placeholder, images, train=False)
-    (_, recon), _ = apply_net(nets["dec"], "dec", params, state, codes, codes, train=False)
-    return np.asarray(recon)
+    return model.decode_b(model.encode_b(images))
 
 
 def main() -> None:
@@ -44,7 +38,7 @@ def main() -> None:
     images = np.asarray(to_float(jnp.asarray(target_test_split(args.target)[0][: args.n])))
     rows = {"test images": images}
     for workdir in args.workdirs:
-        recon = reconstruct_b(workdir, jnp.asarray(images))
+        recon = reconstruct_b(workdir, images)
         title = f"{Path(workdir).name}: L1 {np.abs(recon - images).mean():.3f}"
         rows[title] = np.clip(recon, 0.0, 1.0)
         print(title)

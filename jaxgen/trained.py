@@ -6,8 +6,8 @@
 
 `load` reads only (a damaged newest checkpoint is reported and an older one used) and needs no config
 file: the workdir recorded the resolved config it was trained with. What the model can do depends on its
-family: `sample`, `reconstruct`, `encode`, `classify`, `classify_b`, `translate`, `translate_back` raise a
-clear error where it cannot.
+family: `sample`, `reconstruct`, `encode`, `decode`, `encode_b`, `decode_b`, `classify`, `classify_b`,
+`translate`, `translate_back` raise a clear error where it cannot.
 """
 
 from __future__ import annotations
@@ -49,6 +49,18 @@ class Trained:
         """The codes of images."""
         return self._apply("encode", images)
 
+    def decode(self, codes) -> np.ndarray:
+        """Images decoded from codes [N, D] (float)."""
+        return self._apply("decode", codes)
+
+    def encode_b(self, images) -> np.ndarray:
+        """The codes of images of the second domain, in the latent space both domains share (UNIT)."""
+        return self._apply("encode_b", images)
+
+    def decode_b(self, codes) -> np.ndarray:
+        """Images of the second domain decoded from shared-latent codes [N, D] (UNIT)."""
+        return self._apply("decode_b", codes)
+
     def classify(self, images) -> np.ndarray:
         """Class logits of images."""
         return self._apply("classify", images)
@@ -70,16 +82,17 @@ class Trained:
             raise ConfigError(f"model {self.config.model.name!r} cannot {ability}")
         return self.family
 
-    def _apply(self, ability: str, images) -> np.ndarray:
-        """The ability on images, config.eval.chunk rows at a time: a whole test split at once would hold
-        every layer's activations of all its images (10,000 through a CycleGAN generator ran out)."""
+    def _apply(self, ability: str, inputs) -> np.ndarray:
+        """The ability on images (uint8 ones scaled to [0, 1]) or codes, config.eval.chunk rows at a time:
+        a whole test split at once would hold every layer's activations of all its images (10,000 through
+        a CycleGAN generator ran out)."""
         fn = getattr(self._needs(ability).can, ability)
-        images = np.asarray(images)
-        pixels = (
-            to_float(jnp.asarray(images)) if images.dtype == np.uint8 else jnp.asarray(images, jnp.float32)
+        inputs = np.asarray(inputs)
+        floats = (
+            to_float(jnp.asarray(inputs)) if inputs.dtype == np.uint8 else jnp.asarray(inputs, jnp.float32)
         )
         return np.asarray(
-            _chunked(fn, self.state["params"], self.state["state"], pixels, self.config.eval.chunk)
+            _chunked(fn, self.state["params"], self.state["state"], floats, self.config.eval.chunk)
         )
 
 

@@ -51,6 +51,13 @@ def resumes_exactly(config, dataset, tmp_path, stop_at: int) -> None:
 # ----------------------------------------------------------------------------------------- losses
 
 
+def test_pixel_errors_are_per_example_means_over_pixels_and_channels():
+    x = jnp.zeros((2, 4, 4, 3))
+    y = x.at[0].set(0.5).at[1, 0, 0, 0].set(1.0)
+    np.testing.assert_allclose(translation.mean_abs(x, y), [0.5, 1 / 48], rtol=1e-6)
+    np.testing.assert_allclose(translation.mean_squared(x, y), [0.25, 1 / 48], rtol=1e-6)
+
+
 def test_per_patch_averages_a_per_example_loss_over_each_images_patches():
     logits = jnp.stack([jnp.zeros((3, 3)), jnp.full((3, 3), 100.0)])  # [2 images, 3x3 patches]
     got = translation.per_patch(losses.gan_generator_loss, logits)
@@ -366,12 +373,14 @@ def test_unit_discriminator_adaptation_classifies_both_domains_through_shared_la
     np.testing.assert_allclose(classify_b(same, state["state"], images), a, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("adapt_with", ["latent", "discriminator"])
-def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path, adapt_with):
+@pytest.mark.parametrize(
+    "adapt_with, recon_loss", [("latent", "l1"), ("discriminator", "l1"), ("latent", "squared")]
+)
+def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path, adapt_with, recon_loss):
     dataset = two_domains("negative")
     config = tiny("unit", num_steps=4, checkpoint_every=2)
     config.data.name_b, config.data.domain_b = "", "negative"
-    config.model.adapt_with = adapt_with
+    config.model.adapt_with, config.model.recon_loss = adapt_with, recon_loss
     on_latent = adapt_with == "latent"
     family = runtime.build_family(config, dataset)
     assert [(u.name, u.networks) for u in family.updates] == [
@@ -384,10 +393,12 @@ def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path, ada
     terms = (
         m.gan_weight * record["gen/gan"]
         + m.kl_weight * record["gen/kl"]
-        + m.recon_weight * record["gen/recon_l1"]
+        + m.recon_weight * record[f"gen/recon_{recon_loss}"]
         + m.cycle_kl_weight * record["gen/cycle_kl"]
-        + m.cycle_weight * record["gen/cycle_l1"]
+        + m.cycle_weight * record[f"gen/cycle_{recon_loss}"]
     )
+    other = {"l1": "squared", "squared": "l1"}[recon_loss]
+    assert f"gen/recon_{other}" not in record and f"gen/cycle_{other}" not in record
     disc_terms = record["disc/loss_a"] + record["disc/loss_b"]
     if on_latent:
         terms += m.class_weight * record["gen/class_ce"]
@@ -426,6 +437,14 @@ def test_unit_never_reads_a_label_of_domain_b_and_reports_its_accuracy_there(tmp
     trained = jaxgen.load(tmp_path / "a")
     uci = dataset.second.test_images[:5]
     assert trained.classify_b(uci).shape == (5, 10) and trained.translate_back(uci).shape == (5, 32, 32, 1)
+    # the shared latent space by hand: B's codes written in A are the translations back, A's written in B
+    # the translations; B's own autoencoder reconstructs in B
+    mnist = dataset.test_images[:5]
+    codes_b, codes_a = trained.encode_b(uci), trained.encode(mnist)
+    assert codes_b.shape == (5, config.model.latent_dim)
+    np.testing.assert_allclose(trained.decode(codes_b), trained.translate_back(uci), atol=1e-6)
+    np.testing.assert_allclose(trained.decode_b(codes_a), trained.translate(mnist), atol=1e-6)
+    assert trained.decode_b(codes_b).shape == (5, 32, 32, 1)
 
 
 def test_unit_interpolation_walks_one_latent_path_in_both_domains(tmp_path):

@@ -123,6 +123,8 @@ class Abilities:
     # (params, state, codes [B, D]) -> images of domain B, from the latent space the two domains share
     # (UNIT): the interpolation picture then walks between two codes in both domains at once
     decode_b: ImagesFn | None = None
+    # (params, state, images of domain B) -> their codes [B, D] in that shared latent space
+    encode_b: ImagesFn | None = None
     # where codes live: "gaussian" (pushed to N(0, I): Gaussian-fit metric, manifold grid at Gaussian
     # quantiles), "unit_box" (sigmoid-bounded: grid over (0, 1)) or "data" (grid over the test codes' range)
     code_space: str = "data"

@@ -140,6 +140,11 @@ def mean_abs(x: jax.Array, y: jax.Array) -> jax.Array:
     return jnp.mean(jnp.abs(x - y), axis=tuple(range(1, x.ndim)))
 
 
+def mean_squared(x: jax.Array, y: jax.Array) -> jax.Array:
+    """Per-example mean squared pixel error [B]."""
+    return jnp.mean(jnp.square(x - y), axis=tuple(range(1, x.ndim)))
+
+
 def per_patch(loss, *scores: jax.Array) -> jax.Array:
     """A per-example GAN loss of jaxgen.losses applied to every patch of PatchGAN scores [B, P, P], then
     averaged over each image's patches -> [B]."""
@@ -548,6 +553,9 @@ class SharedDiscriminator(nn.Module):
 
 # how UNIT classifies domain B (model.adapt_with)
 ADAPTATIONS = ("latent", "discriminator")
+# UNIT's per-example pixel error of reconstructions and cycles (model.recon_loss): the paper's L1, or the
+# squared error, whose mean (not median) prediction keeps an uncertain stroke visible on a coloured background
+RECON_LOSSES = {"l1": mean_abs, "squared": mean_squared}
 
 
 def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
@@ -556,7 +564,8 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     digit classifier on the shared latent, trained on domain A's labels only).
 
     Per domain the VAE: z = mean + N(0, I) noise (unit variance, as the paper), KL term mean(mean^2)
-    (0.5 ||mean||^2 per latent dimension, the authors' code) and an L1 reconstruction. Translation A -> B
+    (0.5 ||mean||^2 per latent dimension, the authors' code) and an L1 reconstruction (model.recon_loss;
+    the same pixel error for the cycle terms). Translation A -> B
     decodes A's code with B's decoder; the GAN terms (least squares) judge translations in the target
     domain; cycle consistency encodes each translation again and decodes it back (with its own KL term).
     Domain adaptation (model.adapt_with), domain B's labels never read:
@@ -573,6 +582,8 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     enc = UnitEncoder(widths, model.latent_dim, conv=setup.conv)
     dec = UnitDecoder(layers.up_widths(model.width, size), (channels_a, channels_b), conv=setup.conv)
     on_latent = model.adapt_with == "latent"
+    pixel_error = RECON_LOSSES[model.recon_loss]
+    recon, cycle = f"recon_{model.recon_loss}", f"cycle_{model.recon_loss}"
     if on_latent:
         disc = gan.Discriminator(widths, conv=setup.conv)
         nets = {
@@ -613,8 +624,9 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         return (mean_a, mean_b, z_a, z_b, fake_a, fake_b), state
 
     def gen_loss(params, state, batch, key):
-        """Per domain: kl_weight x KL + recon_weight x L1(recon) + gan_weight x LSGAN(translation into it)
-        + cycle_kl_weight x KL(code of the translation) + cycle_weight x L1(cycle); class_weight x the
+        """Per domain: kl_weight x KL + recon_weight x error(recon) + gan_weight x LSGAN(translation into
+        it) + cycle_kl_weight x KL(code of the translation) + cycle_weight x error(cycle), the pixel error
+        of model.recon_loss; class_weight x the
         cross-entropy of A's labels on A's codes and on the codes of A's translations to B. Batch mean."""
         a, b, labels = batch["image"], batch["image_b"], batch["label"]
         translate_key, cycle_key = jax.random.split(key)
@@ -632,20 +644,20 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         ((score_a, *_), (score_b, *_)), state = judge(params, state, fake_a, fake_b, judge_key)
         terms = {
             "kl": kl(mean_a) + kl(mean_b),
-            "recon_l1": mean_abs(recon_a, a) + mean_abs(recon_b, b),
+            recon: pixel_error(recon_a, a) + pixel_error(recon_b, b),
             "gan": jnp.square(score_a - 1.0) + jnp.square(score_b - 1.0),
             "cycle_kl": kl(mean_ab) + kl(mean_ba),
-            "cycle_l1": mean_abs(cycle_a, a) + mean_abs(cycle_b, b),
+            cycle: pixel_error(cycle_a, a) + pixel_error(cycle_b, b),
         }
         if on_latent:
             logits = [run("cls", params, state, codes)[0] for codes in (mean_a, mean_ab)]
             terms["class_ce"] = sum(losses.softmax_cross_entropy(x, labels) for x in logits)
         weights = {
             "kl": model.kl_weight,
-            "recon_l1": model.recon_weight,
+            recon: model.recon_weight,
             "gan": model.gan_weight,
             "cycle_kl": model.cycle_kl_weight,
-            "cycle_l1": model.cycle_weight,
+            cycle: model.cycle_weight,
             "class_ce": model.class_weight,
         }
         loss = sum(weights[name] * value for name, value in terms.items()).mean()
@@ -751,6 +763,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             encode=lambda params, state, images: codes(params, state, images, "a"),
             decode=lambda params, state, z: decode_in(params, state, z, "a"),
             decode_b=lambda params, state, z: decode_in(params, state, z, "b"),
+            encode_b=lambda params, state, images: codes(params, state, images, "b"),
             classify=classify,
             classify_b=classify_b,
             evaluate=evaluate,
@@ -806,9 +819,12 @@ def unit_options() -> ml_collections.ConfigDict:
     o = options.conv_net(32, 128)  # latent_dim: the shared code (the paper: 512 channels at 1x1)
     o.gan_weight = 10.0  # lambda_0 of the paper: the GAN terms
     o.kl_weight = 0.1  # lambda_1: the VAE's KL terms
-    o.recon_weight = 100.0  # lambda_2: the VAE's L1 reconstruction
+    o.recon_weight = 100.0  # lambda_2: the VAE's reconstruction
     o.cycle_kl_weight = 0.1  # lambda_3: the KL terms of the translations' codes
-    o.cycle_weight = 100.0  # lambda_4: the L1 cycle reconstruction
+    o.cycle_weight = 100.0  # lambda_4: the cycle reconstruction
+    # the pixel error of both reconstructions: "l1" (the paper) or "squared" (mean squared error); the
+    # squared error of [0, 1] pixels is smaller than their L1, so raise the two weights with it
+    o.recon_loss = "l1"
     # where domain B is classified: "latent" (a classifier on the shared latent) or "discriminator" (the
     # authors' domain-adaptation code: a classifier sharing the discriminators' high-level layers)
     o.adapt_with = "latent"
@@ -859,7 +875,7 @@ MODELS = {
             "train.batch_size": 64,
             "train.num_steps": 3000,
         },
-        choices={"adapt_with": ADAPTATIONS},
+        choices={"adapt_with": ADAPTATIONS, "recon_loss": tuple(RECON_LOSSES)},
         positive=(*options.CONV_POSITIVE, "classifier_hidden"),
         non_negative=(
             "feature_weight",
