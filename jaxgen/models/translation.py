@@ -554,7 +554,7 @@ class SharedDiscriminator(nn.Module):
 # how UNIT classifies domain B (model.adapt_with)
 ADAPTATIONS = ("latent", "discriminator")
 # UNIT's per-example pixel error of reconstructions and cycles (model.recon_loss): the paper's L1, or the
-# squared error, whose mean (not median) prediction keeps an uncertain stroke visible on a coloured background
+# squared error of jaxgen's plain autoencoders
 RECON_LOSSES = {"l1": mean_abs, "squared": mean_squared}
 
 
@@ -564,10 +564,10 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     digit classifier on the shared latent, trained on domain A's labels only).
 
     Per domain the VAE: z = mean + N(0, I) noise (unit variance, as the paper), KL term mean(mean^2)
-    (0.5 ||mean||^2 per latent dimension, the authors' code) and an L1 reconstruction (model.recon_loss;
-    the same pixel error for the cycle terms). Translation A -> B
-    decodes A's code with B's decoder; the GAN terms (least squares) judge translations in the target
-    domain; cycle consistency encodes each translation again and decodes it back (with its own KL term).
+    (0.5 ||mean||^2 per latent dimension, the authors' code) and an L1 reconstruction (or squared error:
+    model.recon_loss, also for the cycle terms). Translation A -> B decodes A's code with B's decoder; the
+    GAN terms (least squares) judge translations in the target domain; cycle consistency encodes each
+    translation again and decodes it back (with its own KL term).
     Domain adaptation (model.adapt_with), domain B's labels never read:
     - "latent": cls reads domain A's codes and the codes of A's images translated to B (both carry A's
       labels), then classifies domain B's images from their codes;
@@ -626,8 +626,8 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def gen_loss(params, state, batch, key):
         """Per domain: kl_weight x KL + recon_weight x error(recon) + gan_weight x LSGAN(translation into
         it) + cycle_kl_weight x KL(code of the translation) + cycle_weight x error(cycle), the pixel error
-        of model.recon_loss; class_weight x the
-        cross-entropy of A's labels on A's codes and on the codes of A's translations to B. Batch mean."""
+        of model.recon_loss; class_weight x the cross-entropy of A's labels on A's codes and on the codes
+        of A's translations to B. Batch mean."""
         a, b, labels = batch["image"], batch["image_b"], batch["label"]
         translate_key, cycle_key = jax.random.split(key)
         (mean_a, mean_b, z_a, z_b, fake_a, fake_b), state = translations(params, state, a, b, translate_key)
