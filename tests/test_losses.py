@@ -48,6 +48,11 @@ def test_reconstruction_and_cross_entropy():
     )
     logits = jnp.array([[[[0.0], [0.0]]]])
     np.testing.assert_allclose(losses.reconstruction_loss(logits, target, "bce"), [math.log(2)], rtol=1e-6)
+    # per example, averaged over pixels and channels
+    x = jnp.zeros((2, 4, 4, 3))
+    y = x.at[0].set(0.5).at[1, 0, 0, 0].set(1.0)
+    np.testing.assert_allclose(losses.reconstruction_loss(x, y, "l1"), [0.5, 1 / 48], rtol=1e-6)
+    np.testing.assert_allclose(losses.reconstruction_loss(x, y, "mse"), [0.25, 1 / 48], rtol=1e-6)
     ce = losses.softmax_cross_entropy(jnp.array([[0.0, 0.0], [math.log(3), 0.0]]), jnp.array([0, 0]))
     np.testing.assert_allclose(ce, [math.log(2), math.log(4 / 3)], rtol=1e-6)
 

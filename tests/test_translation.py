@@ -51,13 +51,6 @@ def resumes_exactly(config, dataset, tmp_path, stop_at: int) -> None:
 # ----------------------------------------------------------------------------------------- losses
 
 
-def test_pixel_errors_are_per_example_means_over_pixels_and_channels():
-    x = jnp.zeros((2, 4, 4, 3))
-    y = x.at[0].set(0.5).at[1, 0, 0, 0].set(1.0)
-    np.testing.assert_allclose(translation.mean_abs(x, y), [0.5, 1 / 48], rtol=1e-6)
-    np.testing.assert_allclose(translation.mean_squared(x, y), [0.25, 1 / 48], rtol=1e-6)
-
-
 def test_per_patch_averages_a_per_example_loss_over_each_images_patches():
     logits = jnp.stack([jnp.zeros((3, 3)), jnp.full((3, 3), 100.0)])  # [2 images, 3x3 patches]
     got = translation.per_patch(losses.gan_generator_loss, logits)
@@ -374,7 +367,7 @@ def test_unit_discriminator_adaptation_classifies_both_domains_through_shared_la
 
 
 @pytest.mark.parametrize(
-    "adapt_with, recon_loss", [("latent", "l1"), ("discriminator", "l1"), ("latent", "squared")]
+    "adapt_with, recon_loss", [("latent", "l1"), ("discriminator", "l1"), ("latent", "mse")]
 )
 def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path, adapt_with, recon_loss):
     dataset = two_domains("negative")
@@ -397,7 +390,7 @@ def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path, ada
         + m.cycle_kl_weight * record["gen/cycle_kl"]
         + m.cycle_weight * record[f"gen/cycle_{recon_loss}"]
     )
-    other = {"l1": "squared", "squared": "l1"}[recon_loss]
+    other = {"l1": "mse", "mse": "l1"}[recon_loss]
     assert f"gen/recon_{other}" not in record and f"gen/cycle_{other}" not in record
     disc_terms = record["disc/loss_a"] + record["disc/loss_b"]
     if on_latent:

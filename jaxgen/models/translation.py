@@ -140,11 +140,6 @@ def mean_abs(x: jax.Array, y: jax.Array) -> jax.Array:
     return jnp.mean(jnp.abs(x - y), axis=tuple(range(1, x.ndim)))
 
 
-def mean_squared(x: jax.Array, y: jax.Array) -> jax.Array:
-    """Per-example mean squared pixel error [B]."""
-    return jnp.mean(jnp.square(x - y), axis=tuple(range(1, x.ndim)))
-
-
 def per_patch(loss, *scores: jax.Array) -> jax.Array:
     """A per-example GAN loss of jaxgen.losses applied to every patch of PatchGAN scores [B, P, P], then
     averaged over each image's patches -> [B]."""
@@ -553,9 +548,9 @@ class SharedDiscriminator(nn.Module):
 
 # how UNIT classifies domain B (model.adapt_with)
 ADAPTATIONS = ("latent", "discriminator")
-# UNIT's per-example pixel error of reconstructions and cycles (model.recon_loss): the paper's L1, or the
-# squared error of jaxgen's plain autoencoders
-RECON_LOSSES = {"l1": mean_abs, "squared": mean_squared}
+# UNIT's pixel error of reconstructions and cycles (model.recon_loss, named as the autoencoders' option):
+# the paper's L1, or the squared error (the decoders end in a sigmoid, so no BCE on logits)
+RECON_LOSSES = ("l1", "mse")
 
 
 def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
@@ -582,8 +577,11 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     enc = UnitEncoder(widths, model.latent_dim, conv=setup.conv)
     dec = UnitDecoder(layers.up_widths(model.width, size), (channels_a, channels_b), conv=setup.conv)
     on_latent = model.adapt_with == "latent"
-    pixel_error = RECON_LOSSES[model.recon_loss]
     recon, cycle = f"recon_{model.recon_loss}", f"cycle_{model.recon_loss}"
+
+    def pixel_error(x, target):
+        return losses.reconstruction_loss(x, target, model.recon_loss)
+
     if on_latent:
         disc = gan.Discriminator(widths, conv=setup.conv)
         nets = {
@@ -822,8 +820,8 @@ def unit_options() -> ml_collections.ConfigDict:
     o.recon_weight = 100.0  # lambda_2: the VAE's reconstruction
     o.cycle_kl_weight = 0.1  # lambda_3: the KL terms of the translations' codes
     o.cycle_weight = 100.0  # lambda_4: the cycle reconstruction
-    # the pixel error of both reconstructions: "l1" (the paper) or "squared" (mean squared error); the
-    # squared error of [0, 1] pixels is smaller than their L1, so raise the two weights with it
+    # the pixel error of both reconstructions: "l1" (the paper) or "mse" (mean squared error); the squared
+    # error of [0, 1] pixels is smaller than their L1, so raise the two weights with it
     o.recon_loss = "l1"
     # where domain B is classified: "latent" (a classifier on the shared latent) or "discriminator" (the
     # authors' domain-adaptation code: a classifier sharing the discriminators' high-level layers)
@@ -875,7 +873,7 @@ MODELS = {
             "train.batch_size": 64,
             "train.num_steps": 3000,
         },
-        choices={"adapt_with": ADAPTATIONS, "recon_loss": tuple(RECON_LOSSES)},
+        choices={"adapt_with": ADAPTATIONS, "recon_loss": RECON_LOSSES},
         positive=(*options.CONV_POSITIVE, "classifier_hidden"),
         non_negative=(
             "feature_weight",
