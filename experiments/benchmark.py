@@ -378,7 +378,8 @@ def mlp_torch_step(name: str, x, fwd):
 
 def style_aae_torch_step(x, y, batch: int, fwd, style: int = 4):
     """configs/style_aae.py in PyTorch: encoder -> (10 logits, style), decoder (one-hot, style) -> image,
-    digit-aware discriminator; one discriminator and one autoencoder AdamW update per step; forward passes
+    digit-aware discriminator; one discriminator and one autoencoder AdamW update per step, each encoding
+    its batch (jaxgen's updates each draw and encode their own; as in the AAE's step); forward passes
     under `fwd` (autocast or none)."""
     import torch
     from torch import nn
@@ -401,17 +402,20 @@ def style_aae_torch_step(x, y, batch: int, fwd, style: int = 4):
     ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
 
     def step():
-        with fwd():
-            out = enc(x).float()
-        logits, code = out[:, :10], out[:, 10:]
         opt_d.zero_grad(set_to_none=True)
-        real = torch.cat([onehot, torch.randn(batch, style)], 1)
-        fake = torch.cat([onehot, code.detach()], 1)
+        disc.requires_grad_(True)
         with fwd():
-            judged_real, judged_fake = disc(real).float(), disc(fake).float()
+            with torch.no_grad():
+                code = enc(x)[:, 10:].float()
+            real = torch.cat([onehot, torch.randn(batch, style)], 1)
+            judged_real, judged_fake = disc(real).float(), disc(torch.cat([onehot, code], 1)).float()
         (bce(judged_real, ones) + bce(judged_fake, zeros)).backward()
         opt_d.step()
         opt_ae.zero_grad(set_to_none=True)
+        disc.requires_grad_(False)  # the autoencoder's update does not differentiate D's weights
+        with fwd():
+            out = enc(x).float()
+        logits, code = out[:, :10], out[:, 10:]
         with fwd():
             recon = torch.sigmoid(dec(torch.cat([onehot, code], 1)).float())
             judged = disc(torch.cat([onehot, code], 1)).float()

@@ -1,5 +1,7 @@
 """Where the style AAE's step goes on the CPU: forward + gradient of each of its ops alone, batch 64, and
-bf16 matmul forms of its convs (im2col, per-tap sums) beside the `cpu` lowering's float32 conv.
+bf16 matmul forms of its convs (im2col, per-tap sums) beside the `cpu` lowering's float32 conv; the decoder's
+up-sampling + conv pairs as two ops and as one `layers.conv_upsampled`, the pool as nn.max_pool and
+`layers.max_pool`.
 
     python experiments/style_aae_ops.py          # ms, best of 5 x 10 calls
 """
@@ -93,7 +95,20 @@ def main() -> None:
         ms = gradient_ms(lambda x, v, norm=norm: nn.relu(norm.apply(v, x)), x, variables)
         print(f"| GroupNorm + ReLU, {channels} channels @{size} | {ms:.2f} |")
     pool = lambda x: nn.max_pool(x, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))  # noqa: E731
-    print(f"| max-pool 3 s2 @16 | {gradient_ms(pool, normal(BATCH, 16, 16, 32)):.2f} |")
+    print(f"| max-pool 3 s2 @16 (nn.max_pool) | {gradient_ms(pool, normal(BATCH, 16, 16, 32)):.2f} |")
+    ours = lambda x: layers.max_pool(x, 3, 2, 1)  # noqa: E731
+    print(f"| max-pool 3 s2 @16 (layers.max_pool) | {gradient_ms(ours, normal(BATCH, 16, 16, 32)):.2f} |")
+    # the decoder's up-sampling + conv3 pairs: as two ops, and as layers.conv_upsampled on the small map
+    for size, c_in, c_out in [(8, 32, 32), (16, 32, 4)]:
+        x, kernel = normal(BATCH, size, size, c_in), 0.1 * normal(3, 3, c_in, c_out)
+        cpu = layers.CONV["cpu"]
+        pair = lambda x, k, cpu=cpu: cpu(jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2), k, 1, 1)  # noqa: E731
+        fused = lambda x, k, cpu=cpu: layers.conv_upsampled(x, k, cpu)  # noqa: E731
+        both = [gradient_ms(f, x, kernel) for f in (pair, fused)]
+        print(
+            f"| up-sampling + conv3 {c_in}->{c_out} @{size}: two ops / conv_upsampled "
+            f"| {both[0]:.2f} / {both[1]:.2f} |"
+        )
     for size in (8, 16):
         up = lambda x: jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)  # noqa: E731
         print(f"| up-sampling 2x @{size} | {gradient_ms(up, normal(BATCH, size, size, 32)):.2f} |")

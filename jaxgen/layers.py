@@ -18,9 +18,10 @@ for the transposed conv, so kernels are not flipped as Flax's `ConvTranspose` wo
 Mixed precision (`ConvOptions.dtype='bfloat16'`, chosen per machine by jaxgen/precision.py): XLA:CPU's
 conv emitter gains nothing from bf16 operands, but its dots reach the bf16 units (AVX-512 bf16, AMX) when
 they accumulate in float32. So on the CPU a k4 s2 p1 conv becomes one bf16 matmul over 2x2 blocks of the
-image (space-to-depth), a transposed one four phase sums of per-tap matmuls, each with a backward made of
-the same matmuls (`mixed_matmul` multiplies the cotangent in bf16 too). `dense` is nn.Dense with the same
-bf16 product, for the MLP models (`ConvOptions.dense_dtype`).
+image (space-to-depth), a transposed one four phase sums of per-tap matmuls, a stride-1 conv into many
+channels on a small map one im2col matmul, each with a backward made of the same matmuls (`mixed_matmul`
+multiplies the cotangent in bf16 too). `dense` is nn.Dense with the same bf16 product, for the MLP models
+(`ConvOptions.dense_dtype`).
 
 Tests check both lowerings (values and gradients) against each other and against a loop definition.
 """
@@ -58,8 +59,9 @@ def conv_xla(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.
     )
 
 
-def conv_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
-    """Same result as conv_xla: gather the k*k strided windows (im2col) and multiply once."""
+def conv_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int, matmul=None) -> jax.Array:
+    """Same result as conv_xla: gather the k*k strided windows (im2col) and multiply once (`matmul`:
+    float32_matmul by default, mixed_matmul for bf16 operands)."""
     k, _, c_in, c_out = kernel.shape
     x = jnp.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
     h_out = (x.shape[1] - k) // stride + 1
@@ -70,7 +72,7 @@ def conv_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> j
         for j in range(k)
     ]
     columns = jnp.concatenate(patches, axis=-1)  # [B, Ho, Wo, k*k*C_in] in (i, j, c) order = HWIO
-    return jnp.matmul(columns, kernel.reshape(k * k * c_in, c_out), preferred_element_type=jnp.float32)
+    return (matmul or float32_matmul)(columns, kernel.reshape(k * k * c_in, c_out))
 
 
 def conv_transpose_xla(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
@@ -354,13 +356,57 @@ def conv_transpose_tap_sums(x: jax.Array, kernel: jax.Array, matmul=float32_matm
     return _interleave(phases)
 
 
+# A stride-1 conv into >= 32 channels from a map of at most 16x16 ran 1.5-2x faster (forward and gradient)
+# as one bf16 im2col matmul than as XLA's float32 conv; into fewer channels the matmul is too narrow, and
+# on larger maps the window copies cost more than they save (experiments/README.md, the style AAE).
+MIXED_IM2COL_MIN_CHANNELS = 32
+MIXED_IM2COL_MAX_POSITIONS = 16 * 16
+
+
+def _mixed_im2col_pays(x: jax.Array, kernel: jax.Array, stride: int) -> bool:
+    small = x.shape[1] * x.shape[2] <= MIXED_IM2COL_MAX_POSITIONS
+    return stride == 1 and kernel.shape[-1] >= MIXED_IM2COL_MIN_CHANNELS and small
+
+
 def conv_mixed(x: jax.Array, kernel: jax.Array, stride: int, padding: int, impl: str = "cpu") -> jax.Array:
     """conv_xla in mixed precision on the CPU: a k4 s2 p1 conv of an even-sized map as one bf16 matmul
-    over 2x2 blocks (XLA:CPU's conv emitter gains nothing from bf16, its dots do); other shapes stay
-    float32 on `impl`."""
+    over 2x2 blocks, a stride-1 conv into many channels on a small map as one bf16 im2col matmul
+    (XLA:CPU's conv emitter gains nothing from bf16, its dots do); other shapes stay float32 on `impl`."""
     if _is_k4s2p1(kernel, stride, padding) and not (x.shape[1] % 2 or x.shape[2] % 2):
         return conv_space_to_depth(x, kernel, mixed_matmul)
+    if _mixed_im2col_pays(x, kernel, stride):
+        return conv_matmul(x, kernel, stride, padding, mixed_matmul)
     return CONV[impl](x, kernel, stride, padding)
+
+
+# Nearest 2x up-sampling then a k3 s1 p1 conv equals a k3 s1 p1 conv of the small map into the four output
+# phases' channels: along each axis, output phase r of the 3-tap kernel (k0, k1, k2) reads the small map's
+# offsets (-1, 0, +1) with weights (k0, k1 + k2, 0) for r = 0 and (0, k0 + k1, k2) for r = 1.
+# UPSAMPLE_TAPS[r, small-map offset, kernel tap]
+UPSAMPLE_TAPS = jnp.array([[[1, 0, 0], [0, 1, 1], [0, 0, 0]], [[0, 0, 0], [1, 1, 0], [0, 0, 1]]], jnp.float32)
+
+
+def upsample_phase_kernel(kernel: jax.Array) -> jax.Array:
+    """[3, 3, C_in, C_out] -> [3, 3, C_in, 4 * C_out], the kernel of `conv_upsampled` (phase (r, s) major)."""
+    phases = jnp.einsum("rai,sbj,ijco->abcrso", UPSAMPLE_TAPS, UPSAMPLE_TAPS, kernel)
+    return phases.reshape(3, 3, kernel.shape[2], 4 * kernel.shape[3])
+
+
+def depth_to_space(y: jax.Array) -> jax.Array:
+    """[B, H, W, 4 * C] with channels ordered (row phase, column phase, C) -> [B, 2H, 2W, C]."""
+    b, h, w, c4 = y.shape
+    y = y.reshape(b, h, w, 2, 2, c4 // 4).transpose(0, 1, 3, 2, 4, 5)
+    return y.reshape(b, 2 * h, 2 * w, c4 // 4)
+
+
+def conv_upsampled(x: jax.Array, kernel: jax.Array, conv) -> jax.Array:
+    """conv(nearest 2x up-sampling of x, kernel, stride 1, padding 1) for a 3x3 kernel, computed on x itself
+    (`conv(x, kernel, stride, padding)` any of the lowerings): no up-sampled map is written, and the conv
+    runs on a quarter of the positions into four times the channels, which XLA:CPU's conv emitter ran
+    1.5-2x faster, backward included (experiments/README.md, the style AAE)."""
+    if kernel.shape[:2] != (3, 3):
+        raise ValueError(f"conv_upsampled needs a 3x3 kernel, got {kernel.shape[:2]}")
+    return depth_to_space(conv(x, upsample_phase_kernel(kernel), 1, 1))
 
 
 # Into fewer channels the bf16 phase matmuls are narrow (N = C_out) and ran slower than XLA's float32
@@ -405,6 +451,18 @@ CONV = {"xla": conv_xla, "cpu": conv_cpu, "matmul": conv_matmul}
 CONV_TRANSPOSE = {"xla": conv_transpose_xla, "cpu": conv_transpose_cpu, "matmul": conv_transpose_matmul}
 
 
+def max_pool(x: jax.Array, window: int, stride: int, padding: int) -> jax.Array:
+    """nn.max_pool of [B, H, W, C] over square windows, as maxima of strided slices one axis at a time:
+    the same values, but XLA:CPU ran this form's gradient 2x faster than reduce_window's select-and-scatter
+    (the style AAE's 3x3 s2 pool: 2.3 against 4.9 ms, experiments/README.md)."""
+    x = jnp.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)), constant_values=-jnp.inf)
+    for axis in (1, 2):
+        last = x.shape[axis] - window  # where the last window starts
+        offsets = [jax.lax.slice_in_dim(x, i, i + last + 1, stride, axis) for i in range(window)]
+        x = functools.reduce(jnp.maximum, offsets)
+    return x
+
+
 # ----------------------------------------------------------------------------------------- modules
 
 
@@ -434,23 +492,31 @@ class Conv(nn.Module):
     use_bias: bool = True
     conv: ConvOptions = ConvOptions()
     transpose: bool = False  # True: PyTorch-style ConvTranspose2d (up-sampling)
+    upsample: bool = False  # True: nearest 2x up-sampling before a k3 s1 p1 conv (`conv_upsampled`)
     kernel_init: nn.initializers.Initializer = dcgan_init
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         shape = (self.kernel_size, self.kernel_size, x.shape[-1], self.features)
         kernel = self.param("kernel", self.kernel_init, shape)
-        ops = CONV_TRANSPOSE if self.transpose else CONV
-        impl = resolve_conv_impl(self.conv.impl)
-        if self.conv.dtype == "bfloat16" and impl != "xla":  # the CPU lowerings' bf16 form: matmuls
-            mixed = conv_transpose_mixed if self.transpose else conv_mixed
-            y = mixed(x, kernel, self.stride, self.padding, impl)
+        if self.upsample:
+            if (self.kernel_size, self.stride, self.padding, self.transpose) != (3, 1, 1, False):
+                raise ValueError("Conv(upsample=True) is a k3 s1 p1 conv")
+            y = conv_upsampled(x, kernel, self._conv_op(transpose=False))
         else:
-            dtype = jnp.dtype(self.conv.dtype)
-            y = ops[impl](x.astype(dtype), kernel.astype(dtype), self.stride, self.padding)
+            y = self._conv_op(self.transpose)(x, kernel, self.stride, self.padding)
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros, (self.features,))
         return y
+
+    def _conv_op(self, transpose: bool):
+        """conv(x, kernel, stride, padding) of this layer's lowering and dtype."""
+        impl = resolve_conv_impl(self.conv.impl)
+        if self.conv.dtype == "bfloat16" and impl != "xla":  # the CPU lowerings' bf16 form: matmuls
+            mixed = conv_transpose_mixed if transpose else conv_mixed
+            return functools.partial(mixed, impl=impl)
+        ops, dtype = (CONV_TRANSPOSE if transpose else CONV)[impl], jnp.dtype(self.conv.dtype)
+        return lambda x, kernel, stride, padding: ops(x.astype(dtype), kernel.astype(dtype), stride, padding)
 
 
 def batch_norm(train: bool) -> nn.BatchNorm:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -284,3 +285,80 @@ def test_mixed_convs_track_float32_in_values_gradients_and_penalty_gradients(tra
         for m, r in zip(jax.tree.leaves(fn(ops[0])), jax.tree.leaves(fn(ops[1])), strict=True):
             assert m.dtype == jnp.float32 and m.shape == r.shape
             np.testing.assert_allclose(m, r, rtol=0.05, atol=0.03 * float(jnp.abs(r).max()))
+
+
+@pytest.mark.parametrize("x_shape,c_out,bf16", [((2, 8, 8, 4), 32, True), ((2, 8, 8, 4), 16, False),
+                                                  ((1, 20, 20, 2), 32, False)])  # fmt: skip
+def test_mixed_stride_one_conv_is_a_bf16_matmul_only_into_many_channels_on_small_maps(x_shape, c_out, bf16):
+    """conv_mixed of a k3 s1 p1 conv: into 32 channels on an 8x8 map one bf16 im2col matmul, forward and
+    both gradients (no conv left), tracking float32; into 16 channels, or on a 20x20 map, the float32 conv
+    of the `cpu` lowering, exactly."""
+    x, w = random(x_shape, 14), random((3, 3, x_shape[-1], c_out), 15) / 3
+
+    def loss(op):
+        return lambda x, w: jnp.sum(jnp.sin(op(x, w, 1, 1)))
+
+    grad = jax.grad(loss(layers.conv_mixed), argnums=(0, 1))
+    hlo = jax.jit(grad).lower(x, w).as_text()
+    dots = [line for line in hlo.splitlines() if "dot_general" in line]
+    assert ("convolution" not in hlo and len(dots) == 3 and all("bf16>, tensor<" in d for d in dots)) == bf16
+    got = [layers.conv_mixed(x, w, 1, 1), *grad(x, w)]
+    want = [layers.conv_cpu(x, w, 1, 1), *jax.grad(loss(layers.conv_cpu), argnums=(0, 1))(x, w)]
+    for m, r in zip(got, want, strict=True):
+        assert m.dtype == jnp.float32
+        if bf16:
+            np.testing.assert_allclose(m, r, rtol=0.05, atol=0.03 * float(jnp.abs(r).max()))
+        else:
+            np.testing.assert_array_equal(m, r)
+
+
+def upsample_nearest(x):
+    return jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
+
+
+@pytest.mark.parametrize("impl,dtype", [("xla", "float32"), ("cpu", "float32"), ("cpu", "bfloat16")])
+@pytest.mark.parametrize("shape,c_out", [((2, 4, 4, 3), 5), ((1, 3, 5, 2), 1)])
+def test_upsampling_conv_equals_a_conv_of_the_upsampled_map(impl, dtype, shape, c_out):
+    """Conv(upsample=True) keeps Conv's parameters and equals the conv of the nearest-2x-up-sampled map, in
+    value and in the gradients of input and kernel (an odd-sized map and one output channel included)."""
+    x = random(shape, 0)
+    options = layers.ConvOptions(impl, dtype)
+    fused = layers.Conv(c_out, 3, 1, 1, conv=options, upsample=True)
+    plain = layers.Conv(c_out, 3, 1, 1, conv=layers.ConvOptions("xla"))
+    variables = plain.init(jax.random.key(1), upsample_nearest(x))
+    assert jax.tree.map(jnp.shape, fused.init(jax.random.key(1), x)) == jax.tree.map(jnp.shape, variables)
+    variables = jax.tree.map(lambda v: v + 0.1 * random(v.shape, 2), variables)  # a nonzero bias too
+
+    def loss(module, upsample):
+        return lambda v, x: jnp.sum(jnp.sin(module.apply(v, upsample(x))))
+
+    np.testing.assert_allclose(
+        fused.apply(variables, x), plain.apply(variables, upsample_nearest(x)), rtol=1e-5, atol=1e-5
+    )
+    got = jax.grad(loss(fused, lambda x: x), argnums=(0, 1))(variables, x)
+    want = jax.grad(loss(plain, upsample_nearest), argnums=(0, 1))(variables, x)
+    for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
+
+
+def test_upsampling_conv_rejects_other_geometries():
+    with pytest.raises(ValueError, match="k3 s1 p1"):
+        layers.Conv(4, 4, 2, 1, upsample=True).init(jax.random.key(0), jnp.ones((1, 4, 4, 1)))
+
+
+POOLS = [((2, 16, 16, 3), 3, 2, 1), ((1, 7, 6, 2), 3, 2, 1), ((2, 8, 9, 1), 2, 2, 0), ((1, 5, 5, 2), 3, 1, 1)]
+
+
+@pytest.mark.parametrize("shape,window,stride,padding", POOLS)
+def test_max_pool_equals_flax_in_value_and_gradient(shape, window, stride, padding):
+    x = random(shape, 0)
+
+    def flax_pool(x):
+        return nn.max_pool(x, (window, window), strides=(stride, stride), padding=[(padding, padding)] * 2)
+
+    def ours(x):
+        return layers.max_pool(x, window, stride, padding)
+
+    np.testing.assert_array_equal(ours(x), flax_pool(x))
+    grads = [jax.grad(lambda x, f=f: jnp.sum(jnp.sin(f(x))))(x) for f in (ours, flax_pool)]
+    np.testing.assert_allclose(*grads, rtol=1e-6, atol=1e-6)

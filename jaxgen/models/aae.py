@@ -69,13 +69,8 @@ class ConvStyleEncoder(nn.Module):
         x = nn.relu(nn.GroupNorm(num_groups=4, epsilon=1e-5)(x))
         x = layers.Conv(32, 3, 1, 1, use_bias=False, conv=self.conv, kernel_init=init)(x)
         x = nn.relu(nn.GroupNorm(num_groups=8, epsilon=1e-5)(x))
-        x = nn.max_pool(x, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))
+        x = layers.max_pool(x, 3, stride=2, padding=1)
         return nn.Dense(self.outputs)(x.reshape(x.shape[0], -1))
-
-
-def _upsample(x: jax.Array) -> jax.Array:
-    """Nearest-neighbour 2x up-sampling of [B, H, W, C]."""
-    return jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
 
 
 class ConvStyleDecoder(nn.Module):
@@ -91,7 +86,8 @@ class ConvStyleDecoder(nn.Module):
         init, side = torch_default_init, self.size // 4
         x = nn.Dense(side * side * 32)(z).reshape(z.shape[0], side, side, 32)
         for width, groups in ((32, 8), (4, 2)):
-            x = layers.Conv(width, 3, 1, 1, use_bias=False, conv=self.conv, kernel_init=init)(_upsample(x))
+            up = layers.Conv(width, 3, 1, 1, use_bias=False, conv=self.conv, upsample=True, kernel_init=init)
+            x = up(x)  # nearest 2x up-sampling, then the conv
             x = nn.relu(nn.GroupNorm(num_groups=groups, epsilon=1e-5)(x))
         return layers.Conv(self.channels, 3, 1, 1, conv=self.conv, kernel_init=init)(x)
 
