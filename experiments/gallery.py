@@ -56,6 +56,9 @@ GALLERY = [
      "aae_labelled_mixture_12k",
      [("prior distance ratio", "model.prior_distance_ratio", "{:.2f}")]),
     ("style AAE", "style_aae.py", "style_aae_style_transfer.png", "style_aae", [ERROR, FID]),
+    # the same config under runtime.compute_dtype=auto on an Intel Xeon with AMX, where auto takes bf16 convs
+    ("style AAE, mixed precision (Xeon)", "style_aae.py", "style_aae_mixed_seed1_style_transfer.png",
+     "style_aae_mixed:0,1,2", [ERROR, FID]),
     ("semi-supervised AAE (100 labels)", "ssaae.py", "ssaae_noise_100_style_transfer.png",
      "ssaae_noise_100:0,1,2", [ERROR]),
     ("semi-supervised AAE (all labels)", "ssaae_all.py", "ssaae_all_style_transfer.png",
