@@ -21,6 +21,8 @@ Generators end in a sigmoid (images in [0, 1]); discriminators read images mappe
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -135,9 +137,9 @@ def patch_discriminator(model: ml_collections.ConfigDict, setup: Setup, norm: st
     return PatchDiscriminator(model.width, model.patch_downsamples, norm, conv=setup.conv)
 
 
-def mean_abs(x: jax.Array, y: jax.Array) -> jax.Array:
-    """Per-example mean absolute pixel error [B]."""
-    return jnp.mean(jnp.abs(x - y), axis=tuple(range(1, x.ndim)))
+def pixel_l1(x: jax.Array, y: jax.Array) -> jax.Array:
+    """Per-example mean absolute pixel error [B] (jaxgen.losses' 'l1' reconstruction error)."""
+    return losses.reconstruction_loss(x, y, "l1")
 
 
 def per_patch(loss, *scores: jax.Array) -> jax.Array:
@@ -187,7 +189,7 @@ def make_pix2pix(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def gen_loss(params, state, batch, key):
         """gan_weight x BCE(D(a, G(a)), 1) + l1_weight x |G(a) - b|, batch mean."""
         fake, state = translate_train(params, state, batch["image"], key)
-        l1 = mean_abs(fake, batch["image_b"]).mean()
+        l1 = pixel_l1(fake, batch["image_b"]).mean()
         loss, metrics = model.l1_weight * l1, {"l1": l1}
         if adversarial:
             logits, state = apply_net(disc, "disc", params, state, pair(batch["image"], fake), train=True)
@@ -199,7 +201,7 @@ def make_pix2pix(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         return apply_net(gen, "gen", params, state, images, train=False)[0]
 
     def evaluate(params, state, batch):
-        return {"l1": mean_abs(translate(params, state, batch["image"]), batch["image_b"])}
+        return {"l1": pixel_l1(translate(params, state, batch["image"]), batch["image_b"])}
 
     networks = {"gen": gen, **({"disc": disc} if adversarial else {})}
     image_a = jax.ShapeDtypeStruct((1, size, size, channels_a), jnp.float32)
@@ -260,13 +262,13 @@ def make_cyclegan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         fake_b, fake_a = run("gen_ab", params, state, a), run("gen_ba", params, state, b)
         gan_ab = squared_error_to(run("disc_b", params, state, to_signed(fake_b)), 1.0)
         gan_ba = squared_error_to(run("disc_a", params, state, to_signed(fake_a)), 1.0)
-        cycle = mean_abs(run("gen_ba", params, state, fake_b), a) + mean_abs(
+        cycle = pixel_l1(run("gen_ba", params, state, fake_b), a) + pixel_l1(
             run("gen_ab", params, state, fake_a), b
         )
         metrics = {"gan_ab": gan_ab.mean(), "gan_ba": gan_ba.mean(), "cycle_l1": cycle.mean()}
         loss = gan_ab + gan_ba + model.cycle_weight * cycle
         if model.identity_weight:
-            identity = mean_abs(run("gen_ab", params, state, b), b) + mean_abs(
+            identity = pixel_l1(run("gen_ab", params, state, b), b) + pixel_l1(
                 run("gen_ba", params, state, a), a
             )
             loss, metrics["identity_l1"] = loss + model.identity_weight * identity, identity.mean()
@@ -304,10 +306,10 @@ def make_cyclegan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         a, b = batch["image"], batch["image_b"]
         fake_b, fake_a = translate(params, state, a), translate_back(params, state, b)
         return {
-            "l1_ab": mean_abs(fake_b, b),
-            "l1_ba": mean_abs(fake_a, a),
-            "cycle_l1_aba": mean_abs(translate_back(params, state, fake_b), a),
-            "cycle_l1_bab": mean_abs(translate(params, state, fake_a), b),
+            "l1_ab": pixel_l1(fake_b, b),
+            "l1_ba": pixel_l1(fake_a, a),
+            "cycle_l1_aba": pixel_l1(translate_back(params, state, fake_b), a),
+            "cycle_l1_bab": pixel_l1(translate(params, state, fake_a), b),
         }
 
     def image(shape):
@@ -579,9 +581,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     on_latent = model.adapt_with == "latent"
     recon, cycle = f"recon_{model.recon_loss}", f"cycle_{model.recon_loss}"
 
-    def pixel_error(x, target):
-        return losses.reconstruction_loss(x, target, model.recon_loss)
-
+    pixel_error = functools.partial(losses.reconstruction_loss, kind=model.recon_loss)
     if on_latent:
         disc = gan.Discriminator(widths, conv=setup.conv)
         nets = {
@@ -731,7 +731,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         return classify_in(params, state, images, "b")
 
     def evaluate(params, state, batch):
-        return {"recon_l1_a": mean_abs(reconstruct(params, state, batch["image"]), batch["image"])}
+        return {"recon_l1_a": pixel_l1(reconstruct(params, state, batch["image"]), batch["image"])}
 
     def image(shape):
         return jax.ShapeDtypeStruct((1, *shape), jnp.float32)
