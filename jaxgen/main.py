@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import sys
+from pathlib import Path
 
 from absl import app, flags, logging
 from ml_collections import config_flags
@@ -91,6 +92,9 @@ def dispatch(
 
     try:
         config_lib.validate(config)
+        if mode != "train":  # read the run as it was trained, whatever the request's model fields say
+            config = workdir.config_of_run(config, Path(workdir_path), runtime.log)
+            config_lib.validate(config)
         if mode == "train":
             train_lib.train(config, workdir_path, seeds=seeds, allow_config_change=allow_config_change)
         elif mode == "sample":

@@ -1,5 +1,5 @@
 """A run's workdirs: where each run slot writes, whether a folder can be used, the locks that keep two
-trainers apart, what a resumed run may change, and stop signals."""
+trainers apart, what a resumed run may change, the config a trained run is read with, and stop signals."""
 
 from __future__ import annotations
 
@@ -130,6 +130,52 @@ def config_changes(
         ok = added_at_default or (field.startswith(RESUMABLE) and not tied)
         (allowed if ok else refused).append(change)
     return allowed, refused
+
+
+# What a reader of a trained run (--mode=sample, eval, viz) takes from the request rather than from the run:
+# how it computes, draws and scores, and where the same data is read from.
+READER_SECTIONS = ("runtime", "sample", "eval")
+READER_DATA_FIELDS = ("source", "idx_dir", "tfds_dir")
+
+
+def config_of_run(requested, workdir: Path, log):
+    """The config a trained run is read with: the one its workdir recorded (config.json), with the request's
+    READER_SECTIONS and READER_DATA_FIELDS. A model, data or training field the request sets otherwise is
+    logged and not used: a swiss-roll AAE read with configs/aae.py alone is still scored against its swiss
+    roll. Without a record (nothing trained there yet) the request is returned as it is."""
+    record = Path(workdir) / "config.json"
+    if not record.is_file():
+        return requested
+    try:
+        recorded = json.loads(record.read_text())
+        name = recorded["model"]["name"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise WorkdirError(f"{record} is not a config jaxgen recorded ({type(e).__name__}: {e})") from e
+    if name != requested.model.name:
+        raise WorkdirError(
+            f"{workdir} holds a run of model {name!r}, not {requested.model.name!r}: "
+            f"pass the config it was trained with"
+        )
+    from jaxgen.config import base_config
+
+    config = base_config(name)  # fields jaxgen gained since the run keep their defaults
+    config.update(recorded)
+    for section in READER_SECTIONS:
+        config[section] = requested[section].copy_and_resolve_references()
+    for field in READER_DATA_FIELDS:
+        config.data[field] = requested.data[field]
+    asked, used = (
+        _flat(json.loads(requested.to_json_best_effort())),
+        _flat(json.loads(config.to_json_best_effort())),
+    )
+    ignored = [
+        f"{f} {asked[f]!r} (the run's: {used[f]!r})"
+        for f in sorted(asked)
+        if asked[f] != used.get(f, asked[f])
+    ]
+    if ignored:
+        log(f"reading {workdir} as it was trained (its config.json); not used: {'; '.join(ignored)}")
+    return config
 
 
 def check_resume(workdir: Path, has_checkpoints: bool, config, allow_change: bool, log) -> None:

@@ -207,6 +207,36 @@ def test_a_resume_may_change_its_length_and_logging_and_an_explicit_flag_allows_
     assert json.loads((tmp_path / "config.json").read_text())["optim"]["lr"] == 1e-3
 
 
+def test_a_reader_of_a_run_uses_the_config_it_was_trained_with(tmp_path, capsys):
+    from jaxgen import main
+
+    train_lib.train(gan(2), tmp_path, dataset=synthetic_dataset())
+    asked = base_config("gan")  # the config file alone: width 64 and batch 64, not the run's 4 and 8
+    asked.sample.num = 6
+    config = workdir_lib.config_of_run(asked, tmp_path, runtime.log)
+    assert (config.model.width, config.train.batch_size, config.sample.num) == (4, 8, 6)
+    err = capsys.readouterr().err
+    assert "not used: " in err and "model.width 64 (the run's: 4)" in err and "sample.num" not in err
+    assert main.dispatch(asked, str(tmp_path), "sample") == 0  # the width-4 networks restored and drawn
+    with np.load(tmp_path / "samples.npz") as drawn:
+        assert drawn["images"].shape[0] == 6
+
+
+def test_a_reader_refuses_a_run_of_another_model_and_an_unreadable_record(tmp_path):
+    assert (
+        workdir_lib.config_of_run(asked := gan(2), tmp_path, print) is asked
+    )  # nothing trained: the request
+    train_lib.train(gan(2), tmp_path, dataset=synthetic_dataset())
+    with pytest.raises(workdir_lib.WorkdirError, match="holds a run of model 'gan', not 'aae'"):
+        workdir_lib.config_of_run(base_config("aae"), tmp_path, print)
+    one_line_exit_2(
+        cli("--config=configs/aae.py", f"--workdir={tmp_path}", "--mode=eval"), "holds a run of model 'gan'"
+    )
+    (tmp_path / "config.json").write_text("{")
+    with pytest.raises(workdir_lib.WorkdirError, match="is not a config jaxgen recorded"):
+        workdir_lib.config_of_run(gan(2), tmp_path, print)
+
+
 @pytest.mark.parametrize("schedule", ["cosine", "linear_tail"])
 def test_a_decaying_schedule_ties_the_length_to_the_run(schedule):
     allowed, refused = workdir_lib.config_changes(
