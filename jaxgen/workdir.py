@@ -154,7 +154,7 @@ def config_of_run(requested, workdir: Path, log):
     if name != requested.model.name:
         raise WorkdirError(
             f"{workdir} holds a run of model {name!r}, not {requested.model.name!r}: "
-            f"pass the config it was trained with"
+            "pass the config it was trained with"
         )
     from jaxgen.config import base_config
 

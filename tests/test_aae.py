@@ -143,6 +143,30 @@ def test_aae_autoencoder_loss_adds_the_weighted_adversarial_term():
     assert float(m["adversarial"]) == pytest.approx(float(losses.gan_generator_loss(logits).mean()), 1e-6)
 
 
+def test_aae_input_noise_reaches_the_training_codes_of_every_update_but_not_evaluation():
+    assert tiny_config("aae").model.input_noise == 0.0  # the default: the images as they are
+    _, clean, params, state = _family("aae", latent_dim=2, crop=2)
+    _, noisy, _, _ = _family("aae", latent_dim=2, crop=2, input_noise=0.3)
+    batch, key = {"image": _images()}, jax.random.key(4)
+    for a, b in zip(clean.updates, noisy.updates, strict=True):
+        loss_noisy, _ = b.loss(params, state, batch, key)
+        assert float(a.loss(params, state, batch, key)[0]) != float(loss_noisy), a.name
+        assert float(b.loss(params, state, batch, key)[0]) == float(loss_noisy), a.name  # the update's key
+    # the autoencoder's update encodes the noisy images and reconstructs the clean ones
+    noisy_images = batch["image"] + 0.3 * jax.random.normal(jax.random.fold_in(key, 1), batch["image"].shape)
+    codes = noisy.can.encode(params, state, noisy_images)
+    _, (m, _) = noisy.updates[1].loss(params, state, batch, key)
+    logits = noisy.networks["disc"].apply({"params": params["disc"]}, codes)
+    assert float(m["adversarial"]) == pytest.approx(float(losses.gan_generator_loss(logits).mean()), 1e-6)
+    np.testing.assert_array_equal(
+        noisy.can.encode(params, state, batch["image"]), clean.can.encode(params, state, batch["image"])
+    )
+    with pytest.raises(ValueError, match="input_noise"):
+        config = tiny_config("aae")
+        config.model.input_noise = -0.1
+        config_lib.validate(config)
+
+
 def test_aae_phases_are_the_papers_reconstruction_then_regularisation_with_own_optimizer_states(tmp_path):
     """model.phases: reconstruction (enc, dec), the discriminator, then the encoder fooling it; the encoder
     keeps one optimizer state per phase, and the regularisation phase runs at optim.lr x

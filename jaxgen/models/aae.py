@@ -158,9 +158,13 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def decode(params, state, codes):
         return pixels.image(apply_net(dec, "dec", params, state, codes, train=False)[0])
 
-    def training_codes(params, state, batch):
-        """The encoder's codes of batch['image'] in training mode, and the new state."""
-        return apply_net(enc, "enc", params, state, pixels.flat(batch["image"]), train=True)
+    def training_codes(params, state, batch, key):
+        """The encoder's codes of batch['image'] in training mode, with N(0, model.input_noise^2) added to
+        every pixel (0: the images as they are), and the new state. Evaluation encodes clean images."""
+        images = batch["image"]
+        if model.input_noise:
+            images = images + model.input_noise * jax.random.normal(jax.random.fold_in(key, 1), images.shape)
+        return apply_net(enc, "enc", params, state, pixels.flat(images), train=True)
 
     def reconstruction_error(params, state, codes, batch):
         """Per-pixel reconstruction error of batch['image'] from codes, batch mean, and the new state."""
@@ -169,7 +173,7 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 
     def disc_loss(params, state, batch, key):
         """-log D(z_prior) - log(1 - D(enc(x))) for batch['image'] [B, S, S, C]; z_prior [B, latent]."""
-        codes, state = training_codes(params, state, batch)
+        codes, state = training_codes(params, state, batch, key)
         real = judged(draw_prior(key, batch, codes.shape[0]), batch)
         loss, accuracy, state = code_discriminator_loss(
             disc, "disc", params, state, real, judged(codes, batch)
@@ -178,8 +182,7 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 
     def ae_loss(params, state, batch, key):
         """Per-pixel reconstruction error + adversarial_weight x -log D(enc(x)), batch mean."""
-        del key
-        codes, state = training_codes(params, state, batch)
+        codes, state = training_codes(params, state, batch, key)
         recon, state = reconstruction_error(params, state, codes, batch)
         adversarial, state = fooling_loss(disc, "disc", params, state, judged(codes, batch))
         metrics = {f"recon_{model.recon_loss}": recon, "adversarial": adversarial}
@@ -187,15 +190,13 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 
     def recon_loss(params, state, batch, key):
         """The reconstruction phase: per-pixel reconstruction error, batch mean."""
-        del key
-        codes, state = training_codes(params, state, batch)
+        codes, state = training_codes(params, state, batch, key)
         recon, state = reconstruction_error(params, state, codes, batch)
         return recon, ({f"recon_{model.recon_loss}": recon}, state)
 
     def gen_loss(params, state, batch, key):
         """The regularisation phase's second half: the encoder fools the discriminator, -log D(enc(x))."""
-        del key
-        codes, state = training_codes(params, state, batch)
+        codes, state = training_codes(params, state, batch, key)
         adversarial, state = fooling_loss(disc, "disc", params, state, judged(codes, batch))
         return adversarial, ({"adversarial": adversarial}, state)
 
@@ -518,6 +519,9 @@ def aae_options() -> ml_collections.ConfigDict:
     o.phases = False
     o.adversarial_lr_scale = 1.0  # with phases: the regularisation phase's rate is optim.lr x this
     o.disc_repeats = 1  # discriminator updates per step, before the encoder's
+    # std of the Gaussian noise added to the encoder's input pixels ([0, 1]) in training (0: none), as the
+    # semi-supervised AAE's model.input_noise; the reconstruction target stays the clean image
+    o.input_noise = 0.0
     return o
 
 
@@ -575,7 +579,7 @@ MODELS = {
         },
         choices={"recon_loss": losses.RECONSTRUCTION_LOSSES, "prior": tuple(priors.PRIORS)},
         positive=(*POSITIVE, "adversarial_lr_scale", "disc_repeats"),
-        non_negative=("adversarial_weight",),
+        non_negative=("adversarial_weight", "input_noise"),
         check=_prior_problem,
     ),
     "style_aae": ModelSpec(
