@@ -73,7 +73,7 @@ GALLERY = [
       ("B→A", "model.translation_ba_digit_preservation", "pct")]),
     ("CoGAN (digits / edges)", "cogan.py", "cogan_long_pairs.png", "cogan_long",
      [("pair pixel agreement", "model.pair_pixel_agreement", "{:.3f}")]),
-    ("UNIT (MNIST → UCI digits)", "unit.py", "unit_uci_digits_back_translations.png", "unit_uci_digits",
+    ("UNIT (MNIST → UCI digits)", "unit.py", "unit_uci_digits_back_translations.png", "unit_uci_digits:0,1,2",
      [("UCI accuracy with no UCI label", "model.test_b_accuracy", "pct")]),
     ("ST-CNN (rotated digits)", "st_cnn_r.py", "st_cnn_r_rectified.png", "st_cnn_r", [ERROR]),
     ("feature-matching GAN (100 labels)", "fm_gan.py", "fm_gan_seed0_samples.png", "fm_gan:0,1,2", [ERROR]),
@@ -81,12 +81,18 @@ GALLERY = [
 
 
 def reports(spec: str) -> tuple[list[dict], list[int] | None]:
-    """The reports of 'name' or 'name:0,1,2' (seed s: name_seed<s>.json) and the seeds."""
+    """The reports of 'name' or 'name:0,1,2' (seed s: name_seed<s>.json; seed 0 may be name.json, as
+    experiments/adaptation.py names it) and the seeds."""
     name, _, seeds = spec.partition(":")
     if not seeds:
         return [json.loads((RESULTS / "eval" / f"{name}.json").read_text())], None
     numbers = [int(s) for s in seeds.split(",")]
-    return [json.loads((RESULTS / "eval" / f"{name}_seed{s}.json").read_text()) for s in numbers], numbers
+    return [json.loads(seed_report(name, s).read_text()) for s in numbers], numbers
+
+
+def seed_report(name: str, seed: int):
+    path = RESULTS / "eval" / f"{name}_seed{seed}.json"
+    return RESULTS / "eval" / f"{name}.json" if seed == 0 and not path.exists() else path
 
 
 def lookup(report: dict, dotted: str):
