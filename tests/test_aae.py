@@ -143,6 +143,15 @@ def test_aae_autoencoder_loss_adds_the_weighted_adversarial_term():
     assert float(m["adversarial"]) == pytest.approx(float(losses.gan_generator_loss(logits).mean()), 1e-6)
 
 
+def _noise_is_for_training_only(name, noisy_read, clean_read, params, state, images):
+    """Evaluation reads images as they are whatever model.input_noise says, and a negative one is refused."""
+    np.testing.assert_array_equal(noisy_read(params, state, images), clean_read(params, state, images))
+    config = tiny_config(name)
+    config.model.input_noise = -0.1
+    with pytest.raises(ValueError, match="input_noise"):
+        config_lib.validate(config)
+
+
 def test_aae_input_noise_reaches_the_training_codes_of_every_update_but_not_evaluation():
     assert tiny_config("aae").model.input_noise == 0.0  # the default: the images as they are
     _, clean, params, state = _family("aae", latent_dim=2, crop=2)
@@ -158,13 +167,7 @@ def test_aae_input_noise_reaches_the_training_codes_of_every_update_but_not_eval
     _, (m, _) = noisy.updates[1].loss(params, state, batch, key)
     logits = noisy.networks["disc"].apply({"params": params["disc"]}, codes)
     assert float(m["adversarial"]) == pytest.approx(float(losses.gan_generator_loss(logits).mean()), 1e-6)
-    np.testing.assert_array_equal(
-        noisy.can.encode(params, state, batch["image"]), clean.can.encode(params, state, batch["image"])
-    )
-    with pytest.raises(ValueError, match="input_noise"):
-        config = tiny_config("aae")
-        config.model.input_noise = -0.1
-        config_lib.validate(config)
+    _noise_is_for_training_only("aae", noisy.can.encode, clean.can.encode, params, state, batch["image"])
 
 
 def test_aae_phases_are_the_papers_reconstruction_then_regularisation_with_own_optimizer_states(tmp_path):
@@ -366,13 +369,9 @@ def test_semi_supervised_input_noise_reaches_every_training_phase_but_not_evalua
     logits, _, _ = _encode_both(noisy, params, state, images)
     ce = losses.softmax_cross_entropy(logits, labelled["labelled_label"]).mean()
     assert float(loss) == pytest.approx(float(ce), 1e-6)
-    np.testing.assert_array_equal(
-        noisy.can.classify(params, state, batch["image"]), clean.can.classify(params, state, batch["image"])
+    _noise_is_for_training_only(
+        "ssaae", noisy.can.classify, clean.can.classify, params, state, batch["image"]
     )
-    with pytest.raises(ValueError, match="input_noise"):
-        config = tiny_config("ssaae")
-        config.model.input_noise = -0.1
-        config_lib.validate(config)
 
 
 def test_semi_supervised_phases_train_their_networks_with_their_own_rates_and_states(tmp_path):
