@@ -90,7 +90,7 @@ def reports(spec: str) -> tuple[list[dict], list[int] | None]:
     return [json.loads(seed_report(name, s).read_text()) for s in numbers], numbers
 
 
-def seed_report(name: str, seed: int):
+def seed_report(name: str, seed: int) -> Path:
     path = RESULTS / "eval" / f"{name}_seed{seed}.json"
     return RESULTS / "eval" / f"{name}.json" if seed == 0 and not path.exists() else path
 

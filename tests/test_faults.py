@@ -223,9 +223,8 @@ def test_a_reader_of_a_run_uses_the_config_it_was_trained_with(tmp_path, capsys)
 
 
 def test_a_reader_refuses_a_run_of_another_model_and_an_unreadable_record(tmp_path):
-    assert (
-        workdir_lib.config_of_run(asked := gan(2), tmp_path, print) is asked
-    )  # nothing trained: the request
+    asked = gan(2)
+    assert workdir_lib.config_of_run(asked, tmp_path, print) is asked  # nothing trained there: the request
     train_lib.train(gan(2), tmp_path, dataset=synthetic_dataset())
     with pytest.raises(workdir_lib.WorkdirError, match="holds a run of model 'gan', not 'aae'"):
         workdir_lib.config_of_run(base_config("aae"), tmp_path, print)
