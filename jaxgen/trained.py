@@ -13,7 +13,6 @@ family: `sample`, `reconstruct`, `encode`, `decode`, `encode_b`, `decode_b`, `cl
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import jax
@@ -22,8 +21,9 @@ import ml_collections
 import numpy as np
 
 from jaxgen import metrics, runtime
-from jaxgen.config import ConfigError, base_config, validate
+from jaxgen.config import ConfigError, validate
 from jaxgen.data import to_float
+from jaxgen.workdir import recorded_config
 
 
 class Trained:
@@ -104,12 +104,9 @@ def _chunked(fn, params, state, pixels, chunk: int) -> jax.Array:
 def load(workdir: str | Path) -> Trained:
     """The model trained in workdir: its recorded config.json and newest intact checkpoint."""
     workdir = Path(workdir)
-    record = workdir / "config.json"
-    if not record.is_file():
-        raise FileNotFoundError(f"no {record}: train with --workdir={workdir} first")
-    recorded = json.loads(record.read_text())
-    config = base_config(recorded["model"]["name"])  # fields jaxgen gained since keep their defaults
-    config.update(recorded)
+    config = recorded_config(workdir)
+    if config is None:
+        raise FileNotFoundError(f"no {workdir / 'config.json'}: train with --workdir={workdir} first")
     validate(config)
     family, state = runtime.restore_model(config, workdir)
     runtime.log(f"loaded {config.model.name} from {workdir} at step {int(state['step'])}")

@@ -132,6 +132,24 @@ def config_changes(
     return allowed, refused
 
 
+def recorded_config(workdir: Path):
+    """The config a workdir's run recorded (config.json) on its model's base config, so fields jaxgen gained
+    since keep their defaults; None when nothing was recorded there."""
+    record = Path(workdir) / "config.json"
+    if not record.is_file():
+        return None
+    try:
+        recorded = json.loads(record.read_text())
+        name = recorded["model"]["name"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise WorkdirError(f"{record} is not a config jaxgen recorded ({type(e).__name__}: {e})") from e
+    from jaxgen.config import base_config
+
+    config = base_config(name)
+    config.update(recorded)
+    return config
+
+
 # What a reader of a trained run (--mode=sample, eval, viz) takes from the request rather than from the run:
 # how it computes, draws and scores, and where the same data is read from.
 READER_SECTIONS = ("runtime", "sample", "eval")
@@ -143,23 +161,14 @@ def config_of_run(requested, workdir: Path, log):
     READER_SECTIONS and READER_DATA_FIELDS. A model, data or training field the request sets otherwise is
     logged and not used: a swiss-roll AAE read with configs/aae.py alone is still scored against its swiss
     roll. Without a record (nothing trained there yet) the request is returned as it is."""
-    record = Path(workdir) / "config.json"
-    if not record.is_file():
+    config = recorded_config(workdir)
+    if config is None:
         return requested
-    try:
-        recorded = json.loads(record.read_text())
-        name = recorded["model"]["name"]
-    except (ValueError, KeyError, TypeError) as e:
-        raise WorkdirError(f"{record} is not a config jaxgen recorded ({type(e).__name__}: {e})") from e
-    if name != requested.model.name:
+    if config.model.name != requested.model.name:
         raise WorkdirError(
-            f"{workdir} holds a run of model {name!r}, not {requested.model.name!r}: "
+            f"{workdir} holds a run of model {config.model.name!r}, not {requested.model.name!r}: "
             "pass the config it was trained with"
         )
-    from jaxgen.config import base_config
-
-    config = base_config(name)  # fields jaxgen gained since the run keep their defaults
-    config.update(recorded)
     for section in READER_SECTIONS:
         config[section] = requested[section].copy_and_resolve_references()
     for field in READER_DATA_FIELDS:
