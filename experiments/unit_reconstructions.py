@@ -1,5 +1,6 @@
 """Domain B's own reconstructions in UNIT runs: the first test images of a target above each run's
-reconstruction of them (B's encoder, then B's decoder, the code's mean without noise), with the mean L1 per
+reconstruction of them (B's encoder, then B's decoder, the code's mean without noise, in the image's own style
+where the run has styles), with the mean L1 per
 pixel. It shows whether a run's second autoencoder learned the digit at all, which its adaptation and
 translations depend on (the coloured digits: experiments/README.md, UNIT).
 
@@ -23,8 +24,7 @@ from jaxgen.data import to_float
 
 def reconstruct_b(workdir: str, images: np.ndarray) -> np.ndarray:
     """Domain B images [N, S, S, C] in [0, 1] through the run's B encoder (mean code) and B decoder."""
-    model = jaxgen.load(workdir)
-    return model.decode_b(model.encode_b(images))
+    return jaxgen.load(workdir).reconstruct_b(images)
 
 
 def main() -> None:

@@ -6,8 +6,8 @@
 
 `load` reads only (a damaged newest checkpoint is reported and an older one used) and needs no config
 file: the workdir recorded the resolved config it was trained with. What the model can do depends on its
-family: `sample`, `reconstruct`, `encode`, `decode`, `encode_b`, `decode_b`, `classify`, `classify_b`,
-`translate`, `translate_back` raise a clear error where it cannot.
+family: `sample`, `reconstruct`, `encode`, `decode`, `encode_b`, `decode_b`, `reconstruct_b`, `classify`,
+`classify_b`, `translate`, `translate_back` raise a clear error where it cannot.
 """
 
 from __future__ import annotations
@@ -60,6 +60,11 @@ class Trained:
     def decode_b(self, codes) -> np.ndarray:
         """Images of the second domain decoded from shared-latent codes [N, D] (UNIT)."""
         return self._apply("decode_b", codes)
+
+    def reconstruct_b(self, images) -> np.ndarray:
+        """Images of the second domain through its own autoencoder (UNIT; in their own styles where the
+        model has them)."""
+        return self._apply("reconstruct_b", images)
 
     def classify(self, images) -> np.ndarray:
         """Class logits of images."""

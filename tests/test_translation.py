@@ -346,6 +346,71 @@ def test_unit_shares_the_high_level_layers_of_its_encoders_and_decoders_and_read
     assert logits_b.shape == (2, 10)
 
 
+def test_unit_styles_are_read_per_domain_and_change_only_that_domains_colours():
+    """model.style_dim: each domain's style comes from its own layers (B's style does not move with A's
+    image), a recoloured image keeps its content code and changes its style, a style starts without
+    effect (FiLM at zero), and once it acts, two styles write one content code as
+    two different coloured images while the grey domain's output stays the same; without styles the
+    networks have no style or FiLM parameters."""
+    config = tiny("unit")
+    config.data.name_b, config.data.domain_b = "", "coloured"
+    plain = runtime.init_state(runtime.build_family(config), jax.random.key(0))["params"]
+    assert not [n for n in {**plain["enc"], **plain["dec"]} if n.startswith(("style_", "film_"))]
+    config.model.style_dim = 4
+    family = runtime.build_family(config)
+    ts = runtime.init_state(family, jax.random.key(0))
+    params, state = ts["params"], ts["state"]
+    assert {"style_a", "style_b"} <= set(params["enc"]) and {"film_a", "film_b"} <= set(params["dec"])
+    grey, coloured = (
+        jax.random.uniform(jax.random.key(1), (2, 32, 32, 1)),
+        jax.random.uniform(jax.random.key(2), (2, 32, 32, 3)),
+    )
+
+    def style_b(x_a):
+        variables = {"params": params["enc"], **state["enc"]}
+        return family.networks["enc"].apply(variables, x_a, coloured, train=False)
+
+    outputs = style_b(grey)
+    assert len(outputs) == 4 and outputs[3].shape == (2, 4)
+    np.testing.assert_array_equal(style_b(grey[::-1])[3], outputs[3])  # B's style: B's image only
+    assert not np.allclose(style_b(grey[::-1])[0], outputs[0])
+    # recoloured (each channel scaled and shifted): the same content code, another style
+    variables = {"params": params["enc"], **state["enc"]}
+    recoloured = family.networks["enc"].apply(
+        variables, grey, 0.2 + coloured * jnp.array([0.5, 0.7, 0.3]), train=False
+    )
+    np.testing.assert_allclose(recoloured[1], outputs[1], rtol=1e-3, atol=1e-4)
+    assert not np.allclose(recoloured[3], outputs[3], atol=1e-3)
+    z = jax.random.normal(jax.random.key(3), (2, config.model.latent_dim))
+    style = jax.random.normal(jax.random.key(4), (2, 4))
+    decode_b = jax.jit(family.can.decode_b)
+    np.testing.assert_array_equal(family.can.decode_b(params, state, z), decode_b(params, state, z))
+
+    def written(p, s):
+        return family.networks["dec"].apply({"params": p["dec"], **state["dec"]}, z, z, s, s, train=False)
+
+    same = written(params, style)
+    np.testing.assert_allclose(same[1], decode_b(params, state, z), atol=1e-6)  # FiLM starts at zero
+    shape = params["dec"]["film_a"]["kernel"].shape
+    film = {f"film_{d}": {"kernel": jax.random.normal(jax.random.key(5), shape)} for d in "ab"}
+    acting = {**params, "dec": {**params["dec"], **{k: {**params["dec"][k], **v} for k, v in film.items()}}}
+    # each domain's own reconstruction is written in the image's own style, not the prior's mean one
+    means = family.networks["enc"].apply(variables, grey, coloured, train=False)
+    mean_b, own_style = means[1], means[3]
+    recon_b = family.can.reconstruct_b(acting, state, coloured)
+    in_own_style = family.networks["dec"].apply(
+        {"params": acting["dec"], **state["dec"]}, mean_b, mean_b, own_style, own_style, train=False
+    )[1]
+    np.testing.assert_allclose(recon_b, in_own_style, atol=1e-6)
+    # the styles of an untrained head are small (|s| < 0.1 here), hence a small but clear difference
+    assert float(jnp.abs(recon_b - family.can.decode_b(acting, state, mean_b)).max()) > 1e-4
+    one, other = written(acting, style), written(acting, -style)
+    assert float(jnp.abs(one[1] - other[1]).mean()) > 1e-3  # B in two styles
+    assert float(jnp.abs(one[0] - other[0]).mean()) > 1e-3  # A's style acts on A alone, through film_a
+    only_b = {**acting, "dec": {**acting["dec"], "film_a": params["dec"]["film_a"]}}
+    np.testing.assert_array_equal(written(only_b, style)[0], written(only_b, -style)[0])
+
+
 def test_unit_discriminator_adaptation_classifies_both_domains_through_shared_layers():
     """adapt_with=discriminator: one discriminator, a first conv per domain and everything after it shared,
     so with B's first conv set to A's it reads B exactly as it reads A; no latent classifier."""
@@ -367,13 +432,17 @@ def test_unit_discriminator_adaptation_classifies_both_domains_through_shared_la
 
 
 @pytest.mark.parametrize(
-    "adapt_with, recon_loss", [("latent", "l1"), ("discriminator", "l1"), ("latent", "mse")]
+    "adapt_with, recon_loss, style_dim",
+    [("latent", "l1", 0), ("discriminator", "l1", 0), ("latent", "mse", 0), ("latent", "l1", 3)],
 )
-def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path, adapt_with, recon_loss):
+def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(
+    tmp_path, adapt_with, recon_loss, style_dim
+):
     dataset = two_domains("negative")
     config = tiny("unit", num_steps=4, checkpoint_every=2)
     config.data.name_b, config.data.domain_b = "", "negative"
     config.model.adapt_with, config.model.recon_loss = adapt_with, recon_loss
+    config.model.style_dim, config.model.style_weight = style_dim, 0.7
     on_latent = adapt_with == "latent"
     family = runtime.build_family(config, dataset)
     assert [(u.name, u.networks) for u in family.updates] == [
@@ -390,6 +459,11 @@ def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(tmp_path, ada
         + m.cycle_kl_weight * record["gen/cycle_kl"]
         + m.cycle_weight * record[f"gen/cycle_{recon_loss}"]
     )
+    if style_dim:
+        assert record["gen/style_cycle"] > 0
+        terms += m.style_weight * record["gen/style_cycle"]
+    else:
+        assert "gen/style_cycle" not in record
     other = {"l1": "mse", "mse": "l1"}[recon_loss]
     assert f"gen/recon_{other}" not in record and f"gen/cycle_{other}" not in record
     disc_terms = record["disc/loss_a"] + record["disc/loss_b"]
@@ -437,7 +511,7 @@ def test_unit_never_reads_a_label_of_domain_b_and_reports_its_accuracy_there(tmp
     assert codes_b.shape == (5, config.model.latent_dim)
     np.testing.assert_allclose(trained.decode(codes_b), trained.translate_back(uci), atol=1e-6)
     np.testing.assert_allclose(trained.decode_b(codes_a), trained.translate(mnist), atol=1e-6)
-    assert trained.decode_b(codes_b).shape == (5, 32, 32, 1)
+    np.testing.assert_allclose(trained.reconstruct_b(uci), trained.decode_b(codes_b), atol=1e-6)  # no styles
 
 
 def test_unit_interpolation_walks_one_latent_path_in_both_domains(tmp_path):

@@ -125,6 +125,8 @@ class Abilities:
     decode_b: ImagesFn | None = None
     # (params, state, images of domain B) -> their codes [B, D] in that shared latent space
     encode_b: ImagesFn | None = None
+    # (params, state, images of domain B) -> their reconstructions by domain B's own autoencoder
+    reconstruct_b: ImagesFn | None = None
     # where codes live: "gaussian" (pushed to N(0, I): Gaussian-fit metric, manifold grid at Gaussian
     # quantiles), "unit_box" (sigmoid-bounded: grid over (0, 1)) or "data" (grid over the test codes' range)
     code_space: str = "data"

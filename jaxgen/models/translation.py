@@ -447,23 +447,36 @@ def make_cogan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 # ----------------------------------------------------------------------------------------- UNIT
 
 
+def instance_standardise(x: jax.Array, eps: float = 1e-3) -> jax.Array:
+    """Images [B, H, W, C] with each image's channels at mean 0 and standard deviation 1 (an all-blank
+    channel stays 0)."""
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    return (x - mean) * jax.lax.rsqrt(x.var(axis=(1, 2), keepdims=True) + eps**2)
+
+
 class UnitEncoder(nn.Module):
     """(images of A, images of B) [B, S, S, C] in [0, 1] -> (latent means of A, of B) [B, latent_dim].
 
     Per domain: k4 s2 convs of the DCGAN down stack but the last (BatchNorm after all but the first,
     LeakyReLU 0.2); shared by both domains (the high-level layers that make the latent space common): the
     last down conv, then a dense layer to the mean. The shared layers run on both domains' features at once,
-    so their BatchNorm statistics are the same in training and evaluation."""
+    so their BatchNorm statistics are the same in training and evaluation. With style_dim > 0 it also
+    returns each domain's style [B, style_dim] (means of A, of B, styles of A, of B)."""
 
     widths: tuple[int, ...]
     latent_dim: int
     conv: layers.ConvOptions = layers.ConvOptions()
+    style_dim: int = 0
 
     @nn.compact
-    def __call__(self, x_a: jax.Array, x_b: jax.Array, train: bool = True) -> tuple[jax.Array, jax.Array]:
+    def __call__(self, x_a: jax.Array, x_b: jax.Array, train: bool = True) -> tuple[jax.Array, ...]:
         own = self.widths[:-1]
+        # with styles, the content path reads each image's channels normalised (MUNIT's content encoder
+        # normalises per instance): a coloured digit's two colours set each channel's mean and spread,
+        # which are then gone from the content, and left to the style
+        content_in = instance_standardise if self.style_dim else lambda x: x
         features = [
-            layers.DownStack(own, conv=self.conv, name=f"own_{d}")(x, train).reshape(
+            layers.DownStack(own, conv=self.conv, name=f"own_{d}")(content_in(x), train).reshape(
                 x.shape[0], x.shape[1] // 2 ** len(own), x.shape[2] // 2 ** len(own), own[-1]
             )
             for x, d in ((x_a, "a"), (x_b, "b"))
@@ -471,30 +484,60 @@ class UnitEncoder(nn.Module):
         h = layers.Conv(self.widths[-1], use_bias=False, conv=self.conv)(jnp.concatenate(features))
         h = nn.leaky_relu(layers.batch_norm(train)(h), 0.2)
         mean = nn.Dense(self.latent_dim, kernel_init=layers.dcgan_init)(h.reshape(h.shape[0], -1))
-        return mean[: x_a.shape[0]], mean[x_a.shape[0] :]
+        means = (mean[: x_a.shape[0]], mean[x_a.shape[0] :])
+        if not self.style_dim:
+            return means
+        # a style per domain, from a conv of that domain's raw images averaged over the map (MUNIT's style
+        # encoder pools globally): what the image has beyond the shared content, such as a coloured
+        # digit's two colours; never through the shared layers
+        styles = tuple(
+            nn.Dense(self.style_dim, name=f"style_{d}")(
+                layers.DownStack(own[:1], conv=self.conv, name=f"style_conv_{d}")(x, train)
+                .reshape(x.shape[0], -1, own[0])
+                .mean(axis=1)
+            )
+            for x, d in ((x_a, "a"), (x_b, "b"))
+        )
+        return means + styles
 
 
 class UnitDecoder(nn.Module):
     """(codes to write in A, codes to write in B) [B, latent_dim] -> (images of A, images of B) in [0, 1].
 
     Shared by both domains (the high-level layers): the DCGAN up stack's dense projection to 4x4 and its
-    first transposed convs; per domain: the last transposed conv block and the output layer (sigmoid)."""
+    first transposed convs; per domain: the last transposed conv block and the output layer (sigmoid).
+    With style_dim > 0 the styles to write each domain in [B, style_dim] follow the codes."""
 
     widths: tuple[int, ...]
     channels: tuple[int, int]
     conv: layers.ConvOptions = layers.ConvOptions()
+    style_dim: int = 0
 
     @nn.compact
-    def __call__(self, z_a: jax.Array, z_b: jax.Array, train: bool = True) -> tuple[jax.Array, jax.Array]:
+    def __call__(
+        self,
+        z_a: jax.Array,
+        z_b: jax.Array,
+        style_a: jax.Array | None = None,
+        style_b: jax.Array | None = None,
+        train: bool = True,
+    ) -> tuple[jax.Array, jax.Array]:
         shared, own = self.widths[:-1], self.widths[-1]
         h = layers.UpStack(shared, out_channels=0, conv=self.conv)(jnp.concatenate([z_a, z_b]), train)
         outputs = []
-        for part, c, d in (
-            (h[: z_a.shape[0]], self.channels[0], "a"),
-            (h[z_a.shape[0] :], self.channels[1], "b"),
+        for part, style, c, d in (
+            (h[: z_a.shape[0]], style_a, self.channels[0], "a"),
+            (h[z_a.shape[0] :], style_b, self.channels[1], "b"),
         ):
             part = layers.Conv(own, transpose=True, use_bias=False, conv=self.conv, name=f"up_{d}")(part)
-            part = nn.relu(layers.batch_norm(train)(part))
+            part = layers.batch_norm(train)(part)
+            if self.style_dim:
+                # the style scales and shifts each channel of the domain's own block (FiLM, as MUNIT's
+                # AdaIN): the shared layers draw the shape, the style its colours
+                film = nn.Dense(2 * own, kernel_init=nn.initializers.zeros, name=f"film_{d}")(style)
+                scale, shift = jnp.split(film[:, None, None, :], 2, axis=-1)
+                part = part * (1.0 + scale) + shift
+            part = nn.relu(part)
             out = layers.Conv(c, transpose=True, conv=self.conv, name=f"out_{d}")(part)
             outputs.append(jax.nn.sigmoid(out))
         return outputs[0], outputs[1]
@@ -572,12 +615,18 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
       per domain and whose other layers, GAN score and digit classifier are shared (SharedDiscriminator);
       its classifier learns A's labels through A's first conv, and its features of each translation are
       tied (feature_weight x their summed squared difference) to its features of the reconstruction of the
-      same image in the other domain; it classifies domain B through B's first conv. No cls network."""
+      same image in the other domain; it classifies domain B through B's first conv. No cls network.
+    With model.style_dim > 0, a style per domain beside the shared code (UnitEncoder, UnitDecoder): its
+    means take the KL term too, translations are written in styles drawn from N(0, I) and read back to
+    them (style_weight x L1), and each cycle ends in its image's own style; decode/translate write in the
+    prior's mean style (zeros)."""
     size, _, channels_a = setup.image_shape
     channels_b = setup.image_shape_b[-1]
     widths = layers.down_widths(model.width, (size // 4).bit_length() - 1)
-    enc = UnitEncoder(widths, model.latent_dim, conv=setup.conv)
-    dec = UnitDecoder(layers.up_widths(model.width, size), (channels_a, channels_b), conv=setup.conv)
+    styled = model.style_dim > 0
+    enc = UnitEncoder(widths, model.latent_dim, conv=setup.conv, style_dim=model.style_dim)
+    up = layers.up_widths(model.width, size)
+    dec = UnitDecoder(up, (channels_a, channels_b), conv=setup.conv, style_dim=model.style_dim)
     on_latent = model.adapt_with == "latent"
     recon, cycle = f"recon_{model.recon_loss}", f"cycle_{model.recon_loss}"
 
@@ -614,12 +663,21 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         return jnp.mean(jnp.square(means), axis=-1)
 
     def translations(params, state, a, b, key):
-        """Codes of both domains and the translations A -> B, B -> A of their noisy codes."""
-        (mean_a, mean_b), state = run("enc", params, state, a, b)
+        """Codes of both domains and the translations A -> B, B -> A of their noisy codes; with styles
+        (model.style_dim) also each image's noisy style and its mean, and the styles drawn from the prior
+        N(0, I) that the translations are written in (MUNIT's; writing each in the style of an image of
+        the target domain classified fewer coloured digits, experiments/README.md)."""
+        (mean_a, mean_b, *style_means), state = run("enc", params, state, a, b)
         key_a, key_b = jax.random.split(key)
         z_a, z_b = noisy(key_a, mean_a), noisy(key_b, mean_b)
-        (fake_a, fake_b), state = run("dec", params, state, z_b, z_a)
-        return (mean_a, mean_b, z_a, z_b, fake_a, fake_b), state
+        styles = {}
+        if styled:
+            keys = jax.random.split(jax.random.fold_in(key, 1), 4)
+            own = [noisy(k, m) for k, m in zip(keys[:2], style_means, strict=True)]
+            drawn = [jax.random.normal(k, m.shape) for k, m in zip(keys[2:], style_means, strict=True)]
+            styles = {"means": style_means, "own": own, "drawn": drawn}
+        (fake_a, fake_b), state = run("dec", params, state, z_b, z_a, *styles.get("drawn", ()))
+        return (mean_a, mean_b, z_a, z_b, fake_a, fake_b), styles, state
 
     def gen_loss(params, state, batch, key):
         """Per domain: kl_weight x KL + recon_weight x error(recon) + gan_weight x LSGAN(translation into
@@ -628,15 +686,21 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         of A's translations to B. Batch mean."""
         a, b, labels = batch["image"], batch["image_b"], batch["label"]
         translate_key, cycle_key = jax.random.split(key)
-        (mean_a, mean_b, z_a, z_b, fake_a, fake_b), state = translations(params, state, a, b, translate_key)
+        (mean_a, mean_b, z_a, z_b, fake_a, fake_b), styles, state = translations(
+            params, state, a, b, translate_key
+        )
+        own_styles = styles.get("own", ())
         # BatchNorm's running statistics (what evaluation normalises with) come from the passes over real
         # images and their codes only: the passes below over translations would drag them towards the
         # statistics of images that evaluation never sees
-        (recon_a, recon_b), _ = run("dec", params, state, z_a, z_b)
-        (mean_ba, mean_ab), _ = run("enc", params, state, fake_a, fake_b)
+        (recon_a, recon_b), _ = run("dec", params, state, z_a, z_b, *own_styles)
+        (mean_ba, mean_ab, *read_styles), _ = run("enc", params, state, fake_a, fake_b)
         key_ab, key_ba = jax.random.split(cycle_key)
-        # A -> B -> A: B's code of the translation, written in A; and B -> A -> B
-        (cycle_a, cycle_b), _ = run("dec", params, state, noisy(key_ab, mean_ab), noisy(key_ba, mean_ba))
+        # A -> B -> A: B's code of the translation, written in A; and B -> A -> B. With styles, each cycle
+        # ends in its image's own style: what the other domain cannot hold need not pass through it
+        (cycle_a, cycle_b), _ = run(
+            "dec", params, state, noisy(key_ab, mean_ab), noisy(key_ba, mean_ba), *own_styles
+        )
         # the shared discriminator's dropout: a key of its own (fold_in leaves the splits above as they were)
         judge_key = jax.random.fold_in(key, 1)
         ((score_a, *_), (score_b, *_)), state = judge(params, state, fake_a, fake_b, judge_key)
@@ -647,6 +711,14 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             "cycle_kl": kl(mean_ab) + kl(mean_ba),
             cycle: pixel_error(cycle_a, a) + pixel_error(cycle_b, b),
         }
+        if styled:
+            terms["kl"] = terms["kl"] + sum(kl(m) for m in styles["means"])
+            # the style each translation is read back with is the one it was drawn in (MUNIT's style
+            # reconstruction, L1); read_styles are (B -> A's, A -> B's), drawn as (A's, B's)
+            terms["style_cycle"] = sum(
+                jnp.mean(jnp.abs(read - drawn), axis=-1)
+                for read, drawn in zip(read_styles, styles["drawn"], strict=True)
+            )
         if on_latent:
             logits = [run("cls", params, state, codes)[0] for codes in (mean_a, mean_ab)]
             terms["class_ce"] = sum(losses.softmax_cross_entropy(x, labels) for x in logits)
@@ -657,6 +729,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             "cycle_kl": model.cycle_kl_weight,
             cycle: model.cycle_weight,
             "class_ce": model.class_weight,
+            "style_cycle": model.style_weight,
         }
         loss = sum(weights[name] * value for name, value in terms.items()).mean()
         metrics = {name: value.mean() for name, value in terms.items()}
@@ -670,7 +743,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         feature_weight x the squared feature distances of each translation to its source's reconstruction."""
         a, b = batch["image"], batch["image_b"]
         real_key, fake_key, recon_key = (jax.random.fold_in(key, i) for i in (1, 2, 3))
-        (_, _, z_a, z_b, fake_a, fake_b), state = translations(params, state, a, b, key)
+        (_, _, z_a, z_b, fake_a, fake_b), styles, state = translations(params, state, a, b, key)
         fake_a, fake_b = jax.lax.stop_gradient((fake_a, fake_b))
         (real_a, real_b), state = judge(params, state, a, b, real_key)
         (trans_a, trans_b), state = judge(params, state, fake_a, fake_b, fake_key)
@@ -681,7 +754,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         loss = out["loss_a"] + out["loss_b"]
         if not on_latent:
             # the reconstructions x_aa, x_bb (running statistics untouched, as in gen_loss)
-            recons, _ = run("dec", params, state, z_a, z_b)
+            recons, _ = run("dec", params, state, z_a, z_b, *styles.get("own", ()))
             (recon_a, recon_b), state = judge(params, state, *jax.lax.stop_gradient(recons), recon_key)
             # A -> B read through B's first conv against A -> A through A's, and B -> A against B -> B
             squared = jnp.sum(jnp.square(trans_b[2] - recon_a[2]), -1) + jnp.sum(
@@ -704,8 +777,13 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         means = run("enc", params, state, *paired(images, domain), train=False)[0]
         return means[0] if domain == "a" else means[1]
 
-    def decode_in(params, state, z, domain):
-        (out_a, out_b), _ = run("dec", params, state, z, z, train=False)
+    def decode_in(params, state, z, domain, style=None):
+        """Codes [B, latent_dim] written in one domain, in the given style [B, style_dim] or the prior's
+        mean style (zeros)."""
+        styles = () if not styled else (jnp.zeros((z.shape[0], model.style_dim)),) * 2
+        if style is not None:
+            styles = (style, styles[1]) if domain == "a" else (styles[0], style)
+        (out_a, out_b), _ = run("dec", params, state, z, z, *styles, train=False)
         return out_a if domain == "a" else out_b
 
     def translate(params, state, images):
@@ -714,8 +792,16 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     def translate_back(params, state, images):
         return decode_in(params, state, codes(params, state, images, "b"), "a")
 
+    def reconstruct_in(params, state, images, domain):
+        """One domain's images through its own autoencoder (mean codes), in their own styles."""
+        if not styled:
+            return decode_in(params, state, codes(params, state, images, domain), domain)
+        means = run("enc", params, state, *paired(images, domain), train=False)[0]
+        mean, style = (means[0], means[2]) if domain == "a" else (means[1], means[3])
+        return decode_in(params, state, mean, domain, style)
+
     def reconstruct(params, state, images):
-        return decode_in(params, state, codes(params, state, images, "a"), "a")
+        return reconstruct_in(params, state, images, "a")
 
     def classify_in(params, state, images, domain):
         if on_latent:
@@ -737,9 +823,10 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         return jax.ShapeDtypeStruct((1, *shape), jnp.float32)
 
     code = jax.ShapeDtypeStruct((1, model.latent_dim), jnp.float32)
+    style = jax.ShapeDtypeStruct((1, model.style_dim), jnp.float32)
     example_inputs = {
         "enc": (image(setup.image_shape), image(setup.image_shape_b)),
-        "dec": (code, code),
+        "dec": (code, code, style, style) if styled else (code, code),
         "d_a": (image(setup.image_shape),),
         "d_b": (image(setup.image_shape_b),),
         "cls": (code,),
@@ -758,6 +845,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             translate=translate,
             translate_back=translate_back,
             reconstruct=reconstruct,
+            reconstruct_b=lambda params, state, images: reconstruct_in(params, state, images, "b"),
             encode=lambda params, state, images: codes(params, state, images, "a"),
             decode=lambda params, state, z: decode_in(params, state, z, "a"),
             decode_b=lambda params, state, z: decode_in(params, state, z, "b"),
@@ -833,6 +921,13 @@ def unit_options() -> ml_collections.ConfigDict:
     # "discriminator": weight of the summed squared distance between the discriminator's features of each
     # translation and of its source's reconstruction (the authors' feature_w)
     o.feature_weight = 1e-4
+    # a style code per domain beside the shared content (0 = UNIT): each domain's encoder also reads a
+    # style of this many dimensions from the raw image, which scales and shifts its own decoder block, and
+    # its content path reads the image instance-normalised (MUNIT, Huang et al. 2018); translations are
+    # written in styles drawn from N(0, I), cycles end in the image's own style. For domains whose images
+    # carry what the other cannot (a coloured digit's colours)
+    o.style_dim = 0
+    o.style_weight = 1.0  # the L1 between the style a translation is drawn in and the style read back
     return o
 
 
@@ -884,6 +979,8 @@ MODELS = {
             "cycle_weight",
             "class_weight",
             "code_noise",
+            "style_dim",
+            "style_weight",
         ),
     ),
 }
