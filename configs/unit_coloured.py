@@ -5,9 +5,9 @@ grey image and the coloured autoencoder drew blobs (8.51% of coloured test digit
 the source-only baseline 15.16%). Here (model.style_dim, after MUNIT, Huang et al. 2018) each domain's
 encoder also reads an 8-d style from the raw image, which scales and shifts that domain's own decoder
 block; the content path reads each image instance-normalised, translations are written in styles drawn
-from N(0, I) and cycles end in the image's own style. Reconstruction and cycle L1 weigh
-1000 (the paper's 100 left the coloured reconstructions blobs, with or without styles;
-experiments/README.md).
+from N(0, I) and cycles end in the image's own style. Reconstruction and cycle L1 weigh 1000: at the
+paper's 100 the coloured reconstructions stayed blobs with styles too, and without styles the heavier
+weight alone left the coloured digits at chance (experiments/README.md, UNIT with a style per domain).
     python -m jaxgen.main --config=configs/unit_coloured.py --workdir=runs/unit_coloured
     python -m jaxgen.main --config=configs/unit_coloured.py --workdir=runs/unit_coloured --mode=eval
 """

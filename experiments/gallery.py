@@ -76,7 +76,7 @@ GALLERY = [
     ("UNIT (MNIST → UCI digits)", "unit.py", "unit_uci_digits_back_translations.png", "unit_uci_digits:0,1,2",
      [("UCI accuracy with no UCI label", "model.test_b_accuracy", "pct")]),
     ("UNIT with styles (MNIST → coloured)", "unit_coloured.py", "unit_coloured_back_translations.png",
-     "unit_coloured:0,1", [("coloured accuracy with no coloured label", "model.test_b_accuracy", "pct")]),
+     "unit_coloured:0,1,2", [("coloured accuracy with no coloured label", "model.test_b_accuracy", "pct")]),
     ("ST-CNN (rotated digits)", "st_cnn_r.py", "st_cnn_r_rectified.png", "st_cnn_r", [ERROR]),
     ("feature-matching GAN (100 labels)", "fm_gan.py", "fm_gan_seed0_samples.png", "fm_gan:0,1,2", [ERROR]),
 ]  # fmt: skip

@@ -1,8 +1,8 @@
 """Domain B's own reconstructions in UNIT runs: the first test images of a target above each run's
-reconstruction of them (B's encoder, then B's decoder, the code's mean without noise, in the image's own style
-where the run has styles), with the mean L1 per
-pixel. It shows whether a run's second autoencoder learned the digit at all, which its adaptation and
-translations depend on (the coloured digits: experiments/README.md, UNIT).
+reconstruction of them (B's encoder, then B's decoder, the code's mean without noise, in the image's own
+style where the run has styles), with the mean L1 per pixel. It shows whether a run's second autoencoder
+learned the digit at all, which its adaptation and translations depend on (the coloured digits:
+experiments/README.md, UNIT).
 
     python experiments/unit_reconstructions.py coloured runs/unit_coloured runs/unit_coloured_cls0 \\
         --out experiments/results/figures/unit_coloured_b_reconstructions.png
@@ -23,7 +23,8 @@ from jaxgen.data import to_float
 
 
 def reconstruct_b(workdir: str, images: np.ndarray) -> np.ndarray:
-    """Domain B images [N, S, S, C] in [0, 1] through the run's B encoder (mean code) and B decoder."""
+    """Domain B images [N, S, S, C] in [0, 1] through the run's B encoder (mean code) and B decoder, in
+    their own styles where the run has them."""
     return jaxgen.load(workdir).reconstruct_b(images)
 
 
