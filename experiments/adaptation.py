@@ -7,7 +7,9 @@ that domain A never sees; tested on the 10,000 test digits in that domain).
 
 - UNIT: `configs/unit.py` per target (its classifier on the shared latent reads the target's codes), trained
   to --steps, then `--mode=eval`; the report is copied to experiments/results/eval/unit_<target>[_seedS].json.
-  The coloured digits take `configs/unit_coloured.py`: UNIT with a style per domain beside the shared code.
+  The UCI digits take `configs/unit_semantic.py` (UNIT with CyCADA's semantic consistency: the source
+  classifier reads every translation), the coloured digits `configs/unit_coloured.py` (UNIT with a style
+  per domain beside the shared code).
 - Source-only: the packaged MNIST classifier (jaxgen/assets/mnist_classifier.npz, 99.23% on MNIST; a
   stronger network than UNIT's latent classifier) applied to the target's test split; coloured digits are
   read through the mean of their channels.
@@ -43,7 +45,7 @@ TARGETS = {
     "coloured": {"name_b": "", "domain_b": "coloured"},
 }
 # targets trained from a config of their own (the others: configs/unit.py)
-CONFIGS = {"coloured": "configs/unit_coloured.py"}
+CONFIGS = {"uci_digits": "configs/unit_semantic.py", "coloured": "configs/unit_coloured.py"}
 UCI_SUPERVISED = RUNS / "adapt_uci_supervised"
 UCI_SUPERVISED_STEPS = 1000  # batch 64: 47 passes over the 1,347 labelled training images
 

@@ -432,17 +432,23 @@ def test_unit_discriminator_adaptation_classifies_both_domains_through_shared_la
 
 
 @pytest.mark.parametrize(
-    "adapt_with, recon_loss, style_dim",
-    [("latent", "l1", 0), ("discriminator", "l1", 0), ("latent", "mse", 0), ("latent", "l1", 3)],
+    "adapt_with, recon_loss, style_dim, semantic_weight",
+    [
+        ("latent", "l1", 0, 0),
+        ("discriminator", "l1", 0, 0),
+        ("latent", "mse", 0, 2.0),
+        ("latent", "l1", 3, 0),
+    ],
 )
 def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(
-    tmp_path, adapt_with, recon_loss, style_dim
+    tmp_path, adapt_with, recon_loss, style_dim, semantic_weight
 ):
     dataset = two_domains("negative")
     config = tiny("unit", num_steps=4, checkpoint_every=2)
     config.data.name_b, config.data.domain_b = "", "negative"
     config.model.adapt_with, config.model.recon_loss = adapt_with, recon_loss
     config.model.style_dim, config.model.style_weight = style_dim, 0.7
+    config.model.semantic_weight = semantic_weight
     on_latent = adapt_with == "latent"
     family = runtime.build_family(config, dataset)
     assert [(u.name, u.networks) for u in family.updates] == [
@@ -464,6 +470,11 @@ def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(
         terms += m.style_weight * record["gen/style_cycle"]
     else:
         assert "gen/style_cycle" not in record
+    if semantic_weight:  # two cross-entropies of ten classes, and an agreement rate
+        assert 0 < record["gen/semantic"] < 20 and 0 <= record["gen/semantic_agreement"] <= 1
+        terms += m.semantic_weight * record["gen/semantic"]
+    else:
+        assert "gen/semantic" not in record and "gen/semantic_agreement" not in record
     other = {"l1": "mse", "mse": "l1"}[recon_loss]
     assert f"gen/recon_{other}" not in record and f"gen/cycle_{other}" not in record
     disc_terms = record["disc/loss_a"] + record["disc/loss_b"]
@@ -474,6 +485,31 @@ def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(
         disc_terms += m.class_weight * record["disc/class_ce"] + m.feature_weight * record["disc/feature"]
     assert record["gen/loss"] == pytest.approx(terms, rel=1e-5)
     assert record["disc/loss"] == pytest.approx(disc_terms, rel=1e-5)
+
+
+def test_unit_semantic_loss_reads_translations_with_the_fixed_mnist_classifier():
+    """The semantic term's reader is the packaged MNIST classifier (its class probabilities are the
+    metrics' own), reads several channels through their mean, passes gradients to the images it reads, and
+    adds no trained network; it needs MNIST itself as domain A, or the config names the fields."""
+    read_digit = translation.source_classifier()
+    images = jax.random.uniform(jax.random.key(0), (6, 32, 32, 1))
+    extractor = features.load_extractor(domain="original")
+    np.testing.assert_allclose(
+        jax.nn.softmax(read_digit(images)), features.extract(extractor, images)[1], rtol=1e-5, atol=1e-6
+    )
+    coloured = jnp.concatenate([images * 0.5, images, images * 1.5], -1)  # channel mean = images
+    np.testing.assert_allclose(read_digit(coloured), read_digit(images), rtol=1e-5, atol=1e-5)
+    gradient = jax.grad(lambda x: losses.softmax_cross_entropy(read_digit(x), jnp.arange(6)).sum())(images)
+    assert gradient.shape == images.shape and float(jnp.abs(gradient).max()) > 0
+
+    config = tiny("unit")
+    plain = runtime.build_family(config)
+    config.model.semantic_weight = 1.0
+    validate(config)
+    assert runtime.build_family(config).networks.keys() == plain.networks.keys()
+    config.data.domain_a = "edges"
+    with pytest.raises(ConfigError, match="model.semantic_weight=1.0: .* data.domain_a='edges'"):
+        validate(config)
 
 
 @pytest.mark.parametrize("adapt_with", ["latent", "discriminator"])

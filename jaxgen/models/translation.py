@@ -598,6 +598,21 @@ ADAPTATIONS = ("latent", "discriminator")
 RECON_LOSSES = ("l1", "mse")
 
 
+def source_classifier():
+    """Logits [B, 10] of the packaged MNIST classifier (jaxgen/assets, checksum verified), fixed weights,
+    for images [B, 32, 32, C] in [0, 1]; several channels are read through their mean, as the adaptation
+    baseline reads coloured digits. Differentiable in the images."""
+    from jaxgen import features  # features imports the classifier models
+
+    extractor = features.load_extractor(domain="original")
+
+    def read_digit(images):
+        grey = images if images.shape[-1] == 1 else jnp.mean(images, -1, keepdims=True)
+        return extractor.module.apply(extractor.variables, grey, train=False)
+
+    return read_digit
+
+
 def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """UNIT (Liu, Breuel & Kautz 2017, arXiv:1703.00848) on unpaired data: enc (two VAE encoders sharing
     their high-level layers), dec (two decoders sharing theirs), d_a, d_b (DCGAN discriminators), and cls (a
@@ -619,7 +634,11 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     With model.style_dim > 0, a style per domain beside the shared code (UnitEncoder, UnitDecoder): its
     means take the KL term too, translations are written in styles drawn from N(0, I) and read back to
     them (style_weight x L1), and each cycle ends in its image's own style; decode/translate write in the
-    prior's mean style (zeros)."""
+    prior's mean style (zeros).
+    With model.semantic_weight > 0, CyCADA's semantic consistency (Hoffman et al. 2018, arXiv:1711.03213):
+    the packaged MNIST classifier, fixed, must read each B -> A translation as the digit it reads on the
+    B image itself, and each A -> B translation as A's label, so no translation may swap digits (the
+    permutation failure, experiments/README.md); it reads A's domain, so domain A must be MNIST itself."""
     size, _, channels_a = setup.image_shape
     channels_b = setup.image_shape_b[-1]
     widths = layers.down_widths(model.width, (size // 4).bit_length() - 1)
@@ -631,6 +650,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     recon, cycle = f"recon_{model.recon_loss}", f"cycle_{model.recon_loss}"
 
     pixel_error = functools.partial(losses.reconstruction_loss, kind=model.recon_loss)
+    read_digit = source_classifier() if model.semantic_weight else None
     if on_latent:
         disc = gan.Discriminator(widths, conv=setup.conv)
         nets = {
@@ -719,6 +739,15 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
                 jnp.mean(jnp.abs(read - drawn), axis=-1)
                 for read, drawn in zip(read_styles, styles["drawn"], strict=True)
             )
+        semantic_metrics = {}
+        if read_digit is not None:
+            # the digit the source classifier reads on each B image is the one its translation must show
+            read_b, read_ba = read_digit(b), read_digit(fake_a)
+            pseudo_labels = jnp.argmax(read_b, -1)
+            terms["semantic"] = losses.softmax_cross_entropy(
+                read_ba, pseudo_labels
+            ) + losses.softmax_cross_entropy(read_digit(fake_b), labels)
+            semantic_metrics["semantic_agreement"] = jnp.mean(jnp.argmax(read_ba, -1) == pseudo_labels)
         if on_latent:
             logits = [run("cls", params, state, codes)[0] for codes in (mean_a, mean_ab)]
             terms["class_ce"] = sum(losses.softmax_cross_entropy(x, labels) for x in logits)
@@ -730,9 +759,10 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             cycle: model.cycle_weight,
             "class_ce": model.class_weight,
             "style_cycle": model.style_weight,
+            "semantic": model.semantic_weight,
         }
         loss = sum(weights[name] * value for name, value in terms.items()).mean()
-        metrics = {name: value.mean() for name, value in terms.items()}
+        metrics = {name: value.mean() for name, value in terms.items()} | semantic_metrics
         if on_latent:
             metrics["class_accuracy"] = jnp.mean(jnp.argmax(logits[0], -1) == labels)
         return loss, ({"loss": loss, **metrics}, state)
@@ -897,6 +927,16 @@ def _cyclegan_problem(model: ml_collections.ConfigDict, data: ml_collections.Con
     return None
 
 
+def _unit_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
+    if model.semantic_weight and (data.name, data.domain_a, data.image_size) != ("mnist", "original", 32):
+        return (
+            f"model.semantic_weight={model.semantic_weight}: the semantic loss reads translations into "
+            f"domain A with the packaged MNIST classifier (32x32 MNIST digits), but data.name={data.name!r}, "
+            f"data.domain_a={data.domain_a!r}, data.image_size={data.image_size}; set model.semantic_weight=0"
+        )
+    return None
+
+
 def cogan_options() -> ml_collections.ConfigDict:
     return options.conv_net(64, 100)
 
@@ -928,6 +968,9 @@ def unit_options() -> ml_collections.ConfigDict:
     # carry what the other cannot (a coloured digit's colours)
     o.style_dim = 0
     o.style_weight = 1.0  # the L1 between the style a translation is drawn in and the style read back
+    # CyCADA's semantic consistency: cross-entropy of the packaged MNIST classifier on each translation
+    # against the digit it reads on the source image (B -> A) or A's label (A -> B); 0 = UNIT's losses only
+    o.semantic_weight = 0.0
     return o
 
 
@@ -981,6 +1024,8 @@ MODELS = {
             "code_noise",
             "style_dim",
             "style_weight",
+            "semantic_weight",
         ),
+        check=_unit_problem,
     ),
 }
