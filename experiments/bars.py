@@ -168,18 +168,19 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
     targets = [t for t in baselines if t != "source_classifier"]
     run = [t for t in targets if (RESULTS / f"unit_{t}.json").exists()]
 
-    def unit_accuracy(target: str) -> float:  # mean over seed 0 (unit_<t>.json) and any unit_<t>_seed<s>.json
+    def worst_accuracy(target: str) -> float:  # the worst seed: unit_<t>.json (seed 0), unit_<t>_seed<s>.json
         files = [RESULTS / f"unit_{target}.json", *sorted(RESULTS.glob(f"unit_{target}_seed*.json"))]
-        return statistics.mean(json.loads(f.read_text())["model"]["test_b_accuracy"] for f in files)
+        return min(json.loads(f.read_text())["model"]["test_b_accuracy"] for f in files)
 
-    margins = {t: unit_accuracy(t) - baselines[t]["source_only"] for t in run}
+    # a target counts as beaten when every seed beats the baseline, as the adaptation table says
+    margins = {t: worst_accuracy(t) - baselines[t]["source_only"] for t in run}
     behind = [f"{t.replace('_', ' ')} {100 * m:+.1f}" for t, m in margins.items() if m <= 0]
     missing = [t.replace("_", " ") for t in targets if t not in run]
     add(
         "UNIT, domain adaptation",
         "latent classifier beats source-only on every target (15)",
         f"beats it on {len(run) - len(behind)} of {len(targets)}"
-        + (f" (behind, points: {', '.join(behind)})" if behind else "")
+        + (f" on every seed (worst seed behind, points: {', '.join(behind)})" if behind else " on every seed")
         + (f" (not run: {', '.join(missing)})" if missing else ""),
         not behind and not missing,
         "`unit_<target>`, `experiments/adaptation.py`",
