@@ -144,14 +144,14 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
             f"`{run}`",
         )
     # cogan_long: configs/cogan.py as it is (6000 steps; `cogan` is its first 3000, the earlier default)
-    for spec, task in (("cogan_long", "digits / edges"), ("cogan_negative", "digits / negatives")):
+    for spec, task in (("cogan_long", "digits / edges"), ("cogan_negative:0,1,2", "digits / negatives")):
         agreement = value(spec, "model.pair_pixel_agreement")
         add(
             f"CoGAN, {task}",
             "pixel agreement ≥ 0.93 (15)",
             f"{agreement:.3f}",
             agreement >= 0.93,
-            f"`{spec}` ({value(spec, 'source.step'):.0f} steps)",
+            f"{runs_of(spec)} ({value(spec, 'source.step'):.0f} steps)",
         )
     for spec, task in (("pix2pix:0,1,2", "MNIST → edges"), ("pix2pix_coloured:0,1,2", "MNIST → coloured")):
         kept = value(spec, "model.translation_ab_digit_preservation")

@@ -2,19 +2,16 @@
 no number in it is copied by hand: one row per translation direction of each report, and one per CoGAN.
 
 python experiments/translation_table.py pix2pix:0,1,2 pix2pix_l1 pix2pix_coloured:0,1,2 cyclegan
-python experiments/translation_table.py --pairs cogan cogan_negative
+python experiments/translation_table.py --pairs cogan cogan_long cogan_negative:0,1,2
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 from aae_table import _reports
 from gan_table import _mean_std
 
-RESULTS = Path(__file__).resolve().parent / "results" / "eval"
 HEADER = (
     "| config | direction | steps | CPU wall time | L1 ↓ | SSIM ↑ | digit preservation ↑ (bar ≥ 95%) | "
     "target classifier on the true transform | FID in the target domain ↓ | cycle L1 ↓ |\n"
@@ -29,20 +26,24 @@ PAIRS_HEADER = (
 PAPER_AGREEMENT = {"edges": "0.952", "negative": "0.967"}  # Liu & Tuzel 2016, Table 1
 
 
-def pair_row(name: str) -> str:
-    report = json.loads((RESULTS / f"{name}.json").read_text())
-    model, source = report["model"], report["source"]
-    target = model["pair_domains"].split(" → ")[-1]
-    agreement = model.get("pair_pixel_agreement")
+def pair_row(spec: str) -> str:
+    """The row of CoGAN report `name`, or of `name:s1,s2,...` (mean ± sample std over the seeds, wall time
+    their mean)."""
+    name, seeds, reports = _reports(spec)
+    models, source = [r["model"] for r in reports], reports[0]["source"]
+    target = models[0]["pair_domains"].split(" → ")[-1]
+    plural = "s" if "," in seeds else ""
+    walls = [r["source"].get("train_wall_s") for r in reports]
+    agreement = [m.get("pair_pixel_agreement") for m in models]
     cells = [
-        f"`{name}`",
-        model["pair_domains"],
+        f"`{name}`" if not seeds else f"`{name}` (seed{plural} {seeds.replace(',', ', ')})",
+        models[0]["pair_domains"],
         str(source["step"]),
-        minutes(source.get("train_wall_s")),
-        "—" if agreement is None else f"{agreement:.3f}",
+        minutes(None if None in walls else sum(walls) / len(walls)),
+        "—" if None in agreement else _mean_std(agreement, 3),
         PAPER_AGREEMENT.get(target, "—"),
-        f"{100 * model['pair_digit_agreement']:.2f}%",
-        f"{report['samples']['fid']:.1f}",
+        _mean_std([100 * m["pair_digit_agreement"] for m in models], 2) + "%",
+        _mean_std([r["samples"]["fid"] for r in reports], 1),
     ]
     return "| " + " | ".join(cells) + " |"
 
