@@ -32,14 +32,12 @@ def pair_row(spec: str) -> str:
     name, seeds, reports = _reports(spec)
     models, source = [r["model"] for r in reports], reports[0]["source"]
     target = models[0]["pair_domains"].split(" → ")[-1]
-    plural = "s" if "," in seeds else ""
-    walls = [r["source"].get("train_wall_s") for r in reports]
     agreement = [m.get("pair_pixel_agreement") for m in models]
     cells = [
-        f"`{name}`" if not seeds else f"`{name}` (seed{plural} {seeds.replace(',', ', ')})",
+        run_label(name, seeds),
         models[0]["pair_domains"],
         str(source["step"]),
-        minutes(None if None in walls else sum(walls) / len(walls)),
+        mean_minutes(reports),
         "—" if None in agreement else _mean_std(agreement, 3),
         PAPER_AGREEMENT.get(target, "—"),
         _mean_std([100 * m["pair_digit_agreement"] for m in models], 2) + "%",
@@ -52,14 +50,24 @@ def minutes(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds / 60:.1f} min"
 
 
+def mean_minutes(reports: list[dict]) -> str:
+    """The reports' mean training wall time in minutes ('—' if any run did not record it)."""
+    walls = [r["source"].get("train_wall_s") for r in reports]
+    return minutes(None if None in walls else sum(walls) / len(walls))
+
+
+def run_label(name: str, seeds: str) -> str:
+    """'`name`', or '`name` (seeds 0, 1, 2)' for seeds '0,1,2'."""
+    if not seeds:
+        return f"`{name}`"
+    return f"`{name}` (seed{'s' if ',' in seeds else ''} {seeds.replace(',', ', ')})"
+
+
 def rows(spec: str) -> list[str]:
     """One row per direction of `name`, or of `name:s1,s2,...` (seed s: name_seed<s>.json; mean ± sample
     std over the seeds, wall time their mean)."""
     name, seeds, reports = _reports(spec)
     models, source = [r["model"] for r in reports], reports[0]["source"]
-    plural = "s" if "," in seeds else ""
-    label = f"`{name}`" if not seeds else f"`{name}` (seed{plural} {seeds.replace(',', ', ')})"
-    walls = [r["source"].get("train_wall_s") for r in reports]
     out = []
     for tag in ("ab", "ba"):
         if f"translation_{tag}_l1" not in models[0]:
@@ -72,10 +80,10 @@ def rows(spec: str) -> list[str]:
 
         classifier = models[0].get(f"translation_{tag}_classifier", {})
         cells = [
-            label,
+            run_label(name, seeds),
             models[0][f"translation_{tag}_domains"],
             str(source["step"]),
-            minutes(None if None in walls else sum(walls) / len(walls)),
+            mean_minutes(reports),
             cell(f"translation_{tag}_l1", 4),
             cell(f"translation_{tag}_ssim", 3),
             cell(f"translation_{tag}_digit_preservation", 2, 100.0, "%"),
