@@ -19,4 +19,5 @@ def get_config():
             "code_activation": "sigmoid",
             "contractive": 0.01,
         },
+        train={"num_steps": 3000},
     )

@@ -8,4 +8,6 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    return base_config("ae", model={"arch": "conv_linear", "width": 32, "latent_dim": 16})
+    return base_config(
+        "ae", model={"arch": "conv_linear", "width": 32, "latent_dim": 16}, train={"num_steps": 3000}
+    )

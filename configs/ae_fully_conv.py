@@ -9,4 +9,6 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    return base_config("ae", model={"arch": "fully_conv", "width": 32, "latent_dim": 256})
+    return base_config(
+        "ae", model={"arch": "fully_conv", "width": 32, "latent_dim": 256}, train={"num_steps": 1500}
+    )

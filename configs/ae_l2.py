@@ -9,4 +9,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    return base_config("ae", model={"code_l2": 0.2})
+    return base_config("ae", model={"code_l2": 0.2}, train={"num_steps": 1500})

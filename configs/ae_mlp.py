@@ -10,4 +10,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    return base_config("ae", model={"arch": "mlp"})
+    return base_config("ae", model={"arch": "mlp"}, train={"num_steps": 5000})

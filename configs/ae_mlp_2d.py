@@ -8,4 +8,6 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    return base_config("ae", model={"arch": "mlp", "latent_dim": 2, "code_activation": "sigmoid"})
+    return base_config(
+        "ae", model={"arch": "mlp", "latent_dim": 2, "code_activation": "sigmoid"}, train={"num_steps": 5000}
+    )

@@ -8,4 +8,4 @@ from jaxgen.config import base_config
 
 
 def get_config():
-    return base_config("ae", model={"arch": "mlp", "code_l1": 0.01})
+    return base_config("ae", model={"arch": "mlp", "code_l1": 0.01}, train={"num_steps": 5000})

@@ -105,13 +105,13 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
         fid <= 20 and entropy >= 2.2,
         "`began_small_32k` (`configs/began_small.py`) seeds 0, 1",
     )
-    vaegan, vae = value("vaegan:0,1,2", "samples.fid"), value("vae_conv", "samples.fid")
+    vaegan, vae = value("vaegan:0,1,2", "samples.fid"), value("vae_conv:0,1,2", "samples.fid")
     add(
         "VAE-GAN",
         "FID-MNIST below the conv VAE's (19)",
         f"{vaegan:.1f} (conv VAE {vae:.1f})",
         vaegan < vae,
-        "`vaegan` seeds 0, 1, 2, `vae_conv`",
+        f"{runs_of('vaegan:0,1,2')}, {runs_of('vae_conv:0,1,2')}",
     )
     # configs/wgan.py with the reference code's critic (three convs, BatchNorm, no biases), at two budgets:
     # WGAN-GP's 2000 and 4000 steps (wgan_equal_time.sh's TAG=_ref and TAG=_ref4k GP_STEPS=4000)

@@ -16,45 +16,51 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 FIGURES = "experiments/results/figures"
 
-# (model, config file, figure, reports as name or name:seeds, quality [(label, dotted report key, format)])
+# (model, config file, figure, reports as name or name:seeds, quality [(label, dotted report key, format)],
+# and for a card not trained with the config as it is, the settings it was trained with instead)
 FID = ("FID-MNIST", "samples.fid", "{:.1f}")
 ERROR = ("test error", "model.test_error", "pct")
 NLL = ("NLL (IWAE, nats)", "model.nll_iwae", "{:.1f}")
 LABELS = ("label accuracy", "samples.label_accuracy", "pct")
 GALLERY = [
-    ("classifier", "classifier.py", "classifier_accuracy_curves.png", "classifier",
+    ("classifier", "classifier.py", "classifier_accuracy_curves.png", "classifier:0,1,2",
      [("test accuracy", "model.test_accuracy", "pct")]),
-    ("conv AE", "ae.py", "ae_reconstructions_step1500.png", "ae", [("test MSE", "model.test_mse", "{:.5f}")]),
-    ("2-d AE", "ae_2d.py", "ae_2d_manifold.png", "ae_2d", [("test MSE", "model.test_mse", "{:.4f}")]),
-    ("linear AE 784→784", "ae_linear.py", "ae_linear_matrices.png", "ae_linear",
+    ("conv AE", "ae.py", "ae_reconstructions_step1500.png", "ae:0,1,2",
      [("test MSE", "model.test_mse", "{:.5f}")]),
-    ("denoising AE", "ae_denoising.py", "ae_denoising.png", "ae_denoising",
+    ("2-d AE", "ae_2d.py", "ae_2d_manifold.png", "ae_2d:0,1,2", [("test MSE", "model.test_mse", "{:.4f}")]),
+    ("linear AE 784→784", "ae_linear.py", "ae_linear_matrices.png", "ae_linear:0,1,2",
      [("test MSE", "model.test_mse", "{:.5f}")]),
-    ("VAE (2-d)", "vae.py", "vae_manifold.png", "vae", [NLL, FID]),
+    ("denoising AE", "ae_denoising.py", "ae_denoising.png", "ae_denoising:0,1,2",
+     [("test MSE", "model.test_mse", "{:.5f}")]),
+    ("VAE (2-d)", "vae.py", "vae_manifold.png", "vae:0,1,2", [NLL, FID]),
     ("IWAE", "vae_iwae.py", "vae_iwae_samples.png", "vae_iwae", [NLL, FID]),
-    ("conv VAE", "vae_conv.py", "vae_conv_samples.png", "vae_conv", [FID]),
+    ("conv VAE", "vae_conv.py", "vae_conv_samples.png", "vae_conv:0,1,2", [FID]),
     ("VAE-GAN", "vaegan.py", "vaegan_samples.png", "vaegan:0,1,2", [FID]),
-    ("DCGAN", "gan.py", "gan_seed1_samples_step2000.png", "gan:0,1,2", [FID]),
-    ("WGAN-GP", "wgan_gp.py", "wgan_gp_samples_step2000.png", "wgan_gp", [FID]),
+    ("DCGAN", "gan.py", "gan_seed1_samples_step2000.png", "gan:0,1,2", [FID], "width 32, 2000 steps"),
+    ("WGAN-GP", "wgan_gp.py", "wgan_gp_samples_step2000.png", "wgan_gp", [FID], "width 32, 2000 steps"),
     # the defaults' full schedules, on the one GPU lent so far (experiments/gpu_cards.sh)
     ("DCGAN, default schedule, NVIDIA H200", "gan.py", "gan_h200_samples.png", "gan_h200", [FID]),
     ("WGAN-GP, default schedule, NVIDIA H200", "wgan_gp.py", "wgan_gp_h200_samples.png", "wgan_gp_h200",
      [FID]),
-    ("WGAN (clipping)", "wgan.py", "wgan_equal_time_ref_samples.png", "wgan_equal_time_ref", [FID]),
-    ("LSGAN", "lsgan.py", "lsgan_samples_step3000.png", "lsgan", [FID]),
-    ("EBGAN", "ebgan.py", "ebgan_samples_step3000.png", "ebgan", [FID]),
+    ("WGAN (clipping)", "wgan.py", "wgan_equal_time_ref_samples.png", "wgan_equal_time_ref", [FID],
+     "width 32, the steps that fill WGAN-GP's 2000-step time"),
+    ("LSGAN", "lsgan.py", "lsgan_seed0_samples_step5000.png", "lsgan:0,1,2", [FID]),
+    ("EBGAN", "ebgan.py", "ebgan_seed0_samples_step5000.png", "ebgan:0,1,2", [FID]),
     # the paper's networks at n = 32, N(0, I) z; the default (n = 64, uniform z) is not yet run to the end
-    ("BEGAN (n = 32, normal z)", "began.py", "began_paper_n32_samples.png", "began_paper_n32", [FID]),
+    ("BEGAN (n = 32, normal z)", "began.py", "began_paper_n32_samples.png", "began_paper_n32", [FID],
+     "n = 32, normal z, 3000 steps"),
     ("BEGAN, small networks", "began_small.py", "began_small_halve_step32000_samples.png",
      "began_small_32k:0,1", [FID]),
     ("conditional GAN", "cgan.py", "cgan_long_seed0_digits.png", "cgan_long:0,1,2", [FID, LABELS]),
-    ("ACGAN", "acgan.py", "acgan_digits.png", "acgan", [FID, LABELS]),
+    ("ACGAN", "acgan.py", "acgan_long_seed0_digits.png", "acgan_long:0,1,2", [FID, LABELS]),
     ("InfoGAN", "infogan.py", "infogan_uniform_seed0_sweep_category.png", "infogan_uniform:0,1,2",
      [FID, ("category error", "model.cluster_error", "pct")]),
     ("AAE, labelled mixture prior", "aae.py", "aae_labelled_mixture_12k_prior_fit.png",
      "aae_labelled_mixture_12k",
-     [("prior distance ratio", "model.prior_distance_ratio", "{:.2f}")]),
-    ("style AAE", "style_aae.py", "style_aae_style_transfer.png", "style_aae", [ERROR, FID]),
+     [("prior distance ratio", "model.prior_distance_ratio", "{:.2f}")],
+     "model.prior=mixture, model.label_prior=True"),
+    ("style AAE", "style_aae.py", "style_aae_style_transfer.png", "style_aae", [ERROR, FID],
+     "runtime.compute_dtype=float32"),
     # the same config under runtime.compute_dtype=auto on an Intel Xeon with AMX, where auto takes bf16 convs
     ("style AAE, mixed precision (Xeon)", "style_aae.py", "style_aae_mixed_seed1_style_transfer.png",
      "style_aae_mixed:0,1,2", [ERROR, FID]),
@@ -116,7 +122,9 @@ def formatted(values: list[float], fmt: str) -> str:
     return f"{fmt.format(mean).rstrip('%')} ± {fmt.format(std)}"
 
 
-def row(model: str, config: str, figure: str, spec: str, quality: list[tuple[str, str, str]]) -> str:
+def row(
+    model: str, config: str, figure: str, spec: str, quality: list[tuple[str, str, str]], settings: str = ""
+) -> str:
     found, seeds = reports(spec)
     steps = sorted({lookup(r, "source.step") for r in found})
     walls = [r["source"].get("train_wall_s") for r in found]
@@ -126,7 +134,7 @@ def row(model: str, config: str, figure: str, spec: str, quality: list[tuple[str
     )
     cells = [
         f'<img src="{FIGURES}/{figure}" width="110">',
-        f"**{model}** `configs/{config}`",
+        f"**{model}** `configs/{config}`" + (f" with {settings}" if settings else ""),
         "/".join(str(s) for s in steps),
         wall,
         ", ".join(str(s) for s in seeds) if seeds else "one",

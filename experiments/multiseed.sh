@@ -7,17 +7,21 @@
 #        one run after the other is faster than the vmapped program for the larger models)
 #        SEPARATE=1 EXTRA_ARGS="--config.model.arch=paper" SUFFIX=_paper bash experiments/multiseed.sh infogan
 #        (extra config flags; the workdirs and reports carry the suffix: infogan_paper_seed<s>.json)
+#        SEPARATE=1 bash experiments/multiseed.sh classifier vae   (a name with no steps below trains its
+#        config unchanged, the README's command with --config.seed: the default's time-to-quality card)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WIDTH=${WIDTH:-32}
 SEEDS=${SEEDS:-0,1,2}
-declare -A STEPS=([gan]=2000 [wgan_gp]=500 [infogan]=5000 [cgan]=8000)
+declare -A STEPS=([gan]=2000 [wgan_gp]=500 [infogan]=5000 [cgan]=8000 [acgan]=8000)
 mkdir -p experiments/results/eval
 SUFFIX=${SUFFIX:-}
 for name in ${@:-gan wgan_gp}; do
   workdir="runs/${name}${SUFFIX}_seeds"
-  args=(--config="configs/$name.py" --config.train.num_steps="${STEPS[$name]}" --config.model.width="$WIDTH"
-    ${EXTRA_ARGS:-})
+  args=(--config="configs/$name.py" ${EXTRA_ARGS:-})
+  if [[ -n "${STEPS[$name]:-}" ]]; then
+    args+=(--config.train.num_steps="${STEPS[$name]}" --config.model.width="$WIDTH")
+  fi
   start=$(date +%s)
   if [[ -n "${SEPARATE:-}" ]]; then
     for seed in ${SEEDS//,/ }; do
@@ -31,6 +35,6 @@ for name in ${@:-gan wgan_gp}; do
     python -m jaxgen.main "${args[@]}" --workdir="$workdir/seed_$seed" --config.seed="$seed" --mode=eval
     cp "$workdir/seed_$seed/eval.json" "experiments/results/eval/${name}${SUFFIX}_seed$seed.json"
   done
-  echo "$name$SUFFIX seeds $SEEDS: width $WIDTH, train $((trained - start)) s, eval $(($(date +%s) - trained)) s" \
+  echo "$name$SUFFIX seeds $SEEDS: ${STEPS[$name]:+width $WIDTH, }train $((trained - start)) s, eval $(($(date +%s) - trained)) s" \
     | tee -a runs/timings.txt
 done

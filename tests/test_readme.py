@@ -35,13 +35,32 @@ def test_a_hand_edited_table_is_caught(tmp_path, capsys):
     assert (tmp_path / "README.md").read_text() == readme
 
 
-def test_every_gallery_row_names_a_config_and_a_picture_that_exist():
+def load_gallery():
     spec = importlib.util.spec_from_file_location("gallery", ROOT / "experiments" / "gallery.py")
     gallery = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gallery)
-    for _, config, figure, _, _ in gallery.GALLERY:
+    return gallery
+
+
+def test_every_gallery_row_names_a_config_and_a_picture_that_exist():
+    gallery = load_gallery()
+    for _, config, figure, *_ in gallery.GALLERY:
         assert (ROOT / "configs" / config).is_file(), config
         assert (ROOT / gallery.FIGURES / figure).is_file(), figure
+
+
+def test_a_gallery_card_that_names_its_config_alone_was_trained_at_the_configs_length():
+    """A card without stated settings claims the config as it is: its runs stopped at the config's steps."""
+    from jaxgen.config import load_file
+
+    gallery = load_gallery()
+    for model, config, _, spec, _, *settings in gallery.GALLERY:
+        if settings:
+            continue
+        num_steps = load_file(str(ROOT / "configs" / config)).train.num_steps
+        found, _ = gallery.reports(spec)
+        steps = {report["source"]["step"] for report in found}
+        assert steps == {num_steps}, f"{model}: trained {steps} steps, configs/{config} says {num_steps}"
 
 
 def test_the_models_table_names_every_config_file_and_model():
