@@ -2,7 +2,7 @@
 
 With as many hidden units as pixels it can learn the identity; --mode=viz draws W2.W1 beside the identity
 (figures/matrices.png). Pixels the data never lights (MNIST's empty border) give no gradient, so W2.W1
-keeps its random initial values there. 5000 steps (a minute or two of a 2-core CPU).
+keeps its random initial values there. 5000 steps (about 20 s of training on a 2-core CPU).
     python -m jaxgen.main --config=configs/ae_linear.py --workdir=runs/ae_linear
     python -m jaxgen.main --config=configs/ae_linear.py --workdir=runs/ae_linear --mode=viz
 """
