@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WIDTH=${WIDTH:-32}
 SEEDS=${SEEDS:-0,1,2}
-declare -A STEPS=([gan]=2000 [wgan_gp]=500 [infogan]=5000 [cgan]=8000 [acgan]=8000)
+declare -A STEPS=([gan]=2000 [wgan_gp]=500 [infogan]=5000)
 mkdir -p experiments/results/eval
 SUFFIX=${SUFFIX:-}
 for name in ${@:-gan wgan_gp}; do
