@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from conftest import load_config_file, load_module
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,15 +37,8 @@ def test_a_hand_edited_table_is_caught(tmp_path, capsys):
     assert (tmp_path / "README.md").read_text() == readme
 
 
-def load_gallery():
-    spec = importlib.util.spec_from_file_location("gallery", ROOT / "experiments" / "gallery.py")
-    gallery = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gallery)
-    return gallery
-
-
 def test_every_gallery_row_names_a_config_and_a_picture_that_exist():
-    gallery = load_gallery()
+    gallery = load_module(ROOT / "experiments" / "gallery.py")
     for _, config, figure, *_ in gallery.GALLERY:
         assert (ROOT / "configs" / config).is_file(), config
         assert (ROOT / gallery.FIGURES / figure).is_file(), figure
@@ -51,13 +46,11 @@ def test_every_gallery_row_names_a_config_and_a_picture_that_exist():
 
 def test_a_gallery_card_that_names_its_config_alone_was_trained_at_the_configs_length():
     """A card without stated settings claims the config as it is: its runs stopped at the config's steps."""
-    from jaxgen.config import load_file
-
-    gallery = load_gallery()
+    gallery = load_module(ROOT / "experiments" / "gallery.py")
     for model, config, _, spec, _, *settings in gallery.GALLERY:
         if settings:
             continue
-        num_steps = load_file(str(ROOT / "configs" / config)).train.num_steps
+        num_steps = load_config_file(ROOT / "configs" / config).train.num_steps
         found, _ = gallery.reports(spec)
         steps = {report["source"]["step"] for report in found}
         assert steps == {num_steps}, f"{model}: trained {steps} steps, configs/{config} says {num_steps}"
