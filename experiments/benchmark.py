@@ -27,6 +27,7 @@ the peaks are in the output file. `--recount FILE` rewrites an older file's shar
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -551,13 +552,13 @@ def main() -> None:
                "matmul_precision": str(jax.config.jax_default_matmul_precision),
                "flops_counted": FLOPS_COUNTED,
                "runs": [], "compile": []}  # fmt: skip
-    try:
-        import torch
-
-        results["torch"] = torch.__version__
-    except ImportError:
+    try:  # the version only: PyTorch is never imported into this (JAX's) process, as in the trainer's
+        results["torch"] = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
         pass
-    from jaxgen import precision
+    from jaxgen import precision, runtime
+
+    runtime.freeze_imported_objects()  # as the command line does before it compiles
 
     results["cpu_model"] = precision.cpu_model()
     results["auto_dtype"] = precision.describe("auto")  # what runtime.compute_dtype=auto picks here

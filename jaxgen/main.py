@@ -70,6 +70,9 @@ def run(argv) -> int:
         _join_processes()
     except config_lib.ConfigError as e:
         return _fail(e, 2)
+    from jaxgen import runtime
+
+    runtime.freeze_imported_objects()
     return dispatch(FLAGS.config, FLAGS.workdir, FLAGS.mode, FLAGS.samples, seeds, FLAGS.allow_config_change)
 
 

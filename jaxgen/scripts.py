@@ -85,6 +85,9 @@ def _main(adversarial: bool, argv: list[str] | None) -> int:
     except config_lib.ConfigError as e:
         print(f"{name}: {e}", file=sys.stderr)
         return 2
+    from jaxgen import runtime
+
+    runtime.freeze_imported_objects()
     return dispatch(config, args.ckpt_dir, args.mode)
 
 

@@ -87,6 +87,33 @@ def test_outputs_checkpoint_retention_and_in_process_resume(tmp_path):
     )
 
 
+def test_the_metric_writer_keeps_an_installed_pytorch_out_of_the_process(tmp_path):
+    """tensorboardX imports PyTorch whenever it is installed (1.2 s of every run's start-up here); a stand-in
+    torch package that is importable shows whether jaxgen's import of it let PyTorch in, and that a later
+    `import torch` of the user's still works."""
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("Tensor = type('Tensor', (), {})\n")
+    probe = textwrap.dedent(
+        """
+        import sys
+        from jaxgen import metric_writer
+        assert "torch" not in sys.modules, "importing the metric writer imported torch"
+        writer = metric_writer.MetricWriter(__import__("pathlib").Path(sys.argv[1]), 0)
+        writer.write("train", 1, {"loss": 0.5})
+        writer.close()
+        assert "torch" not in sys.modules, "writing metrics imported torch"
+        import torch
+        assert torch.Tensor.__name__ == "Tensor"
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((tmp_path / "metrics.jsonl").read_text())["loss"] == 0.5
+
+
 def test_training_a_finished_run_again_does_nothing(tmp_path):
     """Rerunning a command whose run ended must not append a second final evaluation to its log."""
     dataset = synthetic_dataset()
