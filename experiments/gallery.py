@@ -59,8 +59,8 @@ GALLERY = [
      "aae_labelled_mixture_12k",
      [("prior distance ratio", "model.prior_distance_ratio", "{:.2f}")],
      "model.prior=mixture, model.label_prior=True"),
-    ("style AAE", "style_aae.py", "style_aae_style_transfer.png", "style_aae", [ERROR, FID],
-     "runtime.compute_dtype=float32"),
+    ("style AAE", "style_aae.py", "style_aae_float32_seed0_style_transfer.png", "style_aae_float32:0,1,2",
+     [ERROR, FID], "runtime.compute_dtype=float32"),
     # the same config under runtime.compute_dtype=auto on an Intel Xeon with AMX, where auto takes bf16 convs
     ("style AAE, mixed precision (Xeon)", "style_aae.py", "style_aae_mixed_seed1_style_transfer.png",
      "style_aae_mixed:0,1,2", [ERROR, FID]),

@@ -1,7 +1,7 @@
 """Print the README's domain-translation tables from the evaluation reports (experiments/results/eval/), so
 no number in it is copied by hand: one row per translation direction of each report, and one per CoGAN.
 
-python experiments/translation_table.py pix2pix:0,1,2 pix2pix_l1 pix2pix_coloured:0,1,2 cyclegan
+python experiments/translation_table.py pix2pix:0,1,2 pix2pix_l1:0,1,2 pix2pix_coloured:0,1,2 cyclegan
 python experiments/translation_table.py --pairs cogan cogan_long cogan_negative:0,1,2
 """
 
