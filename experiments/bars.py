@@ -56,9 +56,9 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
         "feature-matching GAN", "≤ 2% error, 100 labels (16)", pct(err), err <= 0.02, "`fm_gan` seeds 0, 1, 2"
     )
     # Jaderberg et al. 2015, Table 1: the affine ST-CNN's % error on each distortion of MNIST; the reports of
-    # the configs' schedule (RTS: 20 epochs), ST-CNN and CNN (no seeds: the one seed-0 report <name>.json)
+    # the configs' schedule (RTS: 20 epochs), ST-CNN and CNN (P, no seeds: the one seed-0 report <name>.json)
     for name, paper_error, st_spec, cnn_spec in (
-        ("R", 0.7, "st_cnn_r", "cnn_r"),
+        ("R", 0.7, "st_cnn_r:0,1,2", "cnn_r:0,1,2"),
         ("RTS", 0.5, "st_cnn_rts_20ep:0,1,2", "cnn_rts_20ep:0,1,2"),
         ("P", 0.8, "st_cnn_p", "cnn_p"),
         ("E", 1.2, "st_cnn_e:0,1,2", "cnn_e:0,1,2"),

@@ -2,7 +2,8 @@
 experiments/results/eval/, so no number in it is copied by hand. A name with seeds (`cnn_r:0,1,2`) reads
 <name>_seed<s>.json and prints mean ± std over them.
 
-python experiments/classifier_table.py cnn_r st_cnn_r cnn_rts:0,1,2 st_cnn_rts:0,1,2 cnn_p st_cnn_p
+python experiments/classifier_table.py cnn_r:0,1,2 st_cnn_r:0,1,2 cnn_rts:0,1,2 st_cnn_rts:0,1,2
+python experiments/classifier_table.py cnn_p st_cnn_p
 python experiments/classifier_table.py fcn_r:0 st_fcn_r:0 fcn_rts:0 st_fcn_rts:0 st_cnn_tps_e:0
 python experiments/classifier_table.py cnn_r_fixed_5ep st_cnn_r_fixed_5ep st_cnn_r_fixed_20ep
 python experiments/classifier_table.py fm_gan:0,1,2 fm_gan_supervised:0,1,2 sgan:0

@@ -85,7 +85,7 @@ GALLERY = [
      [("UCI accuracy with no UCI label", "model.test_b_accuracy", "pct")]),
     ("UNIT with styles (MNIST → coloured)", "unit_coloured.py", "unit_coloured_back_translations.png",
      "unit_coloured:0,1,2", [("coloured accuracy with no coloured label", "model.test_b_accuracy", "pct")]),
-    ("ST-CNN (rotated digits)", "st_cnn_r.py", "st_cnn_r_rectified.png", "st_cnn_r", [ERROR]),
+    ("ST-CNN (rotated digits)", "st_cnn_r.py", "st_cnn_r_rectified.png", "st_cnn_r:0,1,2", [ERROR]),
     ("feature-matching GAN (100 labels)", "fm_gan.py", "fm_gan_seed0_samples.png", "fm_gan:0,1,2", [ERROR]),
 ]  # fmt: skip
 
