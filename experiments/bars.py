@@ -129,11 +129,12 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
         all(wgan <= 1.5 * gp for _, wgan, gp in budgets),
         ", ".join(f"`wgan_equal_time{tag}`, `wgan_gp_equal_time{tag}`" for tag, _, _ in budgets),
     )
-    # the paper's swiss roll is the labelled one (its fig. 4); the _12k runs: configs/aae.py's own 12000 steps
+    # the paper's swiss roll is the labelled one (its fig. 4); the _12k runs and aae_lmix (the labelled
+    # mixture, multiseed.sh SUFFIX=_lmix): configs/aae.py's own 12000 steps
     for run, prior in (
         ("aae_swiss_roll_12k", "swiss roll"),
         ("aae_labelled_swiss_roll_12k", "labelled swiss roll"),
-        ("aae_labelled_mixture_12k", "labelled mixture"),
+        ("aae_lmix:0,1,2", "labelled mixture"),
     ):
         ratio = value(run, "model.prior_distance_ratio")
         add(
@@ -141,7 +142,7 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
             "code-to-prior distance ≤ 2 × prior-to-prior (19)",
             f"{ratio:.2f}",
             ratio <= 2.0,
-            f"`{run}`",
+            runs_of(run),
         )
     # cogan_long: configs/cogan.py as it is (6000 steps; `cogan` is its first 3000, the earlier default)
     for spec, task in (("cogan_long", "digits / edges"), ("cogan_negative:0,1,2", "digits / negatives")):
