@@ -369,17 +369,35 @@ def gaussian_fit(codes: np.ndarray, labels: np.ndarray | None = None) -> dict[st
     return out
 
 
-def sliced_wasserstein(key: jax.Array, x: jax.Array, y: jax.Array, projections: int = 500) -> jax.Array:
+PROJECTIONS = 500  # random directions of the sliced W2 distance
+
+
+def sliced_wasserstein(
+    key: jax.Array, x: jax.Array, y: jax.Array, projections: int = PROJECTIONS
+) -> jax.Array:
     """Sliced 2-Wasserstein distance between point sets x and y [N, D] of the same size: the root mean, over
     random unit directions, of the squared 1-D W2 distance between the two projections (matched by sorting).
     For y = x + v it is |v| / sqrt(D) in expectation over the directions."""
     if x.shape != y.shape:
         raise ValueError(f"sliced_wasserstein needs point sets of one shape, got {x.shape} and {y.shape}")
-    directions = jax.random.normal(key, (x.shape[1], projections))
-    directions = directions / jnp.linalg.norm(directions, axis=0, keepdims=True)
-    px = jnp.sort(jnp.matmul(x, directions, precision=HIGHEST), axis=0)
-    py = jnp.sort(jnp.matmul(y, directions, precision=HIGHEST), axis=0)
-    return jnp.sqrt(jnp.mean((px - py) ** 2))
+    directions = _unit_directions(key, x.shape[1], projections)
+    return _sorted_w2(_sorted_projections(x, directions), _sorted_projections(y, directions))
+
+
+def _unit_directions(key: jax.Array, dim: int, projections: int) -> jax.Array:
+    directions = jax.random.normal(key, (dim, projections))
+    return directions / jnp.linalg.norm(directions, axis=0, keepdims=True)
+
+
+def _sorted_projections(points: jax.Array, directions: jax.Array) -> jax.Array:
+    """points [N, D] projected on directions [D, P], each column sorted. The sort runs in numpy: XLA:CPU
+    sorted 10,000 x 500 in 0.9 s, numpy in 0.05 s, and a sort is exact, so the values are the same."""
+    projected = np.asarray(jnp.matmul(points, directions, precision=HIGHEST))
+    return jnp.asarray(np.sort(projected, axis=0))
+
+
+def _sorted_w2(sorted_x: jax.Array, sorted_y: jax.Array) -> jax.Array:
+    return jnp.sqrt(jnp.mean((sorted_x - sorted_y) ** 2))
 
 
 def prior_distance(key: jax.Array, codes: jax.Array, draw, repeats: int = 8) -> dict[str, float]:
@@ -391,8 +409,10 @@ def prior_distance(key: jax.Array, codes: jax.Array, draw, repeats: int = 8) -> 
     for repeat_key in jax.random.split(key, repeats):
         draw_key, floor_key, projection_key = jax.random.split(repeat_key, 3)
         drawn, other = draw(draw_key, n), draw(floor_key, n)
-        distances.append(float(sliced_wasserstein(projection_key, codes, drawn)))
-        floors.append(float(sliced_wasserstein(projection_key, other, drawn)))
+        directions = _unit_directions(projection_key, codes.shape[1], PROJECTIONS)
+        drawn_sorted = _sorted_projections(drawn, directions)  # shared by the distance and the floor
+        distances.append(float(_sorted_w2(_sorted_projections(codes, directions), drawn_sorted)))
+        floors.append(float(_sorted_w2(_sorted_projections(other, directions), drawn_sorted)))
     distance, floor = float(np.mean(distances)), float(np.mean(floors))
     return {
         "prior_distance": distance,
