@@ -9,21 +9,18 @@ A name with seeds (`ssaae_100:0,1,2`) reads <name>_seed<s>.json: mean ± sample 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gan_table import RESULTS, _mean_std  # noqa: E402
+from gan_table import _mean_std  # noqa: E402
+from reports import load_reports  # noqa: E402
 
 # Makhzani et al. 2015 (arXiv:1511.05644), table 2: semi-supervised AAE test error on MNIST
 PAPER_ERROR = {"100": "1.90% (± 0.10)", "1000": "1.60% (± 0.08)", "all": "0.85% (± 0.02)"}
 
 
-def _reports(spec: str) -> tuple[str, str, list[dict]]:
-    name, _, seeds = spec.partition(":")
-    files = [f"{name}_seed{s}.json" for s in seeds.split(",")] if seeds else [f"{name}.json"]
-    return name, seeds, [json.loads((RESULTS / f).read_text()) for f in files]
+_reports = load_reports
 
 
 def semi_row(spec: str) -> str:

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results" / "eval"
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reports import load_reports  # noqa: E402
+
 
 def value(spec: str, key: str) -> float:
-    """Mean of a report field over 'name' or 'name:0,1,2' (seed s: name_seed<s>.json)."""
-    name, _, seeds = spec.partition(":")
-    files = [f"{name}_seed{s}.json" for s in seeds.split(",")] if seeds else [f"{name}.json"]
+    """Mean of a report field over the reports of 'name' or 'name:0,1,2' (experiments/reports.py)."""
     values = []
-    for file in files:
-        node = json.loads((RESULTS / file).read_text())
+    for node in load_reports(spec)[2]:
         for part in key.split("."):
             node = node[part]
         values.append(float(node))
@@ -28,7 +29,7 @@ def value(spec: str, key: str) -> float:
 
 
 def wall_s(name: str) -> str:
-    """'900 s': the training wall time a report's run recorded."""
+    """'900 s': the training wall time a report's run recorded (mean over a spec's seeds)."""
     return f"{value(name, 'source.train_wall_s'):.0f} s"
 
 
@@ -114,10 +115,11 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
         f"{runs_of('vaegan:0,1,2')}, {runs_of('vae_conv:0,1,2')}",
     )
     # configs/wgan.py with the reference code's critic (three convs, BatchNorm, no biases), at two budgets:
-    # WGAN-GP's 2000 and 4000 steps (wgan_equal_time.sh's TAG=_ref and TAG=_ref4k GP_STEPS=4000)
+    # WGAN-GP's 2000 steps over three seeds (wgan_equal_time.sh's TAG=_ref, SEED=1 and 2 for the later
+    # seeds) and its 4000 steps (TAG=_ref4k GP_STEPS=4000), each pair trained under one load
     budgets = [
         (tag, value(f"wgan_equal_time{tag}", "samples.fid"), value(f"wgan_gp_equal_time{tag}", "samples.fid"))
-        for tag in ("_ref", "_ref4k")
+        for tag in ("_ref:0,1,2", "_ref4k")
     ]
     add(
         "WGAN (clipping)",
@@ -127,7 +129,10 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
             for tag, wgan, gp in budgets
         ),
         all(wgan <= 1.5 * gp for _, wgan, gp in budgets),
-        ", ".join(f"`wgan_equal_time{tag}`, `wgan_gp_equal_time{tag}`" for tag, _, _ in budgets),
+        ", ".join(
+            f"{runs_of(f'wgan_equal_time{tag}')}, {runs_of(f'wgan_gp_equal_time{tag}')}"
+            for tag, _, _ in budgets
+        ),
     )
     # the paper's swiss roll is the labelled one (its fig. 4); the _12k runs and aae_lmix (the labelled
     # mixture, multiseed.sh SUFFIX=_lmix): configs/aae.py's own 12000 steps
@@ -144,8 +149,10 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
             ratio <= 2.0,
             runs_of(run),
         )
-    # cogan_long: configs/cogan.py as it is (6000 steps; `cogan` is its first 3000, the earlier default)
-    for spec, task in (("cogan_long", "digits / edges"), ("cogan_negative:0,1,2", "digits / negatives")):
+    # cogan_long: configs/cogan.py as it is (6000 steps; `cogan` is its first 3000, the earlier default);
+    # its seed 0 is cogan_long.json, seeds 1 and 2 multiseed.sh's SUFFIX=_long
+    cogans = (("cogan_long:0,1,2", "digits / edges"), ("cogan_negative:0,1,2", "digits / negatives"))
+    for spec, task in cogans:
         agreement = value(spec, "model.pair_pixel_agreement")
         add(
             f"CoGAN, {task}",

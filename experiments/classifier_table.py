@@ -12,14 +12,15 @@ python experiments/classifier_table.py fm_gan_1000:0 fm_gan_1000_supervised:0 fm
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results" / "eval"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reports import load_reports  # noqa: E402
+
 # Jaderberg et al. 2015 (arXiv:1506.02025), Table 1, % test error on distorted MNIST; Salimans et al. 2016
 # (arXiv:1606.03498), Table 1, % test error of the feature-matching GAN at 100 labels
 PAPER = {
@@ -50,9 +51,7 @@ HEADER = (
 
 def row(spec: str) -> str:
     """One table row for `name` or `name:s1,s2,...` (mean ± sample std over the seeds)."""
-    name, _, seeds = spec.partition(":")
-    files = [f"{name}_seed{s}.json" for s in seeds.split(",")] if seeds else [f"{name}.json"]
-    reports = [json.loads((RESULTS / f).read_text()) for f in files]
+    name, seeds, reports = load_reports(spec)
     errors = np.array([100 * r["model"]["test_error"] for r in reports])
     walls = [r["source"].get("train_wall_s") for r in reports]
     error = f"{errors[0]:.2f}%" if len(errors) == 1 else f"{errors.mean():.2f} ± {errors.std(ddof=1):.2f}%"

@@ -9,12 +9,14 @@ are averaged as mean ± sample std.
 
 from __future__ import annotations
 
-import json
 import statistics
+import sys
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
 FIGURES = "experiments/results/figures"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reports import load_reports  # noqa: E402
 
 # (model, config file, figure, reports as name or name:seeds, quality [(label, dotted report key, format)],
 # and for a card not trained with the config as it is, the settings it was trained with instead)
@@ -37,12 +39,15 @@ GALLERY = [
     ("conv VAE", "vae_conv.py", "vae_conv_samples.png", "vae_conv:0,1,2", [FID]),
     ("VAE-GAN", "vaegan.py", "vaegan_samples.png", "vaegan:0,1,2", [FID]),
     ("DCGAN", "gan.py", "gan_seed1_samples_step2000.png", "gan:0,1,2", [FID], "width 32, 2000 steps"),
-    ("WGAN-GP", "wgan_gp.py", "wgan_gp_samples_step2000.png", "wgan_gp", [FID], "width 32, 2000 steps"),
+    # the runs of WGAN's equal-time protocol (experiments/wgan_equal_time.sh): WGAN-GP at width 32 for 2000
+    # steps, then WGAN at width 32 for the time that took, each pair under one load
+    ("WGAN-GP", "wgan_gp.py", "wgan_gp_equal_time_ref_seed1_samples.png", "wgan_gp_equal_time_ref:0,1,2",
+     [FID], "width 32, 2000 steps"),
     # the defaults' full schedules, on the one GPU lent so far (experiments/gpu_cards.sh)
     ("DCGAN, default schedule, NVIDIA H200", "gan.py", "gan_h200_samples.png", "gan_h200", [FID]),
     ("WGAN-GP, default schedule, NVIDIA H200", "wgan_gp.py", "wgan_gp_h200_samples.png", "wgan_gp_h200",
      [FID]),
-    ("WGAN (clipping)", "wgan.py", "wgan_equal_time_ref_samples.png", "wgan_equal_time_ref", [FID],
+    ("WGAN (clipping)", "wgan.py", "wgan_equal_time_ref_samples.png", "wgan_equal_time_ref:0,1,2", [FID],
      "width 32, the steps that fill WGAN-GP's 2000-step time"),
     ("LSGAN", "lsgan.py", "lsgan_seed0_samples_step5000.png", "lsgan:0,1,2", [FID]),
     ("EBGAN", "ebgan.py", "ebgan_seed0_samples_step5000.png", "ebgan:0,1,2", [FID]),
@@ -75,7 +80,7 @@ GALLERY = [
     ("CycleGAN (↔ edges)", "cyclegan.py", "cyclegan_back_translations.png", "cyclegan",
      [("digit preservation A→B", "model.translation_ab_digit_preservation", "pct"),
       ("B→A", "model.translation_ba_digit_preservation", "pct")]),
-    ("CoGAN (digits / edges)", "cogan.py", "cogan_long_pairs.png", "cogan_long",
+    ("CoGAN (digits / edges)", "cogan.py", "cogan_long_pairs.png", "cogan_long:0,1,2",
      [("pair pixel agreement", "model.pair_pixel_agreement", "{:.3f}")]),
     ("UNIT (MNIST → UCI digits)", "unit.py", "unit_plain_uci_digits_seed1_cycles.png",
      "unit_plain_uci_digits:0,1,2", [("UCI accuracy with no UCI label", "model.test_b_accuracy", "pct")]),
@@ -90,18 +95,9 @@ GALLERY = [
 
 
 def reports(spec: str) -> tuple[list[dict], list[int] | None]:
-    """The reports of 'name' or 'name:0,1,2' (seed s: name_seed<s>.json; seed 0 may be name.json, as
-    experiments/adaptation.py names it) and the seeds."""
-    name, _, seeds = spec.partition(":")
-    if not seeds:
-        return [json.loads((RESULTS / "eval" / f"{name}.json").read_text())], None
-    numbers = [int(s) for s in seeds.split(",")]
-    return [json.loads(seed_report(name, s).read_text()) for s in numbers], numbers
-
-
-def seed_report(name: str, seed: int) -> Path:
-    path = RESULTS / "eval" / f"{name}_seed{seed}.json"
-    return RESULTS / "eval" / f"{name}.json" if seed == 0 and not path.exists() else path
+    """The reports of 'name' or 'name:0,1,2' (experiments/reports.py) and the seeds."""
+    _, seeds, found = load_reports(spec)
+    return found, [int(s) for s in seeds.split(",")] if seeds else None
 
 
 def lookup(report: dict, dotted: str):
@@ -125,7 +121,7 @@ def row(
     model: str, config: str, figure: str, spec: str, quality: list[tuple[str, str, str]], settings: str = ""
 ) -> str:
     found, seeds = reports(spec)
-    steps = sorted({lookup(r, "source.step") for r in found})
+    steps = dict.fromkeys(lookup(r, "source.step") for r in found)  # in the seeds' order, as the walls
     walls = [r["source"].get("train_wall_s") for r in found]
     wall = " / ".join(f"{w:.0f} s" for w in walls) if all(w is not None for w in walls) else "not recorded"
     scores = "; ".join(

@@ -13,6 +13,10 @@ from pathlib import Path
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results" / "eval"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reports import load_reports  # noqa: E402
+
 # Lucic et al. 2018 (arXiv:1711.10337), best Inception-FID on MNIST over large searches: another feature
 # space and protocol, shown for scale only
 LUCIC = {"gan": "6.8 (NS-GAN)", "wgan_gp": "20.3", "lsgan": "7.8", "began": "13.1"}
@@ -31,9 +35,7 @@ def _mean_std(values: list[float], digits: int) -> str:
 
 def row(spec: str) -> str:
     """One table row for `name` or `name:s1,s2,...` (mean ± sample std over the seeds)."""
-    name, _, seeds = spec.partition(":")
-    files = [f"{name}_seed{s}.json" for s in seeds.split(",")] if seeds else [f"{name}.json"]
-    reports = [json.loads((RESULTS / f).read_text()) for f in files]
+    name, seeds, reports = load_reports(spec)
     samples = [r["samples"] for r in reports]
 
     def cell(key, digits, scale=1.0):
@@ -49,7 +51,7 @@ def row(spec: str) -> str:
         cluster = f"{accuracy}% (error {error}%)"
     cells = [
         f"`{name}`",
-        str(reports[0]["source"]["step"]),
+        "/".join(dict.fromkeys(str(r["source"]["step"]) for r in reports)),  # each seed's, when they differ
         seeds.replace(",", ", ") if seeds else "0",
         cell("fid", 1),
         cell("kid", 4),

@@ -2,7 +2,7 @@
 no number in it is copied by hand: one row per translation direction of each report, and one per CoGAN.
 
 python experiments/translation_table.py pix2pix:0,1,2 pix2pix_l1:0,1,2 pix2pix_coloured:0,1,2 cyclegan
-python experiments/translation_table.py --pairs cogan cogan_long cogan_negative:0,1,2
+python experiments/translation_table.py --pairs cogan cogan_long:0,1,2 cogan_negative:0,1,2
 """
 
 from __future__ import annotations

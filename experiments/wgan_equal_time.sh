@@ -7,12 +7,18 @@
 # experiments/results/eval/{wgan_gp,wgan}_equal_time$TAG.json with the wall times in source.train_wall_s,
 # WGAN's samples to results/figures/wgan_equal_time${TAG}_samples.png and both metrics to results/.
 # Usage: bash experiments/wgan_equal_time.sh      (GP_STEPS=2000 FIRST=500 TAG= by default)
+#        SEED=1 TAG=_ref bash experiments/wgan_equal_time.sh   (both trained from --config.seed=1; the names
+#        get _seed1 after the tag: wgan_equal_time_ref_seed1.json, as multiseed.sh names its seeds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GP_STEPS=${GP_STEPS:-2000}
 FIRST=${FIRST:-500}
 TAG=${TAG:-}  # appended to the workdirs' and the results' names, so that a rerun keeps the earlier ones
 common=(--config.model.width=32 --config.train.eval_every=500)
+if [[ -n "${SEED:-}" ]]; then
+  TAG="${TAG}_seed$SEED"
+  common+=(--config.seed="$SEED")
+fi
 # wall_s of the train record at step $2 (default: the last one)
 wall_at() { python -c "import json,sys; r={d['step']: d['wall_s'] for d in map(json.loads, open(sys.argv[1]))
   if d['kind'] == 'train'}; print(r[int(sys.argv[2])] if len(sys.argv) > 2 else r[max(r)])" "$1/metrics.jsonl" ${2:-}; }
