@@ -12,6 +12,7 @@ import ml_collections
 import numpy as np
 import pytest
 
+from jaxgen import runtime
 from jaxgen.config import base_config
 from jaxgen.data import Dataset, pad_to
 from jaxgen.models import ModelSpec
@@ -37,10 +38,13 @@ def load_config_file(path: Path):
 # whether this machine has bf16 units (tests/test_precision.py covers the measured choice).
 os.environ.setdefault("JAXGEN_COMPUTE_DTYPE", "float32")
 
-# One compilation cache for the whole session (and its subprocesses): the same tiny programs recur.
+# One compilation cache for the whole session (and its subprocesses): the same tiny programs recur. It is on
+# from the start, not only once a test has trained (train() turns it on): the tests that build a family and
+# initialise it directly recompile the same init programs otherwise (a tiny BEGAN's: 7 s each time).
 os.environ.setdefault(
     "JAXGEN_CACHE_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "jaxgen-test-xla-cache")
 )
+runtime.enable_compilation_cache()
 
 
 def synthetic_arrays(n_train: int = 96, n_test: int = 32, seed: int = 0) -> dict[str, np.ndarray]:
