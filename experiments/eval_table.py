@@ -1,5 +1,6 @@
 """Print a markdown table row per evaluation report, so README numbers are copied by a program, not by hand.
-A name with seeds (`ae:0,1,2`) reads <name>_seed<s>.json and prints mean ± sample std over them.
+A name with seeds (`ae:0,1,2`) reads <name>_seed<s>.json (seed 0: <name>.json when that is missing, as
+experiments/reports.py reads every spec) and prints mean ± sample std over them.
 
 python experiments/eval_table.py ae_mlp vae vaegan ae:0,1,2   # reads experiments/results/eval/<name>.json
 """
