@@ -20,11 +20,8 @@ from reports import load_reports  # noqa: E402
 PAPER_ERROR = {"100": "1.90% (± 0.10)", "1000": "1.60% (± 0.08)", "all": "0.85% (± 0.02)"}
 
 
-_reports = load_reports
-
-
 def semi_row(spec: str) -> str:
-    name, seeds, reports = _reports(spec)
+    name, seeds, reports = load_reports(spec)
     labels = name.rpartition("_")[2]
     errors = [100 * r["model"]["test_error"] for r in reports]
     each = ", ".join(f"{e:.2f}" for e in errors)
@@ -44,7 +41,7 @@ def semi_row(spec: str) -> str:
 
 
 def style_row(spec: str) -> str:
-    name, _, reports = _reports(spec)
+    name, _, reports = load_reports(spec)
     model, samples = reports[0]["model"], reports[0].get("samples", {})
 
     def value(source, key, fmt, scale=1.0):
@@ -67,7 +64,7 @@ def style_row(spec: str) -> str:
 
 def prior_row(spec: str) -> str:
     """A 2-d AAE: how close its test codes lie to the prior (sliced W2, beside two prior draws' distance)."""
-    name, _, reports = _reports(spec)
+    name, _, reports = load_reports(spec)
     report = reports[0]
     model, samples = report["model"], report.get("samples", {})
     labelled = name.startswith("aae_labelled_")

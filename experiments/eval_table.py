@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from aae_table import _reports
 from gan_table import _mean_std
+from reports import load_reports
 
 HEADER = (
     "| config | steps | test MSE | test BCE | codes | 5-NN | linear probe | ELBO / IWAE (nats) | "
@@ -20,7 +20,7 @@ HEADER = (
 
 def row(spec: str) -> str:
     """One row of HEADER from experiments/results/eval/<name>.json, or <name>_seed<s>.json for each seed."""
-    name, seeds, reports = _reports(spec)
+    name, seeds, reports = load_reports(spec)
     models, samples = [r["model"] for r in reports], [r.get("samples", {}) for r in reports]
 
     def cell(key: str, digits: int, scale: float = 1.0, source: list[dict] = models) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from aae_table import _reports
 from gan_table import _mean_std
+from reports import load_reports
 
 HEADER = (
     "| config | direction | steps | CPU wall time | L1 ↓ | SSIM ↑ | digit preservation ↑ (bar ≥ 95%) | "
@@ -29,7 +29,7 @@ PAPER_AGREEMENT = {"edges": "0.952", "negative": "0.967"}  # Liu & Tuzel 2016, T
 def pair_row(spec: str) -> str:
     """The row of CoGAN report `name`, or of `name:s1,s2,...` (mean ± sample std over the seeds, wall time
     their mean)."""
-    name, seeds, reports = _reports(spec)
+    name, seeds, reports = load_reports(spec)
     models, source = [r["model"] for r in reports], reports[0]["source"]
     target = models[0]["pair_domains"].split(" → ")[-1]
     agreement = [m.get("pair_pixel_agreement") for m in models]
@@ -66,7 +66,7 @@ def run_label(name: str, seeds: str) -> str:
 def rows(spec: str) -> list[str]:
     """One row per direction of `name`, or of `name:s1,s2,...` (seed s: name_seed<s>.json; mean ± sample
     std over the seeds, wall time their mean)."""
-    name, seeds, reports = _reports(spec)
+    name, seeds, reports = load_reports(spec)
     models, source = [r["model"] for r in reports], reports[0]["source"]
     out = []
     for tag in ("ab", "ba"):
