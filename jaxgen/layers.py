@@ -35,6 +35,7 @@ from collections.abc import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 DN = ("NHWC", "HWIO", "NHWC")
 dcgan_init = nn.initializers.normal(0.02)  # DCGAN paper: weights from N(0, 0.02)
@@ -382,8 +383,9 @@ def conv_mixed(x: jax.Array, kernel: jax.Array, stride: int, padding: int, impl:
 # Nearest 2x up-sampling then a k3 s1 p1 conv equals a k3 s1 p1 conv of the small map into the four output
 # phases' channels: along each axis, output phase r of the 3-tap kernel (k0, k1, k2) reads the small map's
 # offsets (-1, 0, +1) with weights (k0, k1 + k2, 0) for r = 0 and (0, k0 + k1, k2) for r = 1.
-# UPSAMPLE_TAPS[r, small-map offset, kernel tap]
-UPSAMPLE_TAPS = jnp.array([[[1, 0, 0], [0, 1, 1], [0, 0, 0]], [[0, 0, 0], [1, 1, 0], [0, 0, 1]]], jnp.float32)
+# UPSAMPLE_TAPS[r, small-map offset, kernel tap]. A numpy constant: a jnp array made at import would start
+# JAX's backend, after which jax.distributed.initialize and XLA_FLAGS no longer take effect.
+UPSAMPLE_TAPS = np.array([[[1, 0, 0], [0, 1, 1], [0, 0, 0]], [[0, 0, 0], [1, 1, 0], [0, 0, 1]]], np.float32)
 
 
 def upsample_phase_kernel(kernel: jax.Array) -> jax.Array:

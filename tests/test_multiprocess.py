@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from conftest import TEST_XLA_FLAGS
 
 WORKER = Path(__file__).resolve().parent / "multiprocess_worker.py"
 
@@ -24,7 +25,7 @@ def free_port() -> int:
 def run_processes(count: int, workdir: Path, steps: int, out: Path) -> list[str]:
     """Start `count` workers on one run and wait for all; their stderr, or a failure naming the process."""
     port = free_port()
-    env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=1", "JAX_PLATFORMS": "cpu"}
+    env = {"XLA_FLAGS": f"{TEST_XLA_FLAGS} --xla_force_host_platform_device_count=1", "JAX_PLATFORMS": "cpu"}
     import os
 
     procs = [

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import tiny_config
+from conftest import REPO, tiny_config
 
 from jaxgen import runtime
 from jaxgen.models import Abilities, Family
@@ -55,3 +60,28 @@ def test_auto_conv_lowering_per_backend_and_number_of_slots():
     assert runtime.conv_options(config.runtime, slots=3).impl == "matmul"
     config.runtime.conv_impl = "xla"
     assert runtime.conv_options(config.runtime, slots=3).impl == "xla"
+
+
+def test_importing_every_module_leaves_jax_unstarted():
+    """jax.distributed.initialize and XLA_FLAGS act only before JAX starts its backend, so importing jaxgen
+    must not start it (a jnp constant at module level in jaxgen.layers did): devices asked for after every
+    import are still the ones XLA_FLAGS names then."""
+    code = textwrap.dedent(
+        """
+        import importlib, os, pkgutil
+        import jaxgen, jaxgen.data, jaxgen.models
+        for package in (jaxgen, jaxgen.data, jaxgen.models):
+            for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+                importlib.import_module(module.name)
+        os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=3"
+        import jax
+        print(len(jax.devices()))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env={**env, "JAX_PLATFORMS": "cpu"},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split()[-1] == "3"

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
-from conftest import REPO, ScalarParam, synthetic_dataset, tiny_config, toy_spec
+from conftest import REPO, TEST_XLA_FLAGS, ScalarParam, synthetic_dataset, tiny_config, toy_spec
 
 from jaxgen import checkpoints, metric_writer, runtime
 from jaxgen import config as config_lib
@@ -313,7 +313,7 @@ def test_one_and_eight_devices_agree(tmp_path):
     """Data-parallel over 8 simulated CPU devices (BatchNorm statistics are global) equals 1 device."""
     results = {}
     for n in (1, 8):
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n}")
+        env = dict(os.environ, XLA_FLAGS=f"{TEST_XLA_FLAGS} --xla_force_host_platform_device_count={n}")
         out = tmp_path / f"params_{n}.npz"
         run = subprocess.run(
             [sys.executable, "-c", SHARDED_RUN, str(tmp_path / f"work_{n}"), str(out)],
