@@ -20,6 +20,7 @@ from jax.sharding import PartitionSpec as P
 from jaxgen import runtime
 from jaxgen import step as step_lib
 from jaxgen import train as train_lib
+from jaxgen.config import base_config
 from jaxgen.data import feeds, in_domain
 from jaxgen.models import REGISTRY, Abilities, Family, ModelSpec, Update, apply_net, register
 
@@ -40,9 +41,32 @@ def shrunk(config):
     return config
 
 
-@pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_two_jitted_steps(name):
-    check_two_jitted_steps(name, tiny_config(name))
+def program_key(config) -> str:
+    """The options a compiled step depends on: the config less its seed, schedule length and evaluation."""
+    options = config.to_dict()
+    options.pop("seed")
+    options.pop("eval")
+    for field in ("num_steps", "checkpoint_every", "log_every", "eval_every"):
+        options["train"].pop(field)
+    return json.dumps(options, sort_keys=True, default=str)
+
+
+BUILT_IN_FAMILIES = sorted(REGISTRY)  # before any test registers its own
+CONFIG_FILE_PROGRAMS = {program_key(shrunk(load_config_file(path))) for path in CONFIG_FILES}
+
+
+def test_every_built_in_family_has_a_config_file():
+    assert {load_config_file(path).model.name for path in CONFIG_FILES} == set(BUILT_IN_FAMILIES)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n for n in BUILT_IN_FAMILIES if program_key(shrunk(base_config(n))) not in CONFIG_FILE_PROGRAMS],
+)
+def test_two_jitted_steps_at_defaults_no_config_file_has(name):
+    """A family's defaults at toy size, where no config file already runs them (for most families one
+    does, and the config-file test below is the same program)."""
+    check_two_jitted_steps(name, shrunk(base_config(name)))
 
 
 @pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: p.stem)

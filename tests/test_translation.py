@@ -432,16 +432,16 @@ def test_unit_discriminator_adaptation_classifies_both_domains_through_shared_la
 
 
 @pytest.mark.parametrize(
-    "adapt_with, recon_loss, style_dim, semantic_weight",
-    [
-        ("latent", "l1", 0, 0),
-        ("discriminator", "l1", 0, 0),
-        ("latent", "mse", 0, 2.0),
-        ("latent", "l1", 3, 0),
+    "adapt_with, recon_loss, style_dim, semantic_weight, resume",
+    [  # resumed where the networks differ (three trainings each); the other terms on one training
+        ("latent", "l1", 0, 0, False),
+        ("discriminator", "l1", 0, 0, True),
+        ("latent", "mse", 0, 2.0, False),
+        ("latent", "l1", 3, 0, True),
     ],
 )
 def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(
-    tmp_path, adapt_with, recon_loss, style_dim, semantic_weight
+    tmp_path, adapt_with, recon_loss, style_dim, semantic_weight, resume
 ):
     dataset = two_domains("negative")
     config = tiny("unit", num_steps=4, checkpoint_every=2)
@@ -455,7 +455,10 @@ def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(
         ("disc", ("d_a", "d_b") if on_latent else ("disc",)),
         ("gen", ("enc", "dec", "cls") if on_latent else ("enc", "dec")),
     ]
-    resumes_exactly(config, dataset, tmp_path, stop_at=2)
+    if resume:
+        resumes_exactly(config, dataset, tmp_path, stop_at=2)
+    else:
+        train_lib.train(config, tmp_path / "full", dataset=dataset)
     record = [json.loads(r) for r in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()][1]
     m = config.model
     terms = (
