@@ -12,9 +12,8 @@ import statistics
 import sys
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results" / "eval"
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reports import EVAL as RESULTS  # noqa: E402
 from reports import load_reports  # noqa: E402
 
 

@@ -6,13 +6,10 @@ python experiments/gan_table.py gan:0,1,2 wgan_gp:0,1,2 lsgan began ebgan cgan a
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
-
-RESULTS = Path(__file__).resolve().parent / "results" / "eval"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reports import load_reports  # noqa: E402
@@ -67,9 +64,7 @@ def row(spec: str) -> str:
 
 def floor_row(spec: str) -> str:
     """The real-vs-real floor of the first report (the same for every report on MNIST)."""
-    name = spec.partition(":")[0]
-    first = sorted(RESULTS.glob(f"{name}*.json"))[0]
-    floor = json.loads(first.read_text())["real_floor"]
+    floor = load_reports(spec)[2][0]["real_floor"]
     return (
         f"| real floor: 10,000 train vs test images | — | — | {floor['fid']:.2f} | {floor['kid']:.4f} | "
         f"{floor['precision']:.2f} / {floor['recall']:.2f} | {floor['mnist_score']:.2f} | "

@@ -19,11 +19,12 @@ from jaxgen.models import ModelSpec
 
 # The suite compiles several hundred distinct tiny programs and runs each for a few steps, so on a cold
 # compilation cache (a fresh clone, CI) most of its time was LLVM optimising code that then ran for
-# milliseconds. At backend optimisation level 0 the same programs compile about twice as fast (the tiny
-# configs' two-step test: 218 s -> 108 s); XLA's graph optimisations still run, so the programs are the
-# same computations, only less tuned machine code. Set before JAX starts its backend
-# (importing jaxgen does not start it: tests/test_runtime.py); subprocesses inherit it, and tests that set
-# XLA_FLAGS for a subprocess extend TEST_XLA_FLAGS. A level the caller gives wins.
+# milliseconds. At backend optimisation level 0 the same programs compile about twice as fast (the two-step
+# tests of the 25 GAN, AAE and UNIT config files from an empty cache: 218 s -> 108 s); XLA's graph
+# optimisations still run, so the programs are the same computations, only less tuned machine code. Set
+# before JAX starts its backend (importing jaxgen does not start it: tests/test_runtime.py); subprocesses
+# inherit it, and tests that set XLA_FLAGS for a subprocess extend TEST_XLA_FLAGS. A level the caller gives
+# wins.
 TEST_XLA_FLAGS = os.environ.get("XLA_FLAGS", "")
 if "xla_backend_optimization_level" not in TEST_XLA_FLAGS:
     TEST_XLA_FLAGS = f"{TEST_XLA_FLAGS} --xla_backend_optimization_level=0".strip()
