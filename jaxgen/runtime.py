@@ -51,14 +51,26 @@ def freeze_imported_objects() -> None:
     gc.freeze()
 
 
+CACHE_MIN_COMPILE_S = 0.5  # programs that compile faster are not kept ($JAXGEN_CACHE_MIN_COMPILE_S)
+
+
 def enable_compilation_cache(directory: Path | None = None) -> Path:
-    """Turn on JAX's persistent compilation cache ($JAXGEN_CACHE_DIR or ~/.cache/jaxgen/xla)."""
+    """Turn on JAX's persistent compilation cache ($JAXGEN_CACHE_DIR or ~/.cache/jaxgen/xla), keeping the
+    programs that took at least $JAXGEN_CACHE_MIN_COMPILE_S to compile (0.5 s: a faster one is cheaper to
+    compile again than to look up; a test suite that builds the same small programs many times sets 0)."""
     directory = directory or Path(
         os.environ.get("JAXGEN_CACHE_DIR") or Path.home() / ".cache" / "jaxgen" / "xla"
     )
+    min_compile_s = os.environ.get("JAXGEN_CACHE_MIN_COMPILE_S", "")
+    try:
+        seconds = float(min_compile_s) if min_compile_s else CACHE_MIN_COMPILE_S
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ConfigError(f"JAXGEN_CACHE_MIN_COMPILE_S={min_compile_s!r}: expected seconds, 0 or more")
     directory.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(directory))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", seconds)
     return directory
 
 

@@ -85,3 +85,24 @@ def test_importing_every_module_leaves_jax_unstarted():
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.split()[-1] == "3"
+
+
+def test_compilation_cache_keeps_programs_from_the_configured_compile_time(tmp_path, monkeypatch):
+    import jax
+
+    from jaxgen.config import ConfigError
+
+    try:
+        monkeypatch.delenv("JAXGEN_CACHE_MIN_COMPILE_S", raising=False)
+        assert runtime.enable_compilation_cache(tmp_path / "a") == tmp_path / "a"
+        assert jax.config.jax_persistent_cache_min_compile_time_secs == runtime.CACHE_MIN_COMPILE_S
+        monkeypatch.setenv("JAXGEN_CACHE_MIN_COMPILE_S", "0")
+        runtime.enable_compilation_cache(tmp_path / "b")
+        assert jax.config.jax_persistent_cache_min_compile_time_secs == 0.0
+        for bad in ("fast", "-1", "nan"):
+            monkeypatch.setenv("JAXGEN_CACHE_MIN_COMPILE_S", bad)
+            with pytest.raises(ConfigError, match=f"JAXGEN_CACHE_MIN_COMPILE_S='{bad}': expected seconds"):
+                runtime.enable_compilation_cache(tmp_path / "c")
+    finally:  # the session's cache, as conftest set it up
+        monkeypatch.undo()
+        runtime.enable_compilation_cache()
