@@ -6,6 +6,8 @@ CPU budget: ~170 epochs (100k steps of 100 images), Adam 1e-3 with cosine decay.
 --mode=eval (test ELBO and IWAE bound, k=5000):
     python -m jaxgen.main --config=configs/vae_iwae.py --workdir=runs/vae_iwae
     python -m jaxgen.main --config=configs/vae_iwae.py --workdir=runs/vae_iwae --mode=eval
+(--config.eval.likelihood_dtype=bfloat16 computes the bounds about twice as fast on a CPU with bf16 units,
+0.001 nats from float32's in the README's measurements.)
 """
 
 from jaxgen.config import base_config

@@ -31,6 +31,9 @@ def row(spec: str) -> str:
         bounds = f"{cell('elbo', 2)} / {cell('iwae_bound', 2)}"
         if models[0]["likelihood_images"] != 10_000:
             bounds += f" ({models[0]['likelihood_images']} images)"
+        dtypes = {m.get("likelihood_dtype", "float32") for m in models}  # reports before the option: float32
+        if dtypes != {"float32"}:
+            bounds += f" ({' / '.join(sorted(dtypes))} products)"
     sampled = "fid" in samples[0]
     cells = [
         f"`{name}`" + (f" seeds {seeds.replace(',', ', ')}" if seeds else ""),
