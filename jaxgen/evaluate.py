@@ -144,6 +144,7 @@ def bounds_family(config: ml_collections.ConfigDict, dataset: Dataset) -> Family
 
 
 LIKELIHOOD_PASSES = 5000  # decoder passes per compiled iteration of the bounds (bounds memory)
+LIKELIHOOD_BLOCK = 1000  # images per call of the compiled bounds: a progress line after each
 
 
 def likelihood(config: ml_collections.ConfigDict, dataset: Dataset, ts: dict, key: jax.Array) -> dict:
@@ -157,9 +158,23 @@ def likelihood(config: ml_collections.ConfigDict, dataset: Dataset, ts: dict, ke
     binary = to_float(jnp.asarray(images))
     if family.can.binary_data:
         binary = metrics.dynamic_binarize(jax.random.fold_in(key, 0), binary)
-    image_chunk = max(1, min(LIKELIHOOD_PASSES // k_chunk, binary.shape[0]))
+    n = binary.shape[0]
+    image_chunk = max(1, min(LIKELIHOOD_PASSES // k_chunk, n))
+    block = max(1, LIKELIHOOD_BLOCK // image_chunk) * image_chunk
     draw_key = jax.random.fold_in(key, 1)
-    elbo, iwae = _bounds(family, ts["params"], ts["state"], binary, draw_key, k, k_chunk, image_chunk)
+    parts, started = [], time.perf_counter()
+    for first in range(0, n, block):
+        rows = binary[first : first + block]
+        parts.append(
+            _bounds(family, ts["params"], ts["state"], rows, draw_key, first, k, k_chunk, image_chunk)
+        )
+        if n > block:
+            jax.block_until_ready(parts[-1])
+            done = first + rows.shape[0]
+            runtime.log(
+                f"ELBO and IWAE bound (k={k}): {done}/{n} images, {time.perf_counter() - started:.0f} s"
+            )
+    elbo, iwae = (jnp.concatenate(bound) for bound in zip(*parts, strict=True))
     return {
         "likelihood_images": int(binary.shape[0]),
         "likelihood_dtype": config.eval.likelihood_dtype,
@@ -173,9 +188,10 @@ def likelihood(config: ml_collections.ConfigDict, dataset: Dataset, ts: dict, ke
     }
 
 
-@functools.partial(jax.jit, static_argnums=(0, 5, 6, 7))
-def _bounds(family, params, state, binary, key, k, k_chunk, image_chunk):
-    """Per-image (ELBO, IWAE) [N]; image i's draws come from fold_in(key, i), whatever the chunking."""
+@functools.partial(jax.jit, static_argnums=(0, 6, 7, 8))
+def _bounds(family, params, state, binary, key, first, k, k_chunk, image_chunk):
+    """Per-image (ELBO, IWAE) [N] of images first, first + 1, ...; image i's draws come from fold_in(key, i),
+    whatever the chunking or the blocks."""
 
     def log_weights(images, draw_key, n):
         return family.can.log_weights(params, state, images, draw_key, n)
@@ -186,7 +202,7 @@ def _bounds(family, params, state, binary, key, k, k_chunk, image_chunk):
         )
         return elbo[0], iwae[0]
 
-    rows = (binary, jnp.arange(binary.shape[0]))
+    rows = (binary, first + jnp.arange(binary.shape[0]))
     return metrics.map_chunks(lambda chunk: jax.vmap(per_image)(*chunk), rows, image_chunk)
 
 

@@ -212,7 +212,7 @@ def _bernoulli_family(model, setup):
     )
 
 
-def test_likelihood_bounds_of_a_family_with_importance_weights(tmp_path, idx_dir, monkeypatch):
+def test_likelihood_bounds_of_a_family_with_importance_weights(tmp_path, idx_dir, monkeypatch, capsys):
     monkeypatch.setitem(REGISTRY, "bernoulli_test", toy_spec(_bernoulli_family, binarize=False))
     config = small_eval(tiny_config("bernoulli_test"), idx_dir)
     config.eval.iwae_k, config.eval.iwae_chunk = 64, 16
@@ -226,11 +226,26 @@ def test_likelihood_bounds_of_a_family_with_importance_weights(tmp_path, idx_dir
     assert 0.0 < model["nll_iwae_sem"] < model["nll_iwae"]
 
     family, ts = runtime.restore_model(config, tmp_path)
+    dataset = load_dataset(config.data)
+    whole = evaluate_lib.likelihood(config, dataset, ts, jax.random.key(2))
+    monkeypatch.setattr(evaluate_lib, "LIKELIHOOD_PASSES", 64)  # 4 images per compiled iteration,
+    monkeypatch.setattr(evaluate_lib, "LIKELIHOOD_BLOCK", 8)  # 8 per call, a progress line after each
+    blocked = evaluate_lib.likelihood(config, dataset, ts, jax.random.key(2))
+    assert blocked["nll_iwae"] == pytest.approx(whole["nll_iwae"], rel=1e-6)
+    assert blocked["elbo"] == pytest.approx(whole["elbo"], rel=1e-6)
+    assert "ELBO and IWAE bound (k=64): 32/32 images" in capsys.readouterr().err
+
     binary = metrics.dynamic_binarize(jax.random.key(0), jnp.full((10, 32, 32, 1), 0.3))
-    args = (family, ts["params"], ts["state"], binary, jax.random.key(1), 64, 16)
+    args = (family, ts["params"], ts["state"], binary, jax.random.key(1), 0, 64, 16)
     by_3, by_10 = evaluate_lib._bounds(*args, 3), evaluate_lib._bounds(*args, 10)
     np.testing.assert_allclose(by_3[1], by_10[1], rtol=1e-6)  # per-image draws: chunking does not matter
     np.testing.assert_allclose(by_3[0], by_10[0], rtol=1e-6)
+    # in blocks (images 4.. as a second call starting at 4): the same draws for every image
+    head, tail = (
+        evaluate_lib._bounds(family, ts["params"], ts["state"], part, jax.random.key(1), first, 64, 16, 2)
+        for part, first in ((binary[:4], 0), (binary[4:], 4))
+    )
+    np.testing.assert_allclose(np.concatenate([head[1], tail[1]]), by_10[1], rtol=1e-6)
 
 
 def test_bounds_on_bfloat16_operands_track_float32_and_say_which_they_used(tmp_path, idx_dir):
