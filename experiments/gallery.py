@@ -23,24 +23,25 @@ from reports import load_reports  # noqa: E402
 FID = ("FID-MNIST", "samples.fid", "{:.1f}")
 ERROR = ("test error", "model.test_error", "pct")
 NLL = ("NLL (IWAE, nats)", "model.nll_iwae", "{:.1f}")
+MSE = ("test MSE", "model.test_mse", "{:.5f}")
 LABELS = ("label accuracy", "samples.label_accuracy", "pct")
 GALLERY = [
     ("classifier", "classifier.py", "classifier_accuracy_curves.png", "classifier:0,1,2",
      [("test accuracy", "model.test_accuracy", "pct")]),
     ("conv AE", "ae.py", "ae_reconstructions_step1500.png", "ae:0,1,2",
-     [("test MSE", "model.test_mse", "{:.5f}")]),
+     [MSE]),
     ("2-d AE", "ae_2d.py", "ae_2d_manifold.png", "ae_2d:0,1,2", [("test MSE", "model.test_mse", "{:.4f}")]),
     ("linear AE 784→784", "ae_linear.py", "ae_linear_matrices.png", "ae_linear:0,1,2",
-     [("test MSE", "model.test_mse", "{:.5f}")]),
+     [MSE]),
     ("denoising AE", "ae_denoising.py", "ae_denoising.png", "ae_denoising:0,1,2",
-     [("test MSE", "model.test_mse", "{:.5f}")]),
+     [MSE]),
     ("conv AE, linear 16-d bottleneck", "ae_conv_linear.py", "ae_conv_linear_seed0_reconstructions.png",
-     "ae_conv_linear:0,1,2", [("test MSE", "model.test_mse", "{:.5f}")]),
+     "ae_conv_linear:0,1,2", [MSE]),
     ("contractive AE", "ae_contractive.py", "ae_contractive_seed0_reconstructions.png",
-     "ae_contractive:0,1,2", [("test MSE", "model.test_mse", "{:.5f}")]),
+     "ae_contractive:0,1,2", [MSE]),
     ("VAE (2-d)", "vae.py", "vae_manifold.png", "vae:0,1,2", [NLL, FID]),
     ("VAE, Gaussian decoder", "vae_gaussian.py", "vae_gaussian_seed0_samples.png", "vae_gaussian:0,1,2",
-     [("test MSE", "model.test_mse", "{:.5f}"), FID]),
+     [MSE, FID]),
     ("IWAE", "vae_iwae.py", "vae_iwae_samples.png", "vae_iwae", [NLL, FID]),
     ("conv VAE", "vae_conv.py", "vae_conv_samples.png", "vae_conv:0,1,2", [FID]),
     ("VAE-GAN", "vaegan.py", "vaegan_samples.png", "vaegan:0,1,2", [FID]),

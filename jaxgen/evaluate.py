@@ -176,7 +176,7 @@ def likelihood(config: ml_collections.ConfigDict, dataset: Dataset, ts: dict, ke
             )
     elbo, iwae = (jnp.concatenate(bound) for bound in zip(*parts, strict=True))
     return {
-        "likelihood_images": int(binary.shape[0]),
+        "likelihood_images": n,
         "likelihood_dtype": config.eval.likelihood_dtype,
         "likelihood_data": "dynamically binarised" if family.can.binary_data else "grey levels (a density)",
         "elbo": float(jnp.mean(elbo)),
