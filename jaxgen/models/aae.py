@@ -42,14 +42,42 @@ STYLE_CONV_DISC = (64, 8)  # the style repository's discriminator: style -> 64 -
 torch_default_init = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")  # PyTorch's Conv2d
 
 
+class FourierFeatures(nn.Module):
+    """Codes [B, D] -> [B, 2 * count]: sin and cos of 2 pi x B, B [D, count] drawn N(0, scale^2) and trained.
+
+    A ReLU MLP fed raw 2-d codes learns smooth functions first (spectral bias), so a thin prior such as the
+    swiss roll is a boundary it needs thousands of steps to draw; sinusoids of random frequencies make it
+    a few hundred (Tancik et al. 2020, arXiv:2006.10739; experiments/README.md).
+    """
+
+    count: int
+    scale: float
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        frequencies = self.param(
+            "frequencies", nn.initializers.normal(self.scale), (x.shape[-1], self.count), jnp.float32
+        )
+        phases = 2.0 * jnp.pi * x @ frequencies
+        return jnp.concatenate([jnp.sin(phases), jnp.cos(phases)], -1)
+
+
 class Discriminator(nn.Module):
-    """Codes [B, D] -> logit [B]: Dense + ReLU per width, then a linear unit."""
+    """Codes [B, D] -> logit [B]: Dense + ReLU per width, then a linear unit. With fourier > 0 the codes
+    (the columns after the first `passthrough`, which carry a one-hot digit) enter with their
+    FourierFeatures beside them."""
 
     widths: Sequence[int]
     dtype: str = "float32"  # the products' operands (layers.dense)
+    fourier: int = 0
+    fourier_scale: float = 1.0
+    passthrough: int = 0
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        if self.fourier:
+            kept, codes = x[:, : self.passthrough], x[:, self.passthrough :]
+            x = jnp.concatenate([kept, codes, FourierFeatures(self.fourier, self.fourier_scale)(codes)], -1)
         for width in self.widths:
             x = nn.relu(layers.dense(width, self.dtype)(x))
         return layers.dense(1, self.dtype)(x)[:, 0]
@@ -135,8 +163,10 @@ def make_aae(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     dtype = setup.conv.dense_dtype
     enc = MLPEncoder(model.latent_dim, model.hidden, model.depth, dtype=dtype)
     dec = MLPDecoder(pixels.count, model.hidden, model.depth, dtype=dtype)
-    disc = Discriminator((model.hidden,) * model.depth, dtype)
     label_dims = NUM_CLASSES if model.label_prior else 0
+    disc = Discriminator(
+        (model.hidden,) * model.depth, dtype, model.disc_fourier, model.disc_fourier_scale, label_dims
+    )
 
     def judged(codes, batch):
         """What the discriminator sees of a batch's codes [B, D]: the codes, after the one-hot of
@@ -519,6 +549,10 @@ def aae_options() -> ml_collections.ConfigDict:
     o.phases = False
     o.adversarial_lr_scale = 1.0  # with phases: the regularisation phase's rate is optim.lr x this
     o.disc_repeats = 1  # discriminator updates per step, before the encoder's
+    # the discriminator reads the codes through this many random sinusoids (sin and cos of each; 0: the raw
+    # codes, the paper's), frequencies N(0, disc_fourier_scale^2) per unit of code: thin priors need them
+    o.disc_fourier = 0
+    o.disc_fourier_scale = 1.0
     # std of the Gaussian noise added to the encoder's input pixels ([0, 1]) in training (0: none), as the
     # semi-supervised AAE's model.input_noise; the reconstruction target stays the clean image
     o.input_noise = 0.0
@@ -578,8 +612,8 @@ MODELS = {
             "train.checkpoint_every": 3000,
         },
         choices={"recon_loss": losses.RECONSTRUCTION_LOSSES, "prior": tuple(priors.PRIORS)},
-        positive=(*POSITIVE, "adversarial_lr_scale", "disc_repeats"),
-        non_negative=("adversarial_weight", "input_noise"),
+        positive=(*POSITIVE, "adversarial_lr_scale", "disc_repeats", "disc_fourier_scale"),
+        non_negative=("adversarial_weight", "input_noise", "disc_fourier"),
         check=_prior_problem,
     ),
     "style_aae": ModelSpec(
