@@ -42,7 +42,7 @@ GALLERY = [
     ("VAE (2-d)", "vae.py", "vae_manifold.png", "vae:0,1,2", [NLL, FID]),
     ("VAE, Gaussian decoder", "vae_gaussian.py", "vae_gaussian_seed0_samples.png", "vae_gaussian:0,1,2",
      [MSE, FID]),
-    ("IWAE", "vae_iwae.py", "vae_iwae_samples.png", "vae_iwae", [NLL, FID]),
+    ("IWAE", "vae_iwae.py", "vae_iwae_samples.png", "vae_iwae:0,1,2", [NLL, FID]),
     ("conv VAE", "vae_conv.py", "vae_conv_samples.png", "vae_conv:0,1,2", [FID]),
     ("VAE-GAN", "vaegan.py", "vaegan_samples.png", "vaegan:0,1,2", [FID]),
     ("DCGAN", "gan.py", "gan_seed1_samples_step2000.png", "gan:0,1,2", [FID], "width 32, 2000 steps"),
