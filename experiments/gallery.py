@@ -45,7 +45,8 @@ GALLERY = [
     ("IWAE", "vae_iwae.py", "vae_iwae_samples.png", "vae_iwae:0,1,2", [NLL, FID]),
     ("conv VAE", "vae_conv.py", "vae_conv_samples.png", "vae_conv:0,1,2", [FID]),
     ("VAE-GAN", "vaegan.py", "vaegan_samples.png", "vaegan:0,1,2", [FID]),
-    ("DCGAN", "gan.py", "gan_seed1_samples_step2000.png", "gan:0,1,2", [FID], "width 32, 2000 steps"),
+    ("DCGAN", "gan.py", "gan_separate_seed1_samples_step2000.png", "gan_separate:0,1,2", [FID],
+     "width 32, 2000 steps"),
     # the runs of WGAN's equal-time protocol (experiments/wgan_equal_time.sh): WGAN-GP at width 32 for 2000
     # steps, then WGAN at width 32 for the time that took, each pair under one load
     ("WGAN-GP", "wgan_gp.py", "wgan_gp_equal_time_ref_seed1_samples.png", "wgan_gp_equal_time_ref:0,1,2",

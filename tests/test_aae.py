@@ -216,9 +216,9 @@ def test_aae_disc_repeats_update_the_discriminator_that_many_times_per_step(tmp_
 
 
 def test_aae_fourier_discriminator_reads_sinusoids_of_the_codes_and_the_digit_as_it_is():
-    """model.disc_fourier: the codes enter the discriminator as sin and cos of 2 pi x B (B trained, drawn
-    N(0, scale^2) from the init key); the one-hot digit of a labelled prior bypasses them. Default 0: the
-    raw codes, the same parameters as before the option."""
+    """model.disc_fourier: the discriminator reads the codes beside sin and cos of 2 pi x B (B trained,
+    drawn N(0, scale^2) from the init key); the one-hot digit of a labelled prior bypasses the sinusoids.
+    Default 0: the raw codes alone, the same parameters as before the option."""
     assert tiny_config("aae").model.disc_fourier == 0
     plain = _family("aae", latent_dim=2, crop=2)[2]["disc"]
     assert "FourierFeatures_0" not in plain and plain["Dense_0"]["kernel"].shape == (2, 16)

@@ -549,8 +549,9 @@ def aae_options() -> ml_collections.ConfigDict:
     o.phases = False
     o.adversarial_lr_scale = 1.0  # with phases: the regularisation phase's rate is optim.lr x this
     o.disc_repeats = 1  # discriminator updates per step, before the encoder's
-    # the discriminator reads the codes through this many random sinusoids (sin and cos of each; 0: the raw
-    # codes, the paper's), frequencies N(0, disc_fourier_scale^2) per unit of code: thin priors need them
+    # the discriminator also reads this many random sinusoids of the codes (sin and cos of each; 0: the raw
+    # codes alone, the paper's), frequencies N(0, disc_fourier_scale^2) per unit of code: it finds a thin
+    # prior sooner, and every prior was fit worse with it (experiments/README.md)
     o.disc_fourier = 0
     o.disc_fourier_scale = 1.0
     # std of the Gaussian noise added to the encoder's input pixels ([0, 1]) in training (0: none), as the
