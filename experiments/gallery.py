@@ -131,8 +131,8 @@ def row(
     found, seeds = reports(spec)
     steps = dict.fromkeys(lookup(r, "source.step") for r in found)  # in the seeds' order, as the walls
     walls = [r["source"].get("train_wall_s") for r in found]
-    wall = " / ".join("not recorded" if w is None else f"{w:.0f} s" for w in walls)
-    wall = "not recorded" if all(w is None for w in walls) else wall
+    per_seed = " / ".join("not recorded" if w is None else f"{w:.0f} s" for w in walls)
+    wall = "not recorded" if all(w is None for w in walls) else per_seed
     scores = "; ".join(
         f"{label} {formatted([lookup(r, key) for r in found], fmt)}" for label, key, fmt in quality
     )

@@ -253,10 +253,7 @@ def _labelled_batch(n=6):
 
 def _disc_around_the_roll(key, n):
     """Uniform draws [n, 2] from the disc that holds the swiss roll (radius 3.6)."""
-    radius_key, angle_key = jax.random.split(key)
-    radius = 3.6 * jnp.sqrt(jax.random.uniform(radius_key, (n,)))
-    angle = 2 * jnp.pi * jax.random.uniform(angle_key, (n,))
-    return jnp.stack([radius * jnp.cos(angle), radius * jnp.sin(angle)], -1)
+    return priors.annulus(key, n, 0.0, 3.6)
 
 
 def test_fourier_features_let_a_discriminator_find_the_swiss_roll_sooner():

@@ -73,10 +73,14 @@ def triangle(key: jax.Array, n: int, dim: int) -> jax.Array:
 
 
 def donut(key: jax.Array, n: int, dim: int) -> jax.Array:
-    """Uniform over an annulus (area-uniform: r^2 is uniform)."""
+    """Uniform over the annulus DONUT_RADII."""
     _require_2d("donut", dim)
+    return annulus(key, n, *DONUT_RADII)
+
+
+def annulus(key: jax.Array, n: int, inner: float, outer: float) -> jax.Array:
+    """n points [n, 2] uniform over the area between radii inner and outer (r^2 uniform; inner 0: a disc)."""
     radius_key, angle_key = jax.random.split(key)
-    inner, outer = DONUT_RADII
     radius = jnp.sqrt(jax.random.uniform(radius_key, (n,), minval=inner**2, maxval=outer**2))
     angle = jax.random.uniform(angle_key, (n,), maxval=2.0 * math.pi)
     return jnp.stack([radius * jnp.cos(angle), radius * jnp.sin(angle)], -1)
