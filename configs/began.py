@@ -4,7 +4,8 @@ nearest-neighbour up-sampling, embedding h = 64, z of 64 uniform on (-1, 1) (mod
 filters; scored by its L1 reconstruction error, with the equilibrium control k_t (gamma 0.5, lambda_k
 0.001, k_0 = 0) and the convergence measure M_global in the log; Adam 1e-4, batch 16, as the paper. The
 paper decays the learning rate when M_global stalls: --config.optim.schedule=halving
---config.optim.halve_every=N.
+--config.optim.halve_every=N. --config.model.began_skip=True adds the paper's skip connections (h0
+up-sampled to every decoder scale).
 model.arch=dcgan gives the DCGAN stacks instead (the earlier networks, which collapsed to one digit).
 Both collapsed to one digit on MNIST here; configs/began_small.py (the playground's small networks) did not.
     python -m jaxgen.main --config=configs/began.py --workdir=runs/began

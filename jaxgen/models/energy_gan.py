@@ -65,29 +65,39 @@ PAPER_INIT = nn.initializers.glorot_uniform()
 class PaperDecoder(nn.Module):
     """BEGAN's decoder, and its generator (paper Fig. 1): [B, h or z] -> [B, S, S, C], linear output.
 
-    A dense layer to an 8x8 map of `filters` channels, then at each scale two 3x3 convs with ELU, and
-    nearest-neighbour up-sampling by 2 until the image size; a last 3x3 conv writes the channels.
+    A dense layer to an 8x8 map h0 of `filters` channels, then at each scale two 3x3 convs with ELU, and
+    nearest-neighbour up-sampling by 2 until the image size; a last 3x3 conv writes the channels. With
+    `skip` (the paper's skip connections, section 3.5), h0 up-sampled to each later scale is concatenated
+    to that scale's input, so every scale reads the embedding directly.
     """
 
     filters: int
     image_size: int
     channels: int = 1
     conv: layers.ConvOptions = layers.ConvOptions()
+    skip: bool = False
 
     @nn.compact
     def __call__(self, h: jax.Array, train: bool = True) -> jax.Array:
         del train  # no BatchNorm, no dropout
         n = self.filters
-        x = nn.Dense(8 * 8 * n, kernel_init=PAPER_INIT)(h).reshape(h.shape[0], 8, 8, n)
-        size = 8
+        h0 = nn.Dense(8 * 8 * n, kernel_init=PAPER_INIT)(h).reshape(h.shape[0], 8, 8, n)
+        x, size = h0, 8
         while True:
             for _ in range(2):
                 x = nn.elu(_conv3(n, 1, self.conv)(x))
             if size >= self.image_size:
                 break
-            x = jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
+            x = upsample_nearest(x, 2)
             size *= 2
+            if self.skip:
+                x = jnp.concatenate([x, upsample_nearest(h0, size // 8)], axis=-1)
         return _conv3(self.channels, 1, self.conv)(x)
+
+
+def upsample_nearest(x: jax.Array, factor: int) -> jax.Array:
+    """[B, H, W, C] -> [B, factor H, factor W, C], each pixel repeated."""
+    return jnp.repeat(jnp.repeat(x, factor, axis=1), factor, axis=2)
 
 
 class PaperEncoder(nn.Module):
@@ -129,11 +139,13 @@ class PaperAutoencoderDiscriminator(nn.Module):
     code_dim: int
     channels: int = 1
     conv: layers.ConvOptions = layers.ConvOptions()
+    skip: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True):
         code = PaperEncoder(self.filters, self.code_dim, self.conv)(x)
-        return PaperDecoder(self.filters, self.image_size, self.channels, self.conv)(code), code
+        decoder = PaperDecoder(self.filters, self.image_size, self.channels, self.conv, self.skip)
+        return decoder(code), code
 
 
 class SmallAutoencoderDiscriminator(nn.Module):
@@ -163,17 +175,20 @@ def _networks(
     use_batch_norm: bool,
     arch: str = "dcgan",
     noise: str = "normal",
+    skip: bool = False,
 ):
     """(generator, autoencoder discriminator, generate, sample, example inputs) of `arch`: paper | dcgan |
     small (the InfoGAN paper's generator, SmallAutoencoderDiscriminator), the generator drawing its input
-    from priors.NOISES[noise]."""
+    from priors.NOISES[noise]; `skip`: the paper networks' skip connections."""
     size, _, channels = setup.image_shape
     if arch == "small":
         gen = PaperInfoGenerator(setup.image_shape, setup.conv)
         disc = SmallAutoencoderDiscriminator(model.disc_code_dim, channels, setup.conv)
     elif arch == "paper":
-        gen = PaperDecoder(model.width, size, channels, setup.conv)  # the generator: same shape, own weights
-        disc = PaperAutoencoderDiscriminator(model.width, size, model.disc_code_dim, channels, setup.conv)
+        gen = PaperDecoder(model.width, size, channels, setup.conv, skip)  # the generator: same shape
+        disc = PaperAutoencoderDiscriminator(
+            model.width, size, model.disc_code_dim, channels, setup.conv, skip
+        )
     else:
         gen = Generator(layers.up_widths(model.width, size), channels, conv=setup.conv)
         disc = AutoencoderDiscriminator(
@@ -248,7 +263,9 @@ def make_ebgan(model: ml_collections.ConfigDict, setup: Setup) -> Family:
 def make_began(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     """BEGAN with the equilibrium control k_t (model.began_gamma, model.began_lambda_k); no BatchNorm in
     the discriminator (arch=small's generator, the InfoGAN paper's, has it)."""
-    gen, disc, generate, sample, example_inputs = _networks(model, setup, False, model.arch, model.noise)
+    gen, disc, generate, sample, example_inputs = _networks(
+        model, setup, False, model.arch, model.noise, model.began_skip
+    )
 
     def disc_loss(params, state, batch, key):
         """L(x) - k_t L(G(z)); then k_{t+1} from this batch's losses (stored in the returned state)."""
@@ -299,7 +316,18 @@ def began_options() -> ml_collections.ConfigDict:
     o.began_lambda_k = 0.001  # learning rate of the control variable k
     o.began_k0 = 0.0  # k at step 0, in [0, 1] (the paper's 0: D ignores the fakes until k grows)
     o.noise = "uniform"  # the generator's z: uniform on (-1, 1) as the paper's | normal (N(0, I))
+    # arch=paper: the paper's skip connections (h0 up-sampled and concatenated at every decoder scale, in
+    # the generator and the discriminator's decoder); off = its plain Fig. 1 networks
+    o.began_skip = False
     return o
+
+
+def _check_began(model: ml_collections.ConfigDict, data) -> str | None:
+    if model.began_k0 > 1:
+        return "model.began_k0 must be at most 1"
+    if model.began_skip and model.arch != "paper":
+        return f"model.began_skip=True needs model.arch='paper' (its networks' skips), not {model.arch!r}"
+    return None
 
 
 POSITIVE = (*options.CONV_POSITIVE, "disc_code_dim")
@@ -315,6 +343,6 @@ MODELS = {
         choices={"arch": ("paper", "dcgan", "small"), "noise": tuple(priors.NOISES)},
         positive=POSITIVE,
         non_negative=("began_gamma", "began_lambda_k", "began_k0"),
-        check=lambda model, data: "model.began_k0 must be at most 1" if model.began_k0 > 1 else None,
+        check=_check_began,
     ),
 }
