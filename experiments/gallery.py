@@ -22,7 +22,7 @@ from reports import load_reports  # noqa: E402
 # and for a card not trained with the config as it is, the settings it was trained with instead)
 FID = ("FID-MNIST", "samples.fid", "{:.1f}")
 ERROR = ("test error", "model.test_error", "pct")
-NLL = ("NLL (IWAE, nats)", "model.nll_iwae", "{:.1f}")
+NLL = ("NLL (IWAE, nats)", "model.nll_iwae", "{:.2f}")
 MSE = ("test MSE", "model.test_mse", "{:.5f}")
 LABELS = ("label accuracy", "samples.label_accuracy", "pct")
 GALLERY = [
