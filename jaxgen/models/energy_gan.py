@@ -67,7 +67,7 @@ class PaperDecoder(nn.Module):
 
     A dense layer to an 8x8 map h0 of `filters` channels, then at each scale two 3x3 convs with ELU, and
     nearest-neighbour up-sampling by 2 until the image size; a last 3x3 conv writes the channels. With
-    `skip` (the paper's skip connections, section 3.5), h0 up-sampled to each later scale is concatenated
+    `skip` (the paper's skip connections), h0 up-sampled to each later scale is concatenated
     to that scale's input, so every scale reads the embedding directly.
     """
 
