@@ -380,6 +380,11 @@ def conv_mixed(x: jax.Array, kernel: jax.Array, stride: int, padding: int, impl:
     return CONV[impl](x, kernel, stride, padding)
 
 
+def upsample_nearest(x: jax.Array, factor: int) -> jax.Array:
+    """[B, H, W, C] -> [B, factor H, factor W, C], each pixel repeated (nearest-neighbour up-sampling)."""
+    return jnp.repeat(jnp.repeat(x, factor, axis=1), factor, axis=2)
+
+
 # Nearest 2x up-sampling then a k3 s1 p1 conv equals a k3 s1 p1 conv of the small map into the four output
 # phases' channels: along each axis, output phase r of the 3-tap kernel (k0, k1, k2) reads the small map's
 # offsets (-1, 0, +1) with weights (k0, k1 + k2, 0) for r = 0 and (0, k0 + k1, k2) for r = 1.

@@ -12,10 +12,9 @@ import pytest
 from conftest import synthetic_dataset, tiny_config
 
 from jaxgen import config as config_lib
-from jaxgen import losses, runtime
+from jaxgen import layers, losses, runtime
 from jaxgen import train as train_lib
 from jaxgen.models import priors
-from jaxgen.models.energy_gan import upsample_nearest
 
 
 def family_state(name, **model):
@@ -76,7 +75,7 @@ def test_began_skip_connections_concatenate_the_up_sampled_8x8_map_at_every_late
         shapes = [decoder[f"Conv_{i}"]["kernel"].shape for i in range(7)]
         assert shapes == [(3, 3, 4, 4), (3, 3, 4, 4)] + [(3, 3, 8, 4), (3, 3, 4, 4)] * 2 + [(3, 3, 4, 1)]
     x = jnp.arange(2 * 8 * 8 * 3, dtype=jnp.float32).reshape(2, 8, 8, 3)
-    up = upsample_nearest(x, 4)
+    up = layers.upsample_nearest(x, 4)
     assert up.shape == (2, 32, 32, 3) and bool((up[:, 4:8, 8:12] == x[:, 1:2, 2:3]).all())
     # the generator's output depends on z through the skips alone once the 8x8 scale's convs are zeroed
     outputs = {}

@@ -312,10 +312,6 @@ def test_mixed_stride_one_conv_is_a_bf16_matmul_only_into_many_channels_on_small
             np.testing.assert_array_equal(m, r)
 
 
-def upsample_nearest(x):
-    return jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
-
-
 @pytest.mark.parametrize("impl,dtype", [("xla", "float32"), ("cpu", "float32"), ("cpu", "bfloat16")])
 @pytest.mark.parametrize("shape,c_out", [((2, 4, 4, 3), 5), ((1, 3, 5, 2), 1)])
 def test_upsampling_conv_equals_a_conv_of_the_upsampled_map(impl, dtype, shape, c_out):
@@ -325,7 +321,7 @@ def test_upsampling_conv_equals_a_conv_of_the_upsampled_map(impl, dtype, shape, 
     options = layers.ConvOptions(impl, dtype)
     fused = layers.Conv(c_out, 3, 1, 1, conv=options, upsample=True)
     plain = layers.Conv(c_out, 3, 1, 1, conv=layers.ConvOptions("xla"))
-    variables = plain.init(jax.random.key(1), upsample_nearest(x))
+    variables = plain.init(jax.random.key(1), layers.upsample_nearest(x, 2))
     assert jax.tree.map(jnp.shape, fused.init(jax.random.key(1), x)) == jax.tree.map(jnp.shape, variables)
     variables = jax.tree.map(lambda v: v + 0.1 * random(v.shape, 2), variables)  # a nonzero bias too
 
@@ -333,10 +329,10 @@ def test_upsampling_conv_equals_a_conv_of_the_upsampled_map(impl, dtype, shape, 
         return lambda v, x: jnp.sum(jnp.sin(module.apply(v, upsample(x))))
 
     np.testing.assert_allclose(
-        fused.apply(variables, x), plain.apply(variables, upsample_nearest(x)), rtol=1e-5, atol=1e-5
+        fused.apply(variables, x), plain.apply(variables, layers.upsample_nearest(x, 2)), rtol=1e-5, atol=1e-5
     )
     got = jax.grad(loss(fused, lambda x: x), argnums=(0, 1))(variables, x)
-    want = jax.grad(loss(plain, upsample_nearest), argnums=(0, 1))(variables, x)
+    want = jax.grad(loss(plain, lambda x: layers.upsample_nearest(x, 2)), argnums=(0, 1))(variables, x)
     for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
 

@@ -88,16 +88,11 @@ class PaperDecoder(nn.Module):
                 x = nn.elu(_conv3(n, 1, self.conv)(x))
             if size >= self.image_size:
                 break
-            x = upsample_nearest(x, 2)
+            x = layers.upsample_nearest(x, 2)
             size *= 2
             if self.skip:
-                x = jnp.concatenate([x, upsample_nearest(h0, size // 8)], axis=-1)
+                x = jnp.concatenate([x, layers.upsample_nearest(h0, size // 8)], axis=-1)
         return _conv3(self.channels, 1, self.conv)(x)
-
-
-def upsample_nearest(x: jax.Array, factor: int) -> jax.Array:
-    """[B, H, W, C] -> [B, factor H, factor W, C], each pixel repeated."""
-    return jnp.repeat(jnp.repeat(x, factor, axis=1), factor, axis=2)
 
 
 class PaperEncoder(nn.Module):
