@@ -63,23 +63,33 @@ def style_row(spec: str) -> str:
 
 
 def prior_row(spec: str) -> str:
-    """A 2-d AAE: how close its test codes lie to the prior (sliced W2, beside two prior draws' distance)."""
-    name, _, reports = load_reports(spec)
-    report = reports[0]
-    model, samples = report["model"], report.get("samples", {})
+    """A 2-d AAE: how close its test codes lie to the prior (sliced W2, beside two prior draws' distance);
+    mean ± sample std over the seeds of a spec with seeds."""
+    name, seeds, reports = load_reports(spec)
+    models, samples = [r["model"] for r in reports], [r.get("samples", {}) for r in reports]
     labelled = name.startswith("aae_labelled_")
-    ratio = model.get("prior_distance_ratio")
+
+    def cell(values, key, digits, scale=1.0, bold_at=None):
+        if key not in values[0]:
+            return "—"
+        numbers = [scale * v[key] for v in values]
+        text = _mean_std(numbers, digits)
+        return f"**{text}**" if bold_at is not None and sum(numbers) / len(numbers) <= bold_at else text
+
+    label_accuracy = (
+        cell(samples, "label_accuracy", 2, 100) + "%" if labelled and "label_accuracy" in samples[0] else "—"
+    )
     cells = [
-        f"`{name}`",
+        f"`{name}`" + (f" seeds {seeds.replace(',', ', ')}" if seeds else ""),
         next(prior for prior in PRIORS if prior in name),
         "yes" if labelled else "no",
-        str(report["source"]["step"]),
-        f"{model['test_mse']:.4f}",
-        f"{model['prior_distance']:.3f}" if "prior_distance" in model else "—",
-        f"{model['prior_distance_floor']:.3f}" if "prior_distance_floor" in model else "—",
-        (f"**{ratio:.2f}**" if ratio <= 2 else f"{ratio:.2f}") if ratio is not None else "—",
-        f"{samples['fid']:.1f}" if "fid" in samples else "—",
-        f"{100 * samples['label_accuracy']:.2f}%" if labelled and "label_accuracy" in samples else "—",
+        str(reports[0]["source"]["step"]),
+        cell(models, "test_mse", 4),
+        cell(models, "prior_distance", 3),
+        cell(models, "prior_distance_floor", 3),
+        cell(models, "prior_distance_ratio", 2, bold_at=2),
+        cell(samples, "fid", 1),
+        label_accuracy,
     ]
     return "| " + " | ".join(cells) + " |"
 

@@ -133,11 +133,12 @@ def bars() -> list[tuple[str, str, str, bool, str]]:
             for tag, _, _ in budgets
         ),
     )
-    # the paper's swiss roll is the labelled one (its fig. 4); the _12k runs and aae_lmix (the labelled
+    # the paper's swiss roll is the labelled one (its fig. 4); the _12k runs (seed 0 the single run, seeds 1
+    # and 2 multiseed.sh's SUFFIX=_swiss_roll_12k / _labelled_swiss_roll_12k) and aae_lmix (the labelled
     # mixture, multiseed.sh SUFFIX=_lmix): configs/aae.py's own 12000 steps
     for run, prior in (
-        ("aae_swiss_roll_12k", "swiss roll"),
-        ("aae_labelled_swiss_roll_12k", "labelled swiss roll"),
+        ("aae_swiss_roll_12k:0,1,2", "swiss roll"),
+        ("aae_labelled_swiss_roll_12k:0,1,2", "labelled swiss roll"),
         ("aae_lmix:0,1,2", "labelled mixture"),
     ):
         ratio = value(run, "model.prior_distance_ratio")
