@@ -524,6 +524,8 @@ def main() -> None:
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # on a GPU, PyTorch's workers share it
     import jax
 
+    import jaxgen  # noqa: F401 - its XLA flag defaults, as the command line's: before JAX's backend starts
+
     # a new, empty persistent cache: each step's first compile is cold, its second reads the cache
     jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="jaxgen-bench-xla-"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
@@ -550,7 +552,7 @@ def main() -> None:
                "jax": jax.__version__, "backend": backend, "device_kind": jax.devices()[0].device_kind,
                "batch": args.batch, "conv_impl": args.conv_impl, "steps_per_call": k,
                "matmul_precision": str(jax.config.jax_default_matmul_precision),
-               "flops_counted": FLOPS_COUNTED,
+               "flops_counted": FLOPS_COUNTED, "xla_flags": os.environ.get("XLA_FLAGS", ""),
                "runs": [], "compile": []}  # fmt: skip
     try:  # the version only: PyTorch is never imported into this (JAX's) process, as in the trainer's
         results["torch"] = importlib.metadata.version("torch")
