@@ -524,8 +524,6 @@ def main() -> None:
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # on a GPU, PyTorch's workers share it
     import jax
 
-    import jaxgen  # noqa: F401 - its XLA flag defaults, as the command line's: before JAX's backend starts
-
     # a new, empty persistent cache: each step's first compile is cold, its second reads the cache
     jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="jaxgen-bench-xla-"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)

@@ -87,56 +87,6 @@ def test_importing_every_module_leaves_jax_unstarted():
     assert run.stdout.split()[-1] == "3"
 
 
-def test_xla_flag_defaults_are_appended_unless_the_caller_names_them():
-    import jaxgen
-
-    environ = {"XLA_FLAGS": "--xla_backend_optimization_level=0"}
-    jaxgen._add_xla_flag_defaults(environ)
-    assert environ["XLA_FLAGS"].split() == [
-        "--xla_backend_optimization_level=0",
-        "--xla_cpu_copy_insertion_use_region_analysis=true",
-    ]
-    environ = {"XLA_FLAGS": "--xla_cpu_copy_insertion_use_region_analysis=false"}
-    jaxgen._add_xla_flag_defaults(environ)
-    assert environ["XLA_FLAGS"] == "--xla_cpu_copy_insertion_use_region_analysis=false"
-    environ = {}
-    jaxgen._add_xla_flag_defaults(environ)
-    assert environ["XLA_FLAGS"] == "--xla_cpu_copy_insertion_use_region_analysis=true"
-
-
-ADAM_LOOP_COPIES = """
-import jaxgen  # before JAX starts its backend, so its XLA flag defaults apply
-import jax, jax.numpy as jnp, optax
-opt = optax.adam(1e-3, b1=0.5)
-def loss(w, x):
-    return jnp.mean(jnp.square(jnp.tanh(x @ w["a"]) @ w["b"] - x))
-def steps(w, s, x):
-    def body(i, carry):
-        u, s = opt.update(jax.grad(loss)(carry[0], x), carry[1], carry[0])
-        return optax.apply_updates(carry[0], u), s
-    return jax.lax.fori_loop(0, 3, body, (w, s))
-w = {"a": jnp.full((64, 32), 0.01), "b": jnp.full((32, 64), 0.01)}
-text = jax.jit(steps).lower(w, opt.init(w), jnp.ones((8, 64))).compile().as_text()
-print(sum(" copy(" in line and ("[64,32]" in line or "[32,64]" in line) for line in text.splitlines()))
-"""
-
-
-def test_importing_jaxgen_first_removes_copies_from_a_compiled_adam_loop():
-    """The reason for the region-analysis default: a loop of Adam updates compiled in a process that
-    imported jaxgen first copies fewer parameter-sized arrays than with the flag off."""
-
-    def copies(xla_flags: str) -> int:
-        env = {**os.environ, "XLA_FLAGS": xla_flags, "JAX_PLATFORMS": "cpu"}
-        run = subprocess.run(
-            [sys.executable, "-c", ADAM_LOOP_COPIES], cwd=REPO, env=env, capture_output=True, text=True,
-            timeout=300,
-        )  # fmt: skip
-        assert run.returncode == 0, run.stderr[-3000:]
-        return int(run.stdout.split()[-1])
-
-    assert copies("") < copies("--xla_cpu_copy_insertion_use_region_analysis=false")
-
-
 def test_compilation_cache_keeps_programs_from_the_configured_compile_time(tmp_path, monkeypatch):
     import jax
 
