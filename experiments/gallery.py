@@ -63,7 +63,7 @@ GALLERY = [
     ("BEGAN (n = 32, normal z)", "began.py", "began_paper_n32_samples.png", "began_paper_n32", [FID],
      "n = 32, normal z, 3000 steps"),
     ("BEGAN, small networks", "began_small.py", "began_small_halve_step32000_samples.png",
-     "began_small_32k:0,1", [FID]),
+     "began_small_32k:0,1,2", [FID]),
     ("conditional GAN", "cgan.py", "cgan_long_seed0_digits.png", "cgan_long:0,1,2", [FID, LABELS]),
     ("ACGAN", "acgan.py", "acgan_long_seed0_digits.png", "acgan_long:0,1,2", [FID, LABELS]),
     ("InfoGAN", "infogan.py", "infogan_uniform_seed0_sweep_category.png", "infogan_uniform:0,1,2",
