@@ -71,6 +71,11 @@ GALLERY = [
     ("AAE, labelled mixture prior", "aae.py", "aae_labelled_mixture_12k_prior_fit.png", "aae_lmix:0,1,2",
      [("prior distance ratio", "model.prior_distance_ratio", "{:.2f}")],
      "model.prior=mixture, model.label_prior=True"),
+    ("AAE, swiss roll prior", "aae.py", "aae_swiss_roll_12k_prior_fit.png", "aae_swiss_roll_12k:0,1,2",
+     [("prior distance ratio", "model.prior_distance_ratio", "{:.2f}")], "model.prior=swiss_roll"),
+    ("AAE, labelled swiss roll prior", "aae.py", "aae_labelled_swiss_roll_12k_prior_fit.png",
+     "aae_labelled_swiss_roll_12k:0,1,2", [("prior distance ratio", "model.prior_distance_ratio", "{:.2f}")],
+     "model.prior=swiss_roll, model.label_prior=True"),
     ("style AAE", "style_aae.py", "style_aae_float32_seed0_style_transfer.png", "style_aae_float32:0,1,2",
      [ERROR, FID], "runtime.compute_dtype=float32"),
     # the same config under runtime.compute_dtype=auto on an Intel Xeon with AMX, where auto takes bf16 convs
