@@ -60,10 +60,9 @@ def conv_xla(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.
     )
 
 
-def conv_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int, matmul=None) -> jax.Array:
-    """Same result as conv_xla: gather the k*k strided windows (im2col) and multiply once (`matmul`:
-    float32_matmul by default, mixed_matmul for bf16 operands)."""
-    k, _, c_in, c_out = kernel.shape
+def im2col(x: jax.Array, k: int, stride: int, padding: int) -> jax.Array:
+    """[B, H, W, C] -> [B, Ho, Wo, k*k*C]: the k*k strided windows of the padded map side by side, in
+    (i, j, c) order (the HWIO kernel's rows)."""
     x = jnp.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
     h_out = (x.shape[1] - k) // stride + 1
     w_out = (x.shape[2] - k) // stride + 1
@@ -72,8 +71,54 @@ def conv_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int, matm
         for i in range(k)
         for j in range(k)
     ]
-    columns = jnp.concatenate(patches, axis=-1)  # [B, Ho, Wo, k*k*C_in] in (i, j, c) order = HWIO
+    return jnp.concatenate(patches, axis=-1)
+
+
+def conv_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int, matmul=None) -> jax.Array:
+    """Same result as conv_xla: gather the k*k strided windows (im2col) and multiply once (`matmul`:
+    float32_matmul by default, mixed_matmul for bf16 operands)."""
+    k, _, c_in, c_out = kernel.shape
+    columns = im2col(x, k, stride, padding)
     return (matmul or float32_matmul)(columns, kernel.reshape(k * k * c_in, c_out))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 3))
+def mixed_layout_matmul(layout, x: jax.Array, w: jax.Array, as_bits: bool = False) -> jax.Array:
+    """mixed_matmul(layout(x), w) for a `layout` that only moves elements (im2col, space-to-depth), with x
+    cast to bf16 before the layout instead of the columns after it, and the columns' cotangent summed back
+    into x's in float32 (mixed_matmul rounded it to bf16 first).
+
+    XLA:CPU computes bf16 pads, slices and concatenations in float32, so cast bf16 columns were still
+    written in float32 and cast in a pass of their own; `as_bits` moves them as their uint16 bit patterns,
+    which it keeps 2 bytes wide. That paid for im2col (slices and one concatenation) and lost for
+    space-to-depth (a transpose of the blocks), which takes the plain cast (experiments/README.md)."""
+    return _mixed_layout_matmul_fwd(layout, x, w, as_bits)[0]
+
+
+def _bf16_columns(layout, x: jax.Array, as_bits: bool) -> jax.Array:
+    x = x.astype(jnp.bfloat16)
+    if not as_bits:
+        return layout(x)
+    columns = layout(jax.lax.bitcast_convert_type(x, jnp.uint16))
+    return jax.lax.bitcast_convert_type(columns, jnp.bfloat16)
+
+
+def _mixed_layout_matmul_fwd(layout, x, w, as_bits):
+    columns, w = _bf16_columns(layout, x, as_bits), w.astype(jnp.bfloat16)
+    return jnp.matmul(columns, w, preferred_element_type=jnp.float32), (x, columns, w)
+
+
+def _mixed_layout_matmul_bwd(layout, as_bits, residuals, g):
+    x, columns, w = residuals
+    g = g.astype(jnp.bfloat16)
+    d_columns = jnp.matmul(g, w.T, preferred_element_type=jnp.float32)
+    (dx,) = jax.linear_transpose(layout, jax.ShapeDtypeStruct(x.shape, jnp.float32))(d_columns)
+    rows = (tuple(range(columns.ndim - 1)),) * 2  # contract every leading axis of the columns and g
+    dw = jax.lax.dot_general(columns, g, (rows, ((), ())), preferred_element_type=jnp.float32)
+    return dx.astype(x.dtype), dw
+
+
+mixed_layout_matmul.defvjp(_mixed_layout_matmul_fwd, _mixed_layout_matmul_bwd)
 
 
 def conv_transpose_xla(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
@@ -141,16 +186,24 @@ def conv_space_to_depth(x: jax.Array, kernel: jax.Array, matmul=float32_matmul) 
     blocks (h + d, w + e), d, e in {0, 1}, whose 4 pixels each meet kernel tap (2d + r, 2e + q) - every
     tap once, no zeros multiplied. Its columns are 4 unstrided slices of the blocks where im2col takes 16
     strided slices of the image."""
+    return matmul(space_to_depth_columns(x), space_to_depth_taps(kernel))
+
+
+def space_to_depth_columns(x: jax.Array) -> jax.Array:
+    """[B, H, W, C] (H, W even) -> [B, H/2, W/2, 16 C], the columns of conv_space_to_depth, in (d, e, r, q,
+    C) order."""
     b, h, w, c = x.shape
-    c_out = kernel.shape[-1]
     xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     hb, wb = h // 2 + 1, w // 2 + 1
     blocks = xp.reshape(b, hb, 2, wb, 2, c).transpose(0, 1, 3, 2, 4, 5).reshape(b, hb, wb, 4 * c)
-    columns = jnp.concatenate(
-        [blocks[:, d : d + h // 2, e : e + w // 2] for d in (0, 1) for e in (0, 1)], axis=-1
-    )  # [B, H/2, W/2, (d, e, r, q, C)]
+    return jnp.concatenate([blocks[:, d : d + h // 2, e : e + w // 2] for d in (0, 1) for e in (0, 1)], -1)
+
+
+def space_to_depth_taps(kernel: jax.Array) -> jax.Array:
+    """[4, 4, C, O] -> [16 C, O], the kernel's rows in the (d, e, r, q, C) order of space_to_depth_columns."""
+    c, c_out = kernel.shape[2:]
     taps = kernel.reshape(2, 2, 2, 2, c, c_out).transpose(0, 2, 1, 3, 4, 5)  # [d, e, r, q, C, O]
-    return matmul(columns, taps.reshape(16 * c, c_out))
+    return taps.reshape(16 * c, c_out)
 
 
 def _phase_taps(x: jax.Array, kernel: jax.Array) -> dict:
@@ -374,9 +427,11 @@ def conv_mixed(x: jax.Array, kernel: jax.Array, stride: int, padding: int, impl:
     over 2x2 blocks, a stride-1 conv into many channels on a small map as one bf16 im2col matmul
     (XLA:CPU's conv emitter gains nothing from bf16, its dots do); other shapes stay float32 on `impl`."""
     if _is_k4s2p1(kernel, stride, padding) and not (x.shape[1] % 2 or x.shape[2] % 2):
-        return conv_space_to_depth(x, kernel, mixed_matmul)
+        return mixed_layout_matmul(space_to_depth_columns, x, space_to_depth_taps(kernel))
     if _mixed_im2col_pays(x, kernel, stride):
-        return conv_matmul(x, kernel, stride, padding, mixed_matmul)
+        k, _, c_in, c_out = kernel.shape
+        layout = functools.partial(im2col, k=k, stride=stride, padding=padding)
+        return mixed_layout_matmul(layout, x, kernel.reshape(k * k * c_in, c_out), as_bits=True)
     return CONV[impl](x, kernel, stride, padding)
 
 
@@ -524,6 +579,38 @@ class Conv(nn.Module):
             return functools.partial(mixed, impl=impl)
         ops, dtype = (CONV_TRANSPOSE if transpose else CONV)[impl], jnp.dtype(self.conv.dtype)
         return lambda x, kernel, stride, padding: ops(x.astype(dtype), kernel.astype(dtype), stride, padding)
+
+
+class GroupNorm(nn.Module):
+    """nn.GroupNorm of [B, H, W, C] (the same parameters, names and fast variance E[x^2] - E[x]^2), with its
+    statistics summed over the positions first, to [B, C], and only then over each group's channels.
+
+    Why: flax reduces x reshaped to [B, H, W, G, C/G] over (H, W, C/G), a reduction whose kept axis G is not
+    the minor one, and XLA:CPU ran those (forward and gradient) several times slower than sums that keep C
+    minor: the style AAE's training step 10% faster (experiments/README.md). Same values within float32
+    rounding (tests/test_layers.py)."""
+
+    num_groups: int
+    epsilon: float = 1e-5
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        batch, height, width, channels = x.shape
+        if channels % self.num_groups:
+            raise ValueError(f"GroupNorm: {channels} channels do not split into {self.num_groups} groups")
+        scale = self.param("scale", nn.initializers.ones, (channels,))
+        bias = self.param("bias", nn.initializers.zeros, (channels,))
+        per_group = channels // self.num_groups
+        count = height * width * per_group
+
+        def group_mean(sums):  # [B, C] -> [B, G]
+            return sums.reshape(batch, self.num_groups, per_group).sum(-1) / count
+
+        mean, mean_square = group_mean(x.sum((1, 2))), group_mean(jnp.square(x).sum((1, 2)))
+        inv_std = jax.lax.rsqrt(jnp.maximum(mean_square - jnp.square(mean), 0.0) + self.epsilon)
+        gain = jnp.repeat(inv_std, per_group, axis=1) * scale  # [B, C]
+        shift = bias - jnp.repeat(mean, per_group, axis=1) * gain
+        return x * gain[:, None, None, :] + shift[:, None, None, :]
 
 
 def batch_norm(train: bool) -> nn.BatchNorm:

@@ -312,6 +312,18 @@ def test_mixed_stride_one_conv_is_a_bf16_matmul_only_into_many_channels_on_small
             np.testing.assert_array_equal(m, r)
 
 
+def test_mixed_im2col_columns_are_written_in_16_bits():
+    """XLA:CPU computes bf16 concatenations in float32; conv_mixed's im2col columns are moved as uint16 bit
+    patterns instead, so the compiled forward writes no 4-byte columns ([2, 8, 8, 9 * 4]), and its values
+    are those of the same bf16 matmul of columns cast after the layout."""
+    x, w = random((2, 8, 8, 4), 16), random((3, 3, 4, 32), 17) / 3
+    compiled = jax.jit(lambda x, w: layers.conv_mixed(x, w, 1, 1)).lower(x, w).compile().as_text()
+    columns = [line for line in compiled.splitlines() if "[2,8,8,36]" in line.split("=", 1)[-1][:40]]
+    assert columns and all(" u16[2,8,8,36]" in line or " bf16[2,8,8,36]" in line for line in columns), columns
+    expected = layers.conv_matmul(x, w, 1, 1, layers.mixed_matmul)
+    np.testing.assert_array_equal(layers.conv_mixed(x, w, 1, 1), expected)
+
+
 @pytest.mark.parametrize("impl,dtype", [("xla", "float32"), ("cpu", "float32"), ("cpu", "bfloat16")])
 @pytest.mark.parametrize("shape,c_out", [((2, 4, 4, 3), 5), ((1, 3, 5, 2), 1)])
 def test_upsampling_conv_equals_a_conv_of_the_upsampled_map(impl, dtype, shape, c_out):
@@ -358,3 +370,36 @@ def test_max_pool_equals_flax_in_value_and_gradient(shape, window, stride, paddi
     np.testing.assert_array_equal(ours(x), flax_pool(x))
     grads = [jax.grad(lambda x, f=f: jnp.sum(jnp.sin(f(x))))(x) for f in (ours, flax_pool)]
     np.testing.assert_allclose(*grads, rtol=1e-6, atol=1e-6)
+
+
+GROUP_NORMS = [((2, 6, 5, 8), 4), ((3, 4, 4, 4), 2), ((1, 3, 3, 6), 1), ((2, 4, 4, 6), 6)]
+
+
+@pytest.mark.parametrize("shape,groups", GROUP_NORMS)
+def test_group_norm_equals_flax_in_parameters_value_and_gradient(shape, groups):
+    """Checkpoints of nn.GroupNorm load into layers.GroupNorm: the same parameter tree and function."""
+    # an offset and a spread per channel, so the statistics differ between groups and from 0 / 1
+    x = 3.0 + random(shape, 0) * jnp.linspace(0.5, 2.0, shape[-1])
+    ours, theirs = layers.GroupNorm(groups, epsilon=1e-5), nn.GroupNorm(num_groups=groups, epsilon=1e-5)
+    variables = ours.init(jax.random.key(0), x)
+    assert jax.tree.structure(variables) == jax.tree.structure(theirs.init(jax.random.key(0), x))
+    params = {
+        "scale": 1.0 + 0.3 * random(shape[-1:], 1),
+        "bias": 0.2 * random(shape[-1:], 2),
+    }
+    np.testing.assert_allclose(
+        ours.apply({"params": params}, x), theirs.apply({"params": params}, x), rtol=1e-4, atol=1e-5
+    )
+
+    def loss(module, params, x):
+        y = nn.relu(module.apply({"params": params}, x))
+        return jnp.sum(y * jnp.cos(y))
+
+    grads = [jax.grad(loss, argnums=(1, 2))(m, params, x) for m in (ours, theirs)]
+    for a, b in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(grads[1]), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_group_norm_names_channels_that_do_not_split():
+    with pytest.raises(ValueError, match="6 channels do not split into 4 groups"):
+        layers.GroupNorm(4).init(jax.random.key(0), jnp.ones((1, 2, 2, 6)))

@@ -94,9 +94,9 @@ class ConvStyleEncoder(nn.Module):
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
         init = torch_default_init
         x = layers.Conv(16, 5, 2, 2, use_bias=False, conv=self.conv, kernel_init=init)(x)
-        x = nn.relu(nn.GroupNorm(num_groups=4, epsilon=1e-5)(x))
+        x = nn.relu(layers.GroupNorm(num_groups=4, epsilon=1e-5)(x))
         x = layers.Conv(32, 3, 1, 1, use_bias=False, conv=self.conv, kernel_init=init)(x)
-        x = nn.relu(nn.GroupNorm(num_groups=8, epsilon=1e-5)(x))
+        x = nn.relu(layers.GroupNorm(num_groups=8, epsilon=1e-5)(x))
         x = layers.max_pool(x, 3, stride=2, padding=1)
         return nn.Dense(self.outputs)(x.reshape(x.shape[0], -1))
 
@@ -116,7 +116,7 @@ class ConvStyleDecoder(nn.Module):
         for width, groups in ((32, 8), (4, 2)):
             up = layers.Conv(width, 3, 1, 1, use_bias=False, conv=self.conv, upsample=True, kernel_init=init)
             x = up(x)  # nearest 2x up-sampling, then the conv
-            x = nn.relu(nn.GroupNorm(num_groups=groups, epsilon=1e-5)(x))
+            x = nn.relu(layers.GroupNorm(num_groups=groups, epsilon=1e-5)(x))
         return layers.Conv(self.channels, 3, 1, 1, conv=self.conv, kernel_init=init)(x)
 
 
