@@ -12,17 +12,24 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
-# (model, figure, how to read it from a report, report paths per precision: float32, mixed; the record of
-# each precision's training time: three seeds in one vmapped program)
+# (model, figure, how to read it from a precision report, report paths per precision: float32, mixed; how to
+# read it from an --mode=eval report, the eval reports of mixed precision since 2026-12-07 (the convs' columns
+# cast to bf16 before their layout, their cotangent summed in float32: layers.mixed_layout_matmul); each
+# column's training time: three seeds in one vmapped program)
 ROWS = [
     ("DCGAN `configs/gan.py` (width 32, 2000 steps: `multiseed.sh`)", "FID-MNIST",
      lambda r: r["samples"]["fid"],
      [f"eval/gan_fp32_seed{s}.json" for s in range(3)], [f"eval/gan_bf16_seed{s}.json" for s in range(3)],
-     ["precision/gan_float32_train.json", "precision/gan_bfloat16_train.json"]),
+     lambda r: r["samples"]["fid"], [f"eval/gan_bf16_layout_seed{s}.json" for s in range(3)],
+     ["precision/gan_float32_train.json", "precision/gan_bfloat16_train.json",
+      "eval/gan_bf16_layout_seed0.json"]),
     ("classifier `configs/classifier.py` (4685 steps)", "test accuracy %", lambda r: 100 * r["test_accuracy"],
      [f"precision/classifier_float32_seed{s}.json" for s in range(3)],
      [f"precision/classifier_bfloat16_seed{s}.json" for s in range(3)],
-     ["precision/classifier_float32_seed0.json", "precision/classifier_bfloat16_seed0.json"]),
+     lambda r: 100 * r["model"]["test_accuracy"],
+     [f"eval/classifier_bf16_layout_seed{s}.json" for s in range(3)],
+     ["precision/classifier_float32_seed0.json", "precision/classifier_bfloat16_seed0.json",
+      "eval/classifier_bf16_layout_seed0.json"]),
 ]  # fmt: skip
 
 
@@ -38,19 +45,23 @@ def cell(paths: list[str], read) -> str:
 
 def wall_time(path: str) -> str:
     """The training loop's seconds for the three seeds, or 'not recorded' (runs from before issue 19)."""
-    return (
-        f"{json.loads((RESULTS / path).read_text())['wall_s']:.0f} s"
-        if (RESULTS / path).exists()
-        else "not recorded"
-    )
+    if not (RESULTS / path).exists():
+        return "not recorded"
+    report = json.loads((RESULTS / path).read_text())
+    seconds = report["wall_s"] if "wall_s" in report else report["source"]["train_wall_s"]  # an eval report
+    return f"{seconds:.0f} s"
 
 
 def main() -> None:
-    print("| model | figure | float32 | mixed (bf16 convs) | training, 3 seeds: float32 / mixed |")
-    print("|---|---|---|---|---|")
-    for model, figure, read, float32, mixed, times in ROWS:
+    print(
+        "| model | figure | float32 | mixed (bf16 convs) | mixed since 2026-12-07 (columns cast first) "
+        "| training, 3 seeds: float32 / mixed / since 2026-12-07 |"
+    )
+    print("|---|---|---|---|---|---|")
+    for model, figure, read, float32, mixed, read_eval, mixed_now, times in ROWS:
         timing = " / ".join(wall_time(path) for path in times)
-        print(f"| {model} | {figure} | {cell(float32, read)} | {cell(mixed, read)} | {timing} |")
+        cells = f"{cell(float32, read)} | {cell(mixed, read)} | {cell(mixed_now, read_eval)}"
+        print(f"| {model} | {figure} | {cells} | {timing} |")
 
 
 if __name__ == "__main__":
