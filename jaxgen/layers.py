@@ -110,11 +110,8 @@ def _mixed_layout_matmul_fwd(layout, x, w, as_bits):
 
 def _mixed_layout_matmul_bwd(layout, as_bits, residuals, g):
     x, columns, w = residuals
-    g = g.astype(jnp.bfloat16)
-    d_columns = jnp.matmul(g, w.T, preferred_element_type=jnp.float32)
+    d_columns, dw = _bf16_products_backward(columns, w, g)
     (dx,) = jax.linear_transpose(layout, jax.ShapeDtypeStruct(x.shape, jnp.float32))(d_columns)
-    rows = (tuple(range(columns.ndim - 1)),) * 2  # contract every leading axis of the columns and g
-    dw = jax.lax.dot_general(columns, g, (rows, ((), ())), preferred_element_type=jnp.float32)
     return dx.astype(x.dtype), dw
 
 
@@ -151,13 +148,18 @@ def _bf16_matmul(x: jax.Array, w: jax.Array) -> jax.Array:
     return jnp.matmul(x, w, preferred_element_type=jnp.float32)
 
 
-def _bf16_matmul_bwd(residuals, g):
-    # autodiff would multiply the float32 cotangent by a bf16 operand as a float32 dot: cast it first
-    x, w = residuals
+def _bf16_products_backward(x: jax.Array, w: jax.Array, g: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(dx, dw) of x @ w for bf16 x [..., K] and w [K, N] and the cotangent g, as float32 sums of bf16
+    products: autodiff would multiply the float32 cotangent by a bf16 operand as a float32 dot."""
     g = g.astype(jnp.bfloat16)
     dx = jnp.matmul(g, w.T, preferred_element_type=jnp.float32)
     rows = (tuple(range(x.ndim - 1)),) * 2  # contract every leading axis of x and g
-    dw = jax.lax.dot_general(x, g, (rows, ((), ())), preferred_element_type=jnp.float32)
+    return dx, jax.lax.dot_general(x, g, (rows, ((), ())), preferred_element_type=jnp.float32)
+
+
+def _bf16_matmul_bwd(residuals, g):
+    x, w = residuals
+    dx, dw = _bf16_products_backward(x, w, g)
     return dx.astype(x.dtype), dw.astype(w.dtype)
 
 
