@@ -21,7 +21,8 @@ they accumulate in float32. So on the CPU a k4 s2 p1 conv becomes one bf16 matmu
 image (space-to-depth), a transposed one four phase sums of per-tap matmuls, a stride-1 conv into many
 channels on a small map one im2col matmul, each with a backward made of the same matmuls (`mixed_matmul`
 multiplies the cotangent in bf16 too). `dense` is nn.Dense with the same bf16 product, for the MLP models
-(`ConvOptions.dense_dtype`).
+(`ConvOptions.dense_dtype`); on the CPU its backward multiplies the float32 operands, which XLA:CPU would
+widen the bf16 copies back to anyway.
 
 Tests check both lowerings (values and gradients) against each other and against a loop definition.
 """
@@ -86,7 +87,7 @@ def conv_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int, matm
 def mixed_layout_matmul(layout, x: jax.Array, w: jax.Array, as_bits: bool = False) -> jax.Array:
     """mixed_matmul(layout(x), w) for a `layout` that only moves elements (im2col, space-to-depth), with x
     cast to bf16 before the layout instead of the columns after it, and the columns' cotangent summed back
-    into x's in float32 (mixed_matmul rounded it to bf16 first).
+    into x's in float32.
 
     XLA:CPU computes bf16 pads, slices and concatenations in float32, so cast bf16 columns were still
     written in float32 and cast in a pass of their own; `as_bits` moves them as their uint16 bit patterns,
@@ -134,36 +135,45 @@ def float32_matmul(x: jax.Array, w: jax.Array) -> jax.Array:
     return jnp.matmul(x, w, preferred_element_type=jnp.float32)
 
 
-def mixed_matmul(x: jax.Array, w: jax.Array) -> jax.Array:
-    """[..., K] @ [K, N] -> [..., N] float32 from bfloat16 operands, accumulating in float32.
+def mixed_matmul(x: jax.Array, w: jax.Array, float32_backward: bool = False) -> jax.Array:
+    """[..., K] @ [K, N] -> [..., N] float32 from bfloat16 operands, accumulating in float32; the
+    gradients come back as float32 sums, in x's and w's dtypes.
 
-    XLA:CPU reaches the bf16 units only through such a dot. The casts sit outside the dot's custom
-    derivative, so they fuse into whatever produced x and the cotangents return in x's and w's dtypes.
-    """
-    return _bf16_matmul(x.astype(jnp.bfloat16), w.astype(jnp.bfloat16))
+    XLA:CPU reaches the bf16 units only through such a dot, and only in the plain [M, K] x [K, N] form:
+    it runs the backward's products (each has a transposed operand) as float32 dots after widening their
+    bf16 operands again. `float32_backward` multiplies the float32 operands themselves instead: no casts,
+    no rounded cotangent. That paid for the MLP models' dense layers (MLP AE step -14%) and lost for the
+    conv layers' products (conv AE +5-7%), whose bf16 residuals are the smaller (experiments/README.md)."""
+    return _bf16_matmul(float32_backward, x.dtype, w.dtype, x, w)
 
 
-@jax.custom_vjp
-def _bf16_matmul(x: jax.Array, w: jax.Array) -> jax.Array:
-    return jnp.matmul(x, w, preferred_element_type=jnp.float32)
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
+def _bf16_matmul(float32_backward: bool, x_dtype, w_dtype, x: jax.Array, w: jax.Array) -> jax.Array:
+    return jnp.matmul(x.astype(jnp.bfloat16), w.astype(jnp.bfloat16), preferred_element_type=jnp.float32)
+
+
+def _bf16_matmul_fwd(float32_backward, x_dtype, w_dtype, x, w):
+    x_bf16, w_bf16 = x.astype(jnp.bfloat16), w.astype(jnp.bfloat16)
+    out = jnp.matmul(x_bf16, w_bf16, preferred_element_type=jnp.float32)
+    return out, (x, w) if float32_backward else (x_bf16, w_bf16)
 
 
 def _bf16_products_backward(x: jax.Array, w: jax.Array, g: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(dx, dw) of x @ w for bf16 x [..., K] and w [K, N] and the cotangent g, as float32 sums of bf16
-    products: autodiff would multiply the float32 cotangent by a bf16 operand as a float32 dot."""
-    g = g.astype(jnp.bfloat16)
+    """(dx, dw) of x @ w for x [..., K] and w [K, N] and the cotangent g, as float32 sums of the products
+    in x's dtype (g cast to it): autodiff would multiply a float32 cotangent by a bf16 operand as a
+    float32 dot."""
+    g = g.astype(x.dtype)
     dx = jnp.matmul(g, w.T, preferred_element_type=jnp.float32)
     rows = (tuple(range(x.ndim - 1)),) * 2  # contract every leading axis of x and g
     return dx, jax.lax.dot_general(x, g, (rows, ((), ())), preferred_element_type=jnp.float32)
 
 
-def _bf16_matmul_bwd(residuals, g):
-    x, w = residuals
-    dx, dw = _bf16_products_backward(x, w, g)
-    return dx.astype(x.dtype), dw.astype(w.dtype)
+def _bf16_matmul_bwd(float32_backward, x_dtype, w_dtype, operands, g):
+    dx, dw = _bf16_products_backward(*operands, g)
+    return dx.astype(x_dtype), dw.astype(w_dtype)
 
 
-_bf16_matmul.defvjp(lambda x, w: (_bf16_matmul(x, w), (x, w)), _bf16_matmul_bwd)
+_bf16_matmul.defvjp(_bf16_matmul_fwd, _bf16_matmul_bwd)
 
 MIXED_DENSE_MIN_INPUTS = 64  # narrower products (2-d codes, one-hot labels) stay float32: they cost nothing
 
@@ -173,7 +183,7 @@ def _mixed_dense_dot(lhs, rhs, dimension_numbers, precision=None, preferred_elem
     assert dimension_numbers == (((lhs.ndim - 1,), (0,)), ((), ())), dimension_numbers
     if lhs.shape[-1] < MIXED_DENSE_MIN_INPUTS:
         return float32_matmul(lhs, rhs)
-    return mixed_matmul(lhs, rhs)
+    return mixed_matmul(lhs, rhs, float32_backward=jax.default_backend() == "cpu")
 
 
 def dense(features: int, dtype: str = "float32", **kwargs) -> nn.Dense:
@@ -541,8 +551,8 @@ class ConvOptions:
 
     impl: str = "auto"
     dtype: str = "float32"
-    # the MLP models' dense products (`dense`): bfloat16 only when runtime.compute_dtype asks for it, as
-    # 'auto' measured no gain on the MLP autoencoder and VAE (experiments/README.md)
+    # the MLP models' dense products (`dense`): bfloat16 only when runtime.compute_dtype asks for it; the gain
+    # is small and machine-dependent, and the likelihood models' NLL goes through them (experiments/README.md)
     dense_dtype: str = "float32"
 
 

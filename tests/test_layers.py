@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import flax.linen as nn
@@ -218,28 +219,45 @@ def test_space_to_depth_conv_and_tap_sums_equal_the_references(shape):
     np.testing.assert_allclose(layers.conv_transpose_tap_sums(x, w), expected, rtol=1e-4, atol=1e-4)
 
 
-def test_mixed_matmul_multiplies_bf16_operands_forward_and_backward():
-    """Autodiff of a bf16 dot would multiply the float32 cotangent as a float32 dot; every dot of the
-    gradient must take bf16 operands and accumulate in float32, and the gradients come back float32."""
+def dot_operand_types(f, *args) -> list[str]:
+    """'bf16'/'f32' per dot_general of f's lowered program, in program order, by its operands' type."""
+    hlo = jax.jit(f).lower(*args).as_text()
+    dots = [line for line in hlo.splitlines() if "dot_general" in line]
+    assert all(line.rstrip().endswith("f32>") for line in dots), dots  # every sum float32
+    return ["bf16" if "bf16>, tensor<" in line else "f32" for line in dots]
+
+
+@pytest.mark.parametrize("float32_backward", [False, True])
+def test_mixed_matmul_multiplies_bf16_operands_forward_and_the_chosen_operands_backward(float32_backward):
+    """The forward product takes bf16 operands; the backward's two take bf16 copies (autodiff alone would
+    multiply the float32 cotangent by a bf16 operand as a float32 dot) or, with float32_backward, the
+    float32 operands themselves. Both gradients come back float32, not rounded to bf16."""
     x, w = random((6, 5), 10), random((5, 3), 11)
 
     def loss(x, w):
-        return jnp.sum(jnp.sin(layers.mixed_matmul(x, w)))
+        return jnp.sum(jnp.sin(layers.mixed_matmul(x, w, float32_backward)))
 
-    hlo = jax.jit(jax.grad(loss, argnums=(0, 1))).lower(x, w).as_text()
-    dots = [line for line in hlo.splitlines() if "dot_general" in line]
-    assert len(dots) == 3  # forward, input gradient, weight gradient
-    assert all("bf16>, tensor<" in line and line.rstrip().endswith("f32>") for line in dots), dots
+    backward = "f32" if float32_backward else "bf16"
+    assert dot_operand_types(jax.grad(loss, argnums=(0, 1)), x, w) == ["bf16", backward, backward]
     grads = jax.grad(loss, argnums=(0, 1))(x, w)
     reference = jax.grad(lambda x, w: jnp.sum(jnp.sin(x @ w)), argnums=(0, 1))(x, w)
     for g, r in zip(grads, reference, strict=True):
         assert g.dtype == jnp.float32
         np.testing.assert_allclose(g, r, rtol=0.03, atol=0.03 * float(jnp.abs(r).max()))
 
+    # a linear loss: the weight's gradient is exactly the float32 sum x^T c of the operands taken
+    c = random((6, 3), 12)
+    dw = jax.grad(lambda w: jnp.sum(layers.mixed_matmul(x, w, float32_backward) * c))(w)
+    if not float32_backward:
+        x, c = (a.astype(jnp.bfloat16).astype(jnp.float32) for a in (x, c))
+    np.testing.assert_allclose(dw, np.asarray(x, np.float64).T @ np.asarray(c, np.float64), rtol=1e-5)
+    assert np.any(dw != dw.astype(jnp.bfloat16).astype(jnp.float32))  # not rounded to bf16 on the way
+
 
 def test_dense_takes_bf16_operands_where_wide_and_keeps_nn_dense_parameters():
-    """layers.dense in bfloat16: the product of a 64-wide input runs on bf16 operands (forward and both
-    gradients), a 2-wide one (codes) stays float32; same parameter tree as float32; values track it."""
+    """layers.dense in bfloat16: the product of a 64-wide input runs on bf16 operands (forward; on the CPU
+    its gradients multiply the float32 operands), a 2-wide one (codes) stays float32; same parameter tree
+    as float32; values track it."""
     x = random((4, 64), 12)
     wide, plain = layers.dense(8, "bfloat16"), layers.dense(8)
     params = plain.init(jax.random.key(0), x)
@@ -248,15 +266,12 @@ def test_dense_takes_bf16_operands_where_wide_and_keeps_nn_dense_parameters():
     def loss(params, x, net):
         return jnp.sum(jnp.sin(net.apply(params, x)))
 
-    def dots(net, x, params):
-        hlo = jax.jit(jax.grad(loss, argnums=(0, 1)), static_argnums=2).lower(params, x, net).as_text()
-        return [line for line in hlo.splitlines() if "dot_general" in line]
+    def dots(x, params):
+        return dot_operand_types(jax.grad(functools.partial(loss, net=wide), argnums=(0, 1)), params, x)
 
-    assert len(dots(wide, x, params)) == 3
-    assert all("bf16>, tensor<" in line for line in dots(wide, x, params))
+    assert dots(x, params) == ["bf16", "f32", "f32"]  # on the CPU the backward takes the float32 operands
     narrow = random((4, 2), 13)
-    narrow_params = plain.init(jax.random.key(0), narrow)
-    assert not any("bf16" in line for line in dots(wide, narrow, narrow_params))
+    assert dots(narrow, plain.init(jax.random.key(0), narrow)) == ["f32", "f32", "f32"]
     np.testing.assert_allclose(wide.apply(params, x), plain.apply(params, x), rtol=0.03, atol=0.03)
     grads = (jax.tree.leaves(jax.grad(loss)(params, x, net)) for net in (wide, plain))
     for g, r in zip(*grads, strict=True):
