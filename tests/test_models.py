@@ -81,11 +81,7 @@ def test_training_step_keeps_no_copies_of_adams_state_and_computes_the_same_bits
     config = tiny_config("aae")
     config.model.hidden = 64
     family = runtime.build_family(config)
-    keys = runtime.Keys.from_seed(0)
-    mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
-    ts = jax.device_put(runtime.init_state(family, keys.init), NamedSharding(mesh, P()))
-    data = jax.tree.map(jnp.asarray, feeds.device_arrays(family.data, synthetic_dataset()))
-    plan = feeds.batch_plan(keys.data, 0, len(data["images"]))
+    keys, mesh, ts, data, plan = one_device_start(family, synthetic_dataset())
     shapes = {"[" + ",".join(map(str, x.shape)) + "]" for x in jax.tree.leaves(ts["params"]) if x.ndim == 2}
 
     def trained(xla_flags: str):
@@ -102,6 +98,18 @@ def test_training_step_keeps_no_copies_of_adams_state_and_computes_the_same_bits
     jax.tree.map(np.testing.assert_array_equal, state_on, state_off)
 
 
+def one_device_start(family, dataset):
+    """(keys, mesh, initial state, device data, batch plan) of a seed-0 run of `family` on one device; a
+    labelled subset is every fourth image."""
+    keys = runtime.Keys.from_seed(0)
+    mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
+    ts = jax.device_put(runtime.init_state(family, keys.init), NamedSharding(mesh, P()))
+    data = jax.tree.map(jnp.asarray, feeds.device_arrays(family.data, dataset))
+    n = len(data["images"])
+    labelled = jnp.arange(0, n, 4, dtype=jnp.int32) if family.data == "labelled_subset" else None
+    return keys, mesh, ts, data, feeds.batch_plan(keys.data, 0, n, labelled)
+
+
 def check_two_jitted_steps(name, config):
     dataset = in_domain(synthetic_dataset(), config.data.domain_a)  # e.g. the distorted MNISTs
     redraw = config.data.domain_a if config.data.redraw_domain_a else ""
@@ -110,15 +118,9 @@ def check_two_jitted_steps(name, config):
     family = runtime.build_family(config)
     if family.data in feeds.TWO_DOMAINS:  # the same images in the config's second domain
         dataset = dataclasses.replace(dataset, second=in_domain(dataset, config.data.domain_b))
-    keys = runtime.Keys.from_seed(0)
-    mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
-    ts = jax.device_put(runtime.init_state(family, keys.init), NamedSharding(mesh, P()))
+    keys, mesh, ts, data, plan = one_device_start(family, dataset)
     before = jax.tree.map(np.array, ts["params"])
     multi_step = step_lib.make_multi_step(family, 8, mesh, slots=1, redraw=redraw)
-    data = jax.tree.map(jnp.asarray, feeds.device_arrays(family.data, dataset))
-    n = len(data["images"])
-    labelled = jnp.arange(0, n, 4, dtype=jnp.int32) if family.data == "labelled_subset" else None
-    plan = feeds.batch_plan(keys.data, 0, n, labelled)
     for _ in range(2):
         ts, metrics = multi_step(ts, data, plan, 0, keys.train, 1)
         for metric, value in metrics.items():
