@@ -142,8 +142,9 @@ def mixed_matmul(x: jax.Array, w: jax.Array, float32_backward: bool = False) -> 
     XLA:CPU reaches the bf16 units only through such a dot, and only in the plain [M, K] x [K, N] form:
     it runs the backward's products (each has a transposed operand) as float32 dots after widening their
     bf16 operands again. `float32_backward` multiplies the float32 operands themselves instead: no casts,
-    no rounded cotangent. That paid for the MLP models' dense layers (MLP AE step -14%) and lost for the
-    conv layers' products (conv AE +5-7%), whose bf16 residuals are the smaller (experiments/README.md)."""
+    no rounded cotangent. That paid for the MLP models' dense layers (the MLP AE's mixed step -16%, the
+    AAE's -22%) and lost for the conv layers' products (conv AE +10%), whose bf16 residuals are the smaller
+    (experiments/README.md)."""
     return _bf16_matmul(float32_backward, x.dtype, w.dtype, x, w)
 
 
