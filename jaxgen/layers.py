@@ -111,7 +111,7 @@ def _mixed_layout_matmul_fwd(layout, x, w, as_bits):
 
 def _mixed_layout_matmul_bwd(layout, as_bits, residuals, g):
     x, columns, w = residuals
-    d_columns, dw = _bf16_products_backward(columns, w, g)
+    d_columns, dw = _products_backward(columns, w, g)
     (dx,) = jax.linear_transpose(layout, jax.ShapeDtypeStruct(x.shape, jnp.float32))(d_columns)
     return dx.astype(x.dtype), dw
 
@@ -150,7 +150,7 @@ def mixed_matmul(x: jax.Array, w: jax.Array, float32_backward: bool = False) -> 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
 def _bf16_matmul(float32_backward: bool, x_dtype, w_dtype, x: jax.Array, w: jax.Array) -> jax.Array:
-    return jnp.matmul(x.astype(jnp.bfloat16), w.astype(jnp.bfloat16), preferred_element_type=jnp.float32)
+    return _bf16_matmul_fwd(float32_backward, x_dtype, w_dtype, x, w)[0]
 
 
 def _bf16_matmul_fwd(float32_backward, x_dtype, w_dtype, x, w):
@@ -159,7 +159,7 @@ def _bf16_matmul_fwd(float32_backward, x_dtype, w_dtype, x, w):
     return out, (x, w) if float32_backward else (x_bf16, w_bf16)
 
 
-def _bf16_products_backward(x: jax.Array, w: jax.Array, g: jax.Array) -> tuple[jax.Array, jax.Array]:
+def _products_backward(x: jax.Array, w: jax.Array, g: jax.Array) -> tuple[jax.Array, jax.Array]:
     """(dx, dw) of x @ w for x [..., K] and w [K, N] and the cotangent g, as float32 sums of the products
     in x's dtype (g cast to it): autodiff would multiply a float32 cotangent by a bf16 operand as a
     float32 dot."""
@@ -170,7 +170,7 @@ def _bf16_products_backward(x: jax.Array, w: jax.Array, g: jax.Array) -> tuple[j
 
 
 def _bf16_matmul_bwd(float32_backward, x_dtype, w_dtype, operands, g):
-    dx, dw = _bf16_products_backward(*operands, g)
+    dx, dw = _products_backward(*operands, g)
     return dx.astype(x_dtype), dw.astype(w_dtype)
 
 
