@@ -10,8 +10,15 @@ in each orbax save and restore.
 
 from __future__ import annotations
 
+import atexit
+import time
+
 import jax
 import numpy as np
+from jax._src import distributed as jax_distributed_internals
+
+# How long process 0 keeps the coordination service up after the shutdown barrier (see `shutdown`).
+SERVICE_GRACE_SECONDS = 1.0
 
 
 def initialize(
@@ -36,6 +43,26 @@ def initialize(
     # when one process compiled that step more than 30 s after the other (gloo's fixed timeout, on a
     # loaded CPU).
     barrier("jaxgen: processes joined")
+    # runs before JAX's own exit hook (atexit is last in, first out), which then finds nothing to shut down
+    atexit.register(shutdown)
+
+
+def shutdown() -> None:
+    """Leave the run: every process passes JAX's shutdown barrier, and process 0 stops the coordination
+    service a moment later rather than at once.
+
+    By our reading of jaxlib's code, its coordination service answers each RPC on a worker pool and only
+    then has its RPC thread post gRPC the next request slot. If the answer that ends the shutdown barrier
+    reaches process 0 first and process 0 stops the gRPC server at once (as `jax.distributed.shutdown`
+    does), the slot is posted to a stopping server, whose destructor then aborts the process (`Check
+    failed: queue.Pop() == nullptr`, signal 6, after the run had finished; seen once in CI on a loaded
+    CPU). The wait lets the slot land first. Safe to call twice; a no-op in a single-process run."""
+    state = jax_distributed_internals.global_state
+    service, state.service = state.service, None
+    jax.distributed.shutdown()  # preemption manager, then the client: the shutdown barrier
+    if service is not None:
+        time.sleep(SERVICE_GRACE_SECONDS)
+        service.shutdown()
 
 
 def is_primary() -> bool:

@@ -8,10 +8,14 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 from conftest import TEST_XLA_FLAGS
+from jax._src import distributed as jax_distributed_internals
+
+from jaxgen import distributed
 
 WORKER = Path(__file__).resolve().parent / "multiprocess_worker.py"
 
@@ -95,3 +99,28 @@ def test_two_processes_train_and_resume_like_one(tmp_path):
     assert_same_run(two, tmp_path / "two_0.npz", one, tmp_path / "one_0.npz")
     for got, want in zip(params(tmp_path / "two_1.npz"), params(tmp_path / "two_0.npz"), strict=True):
         np.testing.assert_array_equal(got, want)  # both processes hold the same replicated params
+
+
+def test_shutdown_stops_the_service_a_moment_after_the_barrier(monkeypatch):
+    """Process 0 leaves the run as the client's shutdown (the barrier), then the service after the grace
+    period; JAX's own exit hook then finds nothing left, and a second call does nothing."""
+    events = []
+
+    class Part:
+        def __init__(self, name):
+            self.name = name
+
+        def shutdown(self):
+            events.append((self.name, time.monotonic()))
+
+    state = jax_distributed_internals.State()
+    state.client, state.service = Part("client"), Part("service")
+    monkeypatch.setattr(jax_distributed_internals, "global_state", state)
+    monkeypatch.setattr(distributed, "SERVICE_GRACE_SECONDS", 0.2)
+    distributed.shutdown()
+    assert [name for name, _ in events] == ["client", "service"]
+    assert events[1][1] - events[0][1] >= 0.2
+    assert state.client is None and state.service is None
+    distributed.shutdown()
+    jax_distributed_internals.shutdown()
+    assert len(events) == 2
