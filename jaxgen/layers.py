@@ -21,8 +21,8 @@ they accumulate in float32. So on the CPU a k4 s2 p1 conv becomes one bf16 matmu
 image (space-to-depth), a transposed one four phase sums of per-tap matmuls, a stride-1 conv into many
 channels on a small map one im2col matmul, each with a backward made of the same matmuls (`mixed_matmul`
 multiplies the cotangent in bf16 too). `dense` is nn.Dense with the same bf16 product, for the MLP models
-(`ConvOptions.dense_dtype`); on the CPU its backward multiplies the float32 operands, which XLA:CPU would
-widen the bf16 copies back to anyway.
+(`ConvOptions.dense_dtype`); on the CPU its backward's products read copies of their transposed operands,
+which keeps them bf16 dots too.
 
 Tests check both lowerings (values and gradients) against each other and against a loop definition.
 """
@@ -135,42 +135,61 @@ def float32_matmul(x: jax.Array, w: jax.Array) -> jax.Array:
     return jnp.matmul(x, w, preferred_element_type=jnp.float32)
 
 
-def mixed_matmul(x: jax.Array, w: jax.Array, float32_backward: bool = False) -> jax.Array:
+def mixed_matmul(x: jax.Array, w: jax.Array, copy_transposes: bool = False) -> jax.Array:
     """[..., K] @ [K, N] -> [..., N] float32 from bfloat16 operands, accumulating in float32; the
     gradients come back as float32 sums, in x's and w's dtypes.
 
-    XLA:CPU reaches the bf16 units only through such a dot, and only in the plain [M, K] x [K, N] form:
-    it runs the backward's products (each has a transposed operand) as float32 dots after widening their
-    bf16 operands again. `float32_backward` multiplies the float32 operands themselves instead: no casts,
-    no rounded cotangent. That paid for the MLP models' dense layers (the MLP AE's mixed step -16%, the
-    AAE's -22%) and lost for the conv layers' products (conv AE +10%), whose bf16 residuals are the smaller
-    (experiments/README.md)."""
-    return _bf16_matmul(float32_backward, x.dtype, w.dtype, x, w)
+    XLA:CPU reaches the bf16 units only through such a dot in the plain [M, K] x [K, N] form; the
+    backward's two products each read one operand transposed, and for the MLP models' dense layers XLA:CPU
+    compiled them as float32 dots, widening their bf16 operands. `copy_transposes` has them read copies
+    made transposed (`_materialised_transpose`), which it runs as bf16 dots: on an AMD EPYC the mixed
+    step of the MLP AE -21%, the VAE -15% and the AAE -12% against a backward on the float32 operands. The
+    conv layers' products, whose columns and taps XLA lays out itself, compiled to bf16 dots without the
+    copies, and were no faster with them (experiments/README.md)."""
+    return _bf16_matmul(copy_transposes, x.dtype, w.dtype, x, w)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
-def _bf16_matmul(float32_backward: bool, x_dtype, w_dtype, x: jax.Array, w: jax.Array) -> jax.Array:
-    return _bf16_matmul_fwd(float32_backward, x_dtype, w_dtype, x, w)[0]
+def _bf16_matmul(copy_transposes: bool, x_dtype, w_dtype, x: jax.Array, w: jax.Array) -> jax.Array:
+    return _bf16_matmul_fwd(copy_transposes, x_dtype, w_dtype, x, w)[0]
 
 
-def _bf16_matmul_fwd(float32_backward, x_dtype, w_dtype, x, w):
+def _bf16_matmul_fwd(copy_transposes, x_dtype, w_dtype, x, w):
     x_bf16, w_bf16 = x.astype(jnp.bfloat16), w.astype(jnp.bfloat16)
-    out = jnp.matmul(x_bf16, w_bf16, preferred_element_type=jnp.float32)
-    return out, (x, w) if float32_backward else (x_bf16, w_bf16)
+    return jnp.matmul(x_bf16, w_bf16, preferred_element_type=jnp.float32), (x_bf16, w_bf16)
 
 
-def _products_backward(x: jax.Array, w: jax.Array, g: jax.Array) -> tuple[jax.Array, jax.Array]:
+def _products_backward(
+    x: jax.Array, w: jax.Array, g: jax.Array, copy_transposes: bool = False
+) -> tuple[jax.Array, jax.Array]:
     """(dx, dw) of x @ w for x [..., K] and w [K, N] and the cotangent g, as float32 sums of the products
     in x's dtype (g cast to it): autodiff would multiply a float32 cotangent by a bf16 operand as a
-    float32 dot."""
+    float32 dot. copy_transposes: dx = g wᵀ reads a copy of wᵀ (small), and dw = xᵀ g the cheaper copy of
+    the two that give it: xᵀ (M K elements of x's dtype), or gᵀ and the float32 result's transpose, dw =
+    (gᵀ x)ᵀ (M N and K N)."""
     g = g.astype(x.dtype)
-    dx = jnp.matmul(g, w.T, preferred_element_type=jnp.float32)
-    rows = (tuple(range(x.ndim - 1)),) * 2  # contract every leading axis of x and g
-    return dx, jax.lax.dot_general(x, g, (rows, ((), ())), preferred_element_type=jnp.float32)
+    if not copy_transposes:
+        dx = jnp.matmul(g, w.T, preferred_element_type=jnp.float32)
+        rows = (tuple(range(x.ndim - 1)),) * 2  # contract every leading axis of x and g
+        return dx, jax.lax.dot_general(x, g, (rows, ((), ())), preferred_element_type=jnp.float32)
+    dx = jnp.matmul(g, _materialised_transpose(w), preferred_element_type=jnp.float32)
+    x2, g2 = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
+    (m, k), n = x2.shape, g2.shape[1]
+    if m * k * x2.dtype.itemsize <= m * n * g2.dtype.itemsize + n * k * 4:  # bytes each form copies
+        return dx, jnp.matmul(_materialised_transpose(x2), g2, preferred_element_type=jnp.float32)
+    dw_transposed = jnp.matmul(_materialised_transpose(g2), x2, preferred_element_type=jnp.float32)
+    return dx, _materialised_transpose(dw_transposed)
 
 
-def _bf16_matmul_bwd(float32_backward, x_dtype, w_dtype, operands, g):
-    dx, dw = _products_backward(*operands, g)
+def _materialised_transpose(a: jax.Array) -> jax.Array:
+    """a.T of a 2-d array, written so that XLA:CPU copies it rather than folding the transpose into the dot
+    that reads it (which would leave that dot a transposed operand): as a 3-d transpose. Behind
+    `lax.optimization_barrier` a plain transpose was copied, but widened to float32 on the way."""
+    return jnp.transpose(a[..., None], (1, 0, 2)).reshape(a.shape[1], a.shape[0])
+
+
+def _bf16_matmul_bwd(copy_transposes, x_dtype, w_dtype, operands, g):
+    dx, dw = _products_backward(*operands, g, copy_transposes)
     return dx.astype(x_dtype), dw.astype(w_dtype)
 
 
@@ -184,7 +203,7 @@ def _mixed_dense_dot(lhs, rhs, dimension_numbers, precision=None, preferred_elem
     assert dimension_numbers == (((lhs.ndim - 1,), (0,)), ((), ())), dimension_numbers
     if lhs.shape[-1] < MIXED_DENSE_MIN_INPUTS:
         return float32_matmul(lhs, rhs)
-    return mixed_matmul(lhs, rhs, float32_backward=jax.default_backend() == "cpu")
+    return mixed_matmul(lhs, rhs, copy_transposes=jax.default_backend() == "cpu")
 
 
 def dense(features: int, dtype: str = "float32", **kwargs) -> nn.Dense:
@@ -553,7 +572,7 @@ class ConvOptions:
     impl: str = "auto"
     dtype: str = "float32"
     # the MLP models' dense products (`dense`): bfloat16 only when runtime.compute_dtype asks for it; the gain
-    # is small and machine-dependent, and the likelihood models' NLL goes through them (experiments/README.md)
+    # is machine-dependent, and the likelihood models' NLL goes through them (experiments/README.md)
     dense_dtype: str = "float32"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 
 import flax.linen as nn
 import jax
@@ -227,37 +228,74 @@ def dot_operand_types(f, *args) -> list[str]:
     return ["bf16" if "bf16>, tensor<" in line else "f32" for line in dots]
 
 
-@pytest.mark.parametrize("float32_backward", [False, True])
-def test_mixed_matmul_multiplies_bf16_operands_forward_and_the_chosen_operands_backward(float32_backward):
-    """The forward product takes bf16 operands; the backward's two take bf16 copies (autodiff alone would
-    multiply the float32 cotangent by a bf16 operand as a float32 dot) or, with float32_backward, the
-    float32 operands themselves. Both gradients come back float32, not rounded to bf16."""
+@pytest.mark.parametrize("copy_transposes", [False, True])
+def test_mixed_matmul_multiplies_bf16_operands_forward_and_backward(copy_transposes):
+    """All three products take bf16 operands (autodiff alone would multiply the float32 cotangent by a
+    bf16 operand as a float32 dot), with or without copied transposes, and both gradients come back as
+    float32 sums of them, not rounded to bf16."""
     x, w = random((6, 5), 10), random((5, 3), 11)
 
     def loss(x, w):
-        return jnp.sum(jnp.sin(layers.mixed_matmul(x, w, float32_backward)))
+        return jnp.sum(jnp.sin(layers.mixed_matmul(x, w, copy_transposes)))
 
-    backward = "f32" if float32_backward else "bf16"
-    assert dot_operand_types(jax.grad(loss, argnums=(0, 1)), x, w) == ["bf16", backward, backward]
+    assert dot_operand_types(jax.grad(loss, argnums=(0, 1)), x, w) == ["bf16", "bf16", "bf16"]
     grads = jax.grad(loss, argnums=(0, 1))(x, w)
     reference = jax.grad(lambda x, w: jnp.sum(jnp.sin(x @ w)), argnums=(0, 1))(x, w)
     for g, r in zip(grads, reference, strict=True):
         assert g.dtype == jnp.float32
         np.testing.assert_allclose(g, r, rtol=0.03, atol=0.03 * float(jnp.abs(r).max()))
 
-    # a linear loss: the weight's gradient is exactly the float32 sum x^T c of the operands taken
+    # a linear loss: the gradients are exactly the float32 sums x^T c and c w^T of the bf16 operands
     c = random((6, 3), 12)
-    dw = jax.grad(lambda w: jnp.sum(layers.mixed_matmul(x, w, float32_backward) * c))(w)
-    if not float32_backward:
-        x, c = (a.astype(jnp.bfloat16).astype(jnp.float32) for a in (x, c))
-    np.testing.assert_allclose(dw, np.asarray(x, np.float64).T @ np.asarray(c, np.float64), rtol=1e-5)
+    dx, dw = jax.grad(lambda x, w: jnp.sum(layers.mixed_matmul(x, w, copy_transposes) * c), (0, 1))(x, w)
+    x16, w16, c16 = (np.asarray(a.astype(jnp.bfloat16), np.float64) for a in (x, w, c))
+    np.testing.assert_allclose(dw, x16.T @ c16, rtol=1e-5)
+    np.testing.assert_allclose(dx, c16 @ w16.T, rtol=1e-5)
     assert np.any(dw != dw.astype(jnp.bfloat16).astype(jnp.float32))  # not rounded to bf16 on the way
 
 
+def mixed_matmul_gradient(copy_transposes: bool):
+    def loss(x, w):
+        return jnp.sum(jnp.sin(layers.mixed_matmul(x, w, copy_transposes)))
+
+    return jax.jit(jax.grad(loss, argnums=(0, 1)))
+
+
+@pytest.mark.parametrize("leading", [(64,), (8, 8)])
+def test_copied_transposes_keep_the_compiled_backward_in_bf16(leading):
+    """As XLA:CPU compiles it, every product of the gradient reads bf16 operands with copied transposes,
+    and the gradients equal those without."""
+    x, w = random((*leading, 96), 14), random((96, 80), 15)
+    assert set(compiled_dot_operand_types(mixed_matmul_gradient(True), x, w)) == {"bf16"}
+    for a, b in zip(mixed_matmul_gradient(True)(x, w), mixed_matmul_gradient(False)(x, w), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_without_copied_transposes_xla_cpu_widens_a_dense_layers_backward():
+    """Why `copy_transposes` exists: a dense layer's 2-d product without it compiles (jaxlib 0.10) to a
+    backward with float32 dots, XLA:CPU having widened their bf16 operands."""
+    x, w = random((64, 96), 14), random((96, 80), 15)
+    assert "f32" in compiled_dot_operand_types(mixed_matmul_gradient(False), x, w)
+
+
+def compiled_dot_operand_types(f, *args) -> list[str]:
+    """'bf16' or 'f32' per dot of f's program as XLA compiled it (fused or not), by its operands' type."""
+    found, types = [], {}
+    for line in f.lower(*args).compile().as_text().splitlines():
+        defined = re.match(r"\s*(?:ROOT )?%([\w.-]+) = (\w+)\[", line)
+        if defined:
+            types[defined.group(1)] = defined.group(2)
+        dot = re.search(r" dot\(%([\w.-]+), %([\w.-]+)\)", line)
+        if dot:
+            operand_types = {types[name] for name in dot.groups()}
+            found.append("bf16" if operand_types == {"bf16"} else "f32")
+    assert found, "no dot in the compiled program"
+    return found
+
+
 def test_dense_takes_bf16_operands_where_wide_and_keeps_nn_dense_parameters():
-    """layers.dense in bfloat16: the product of a 64-wide input runs on bf16 operands (forward; on the CPU
-    its gradients multiply the float32 operands), a 2-wide one (codes) stays float32; same parameter tree
-    as float32; values track it."""
+    """layers.dense in bfloat16: the products of a 64-wide input run on bf16 operands (forward and
+    backward), a 2-wide one (codes) stays float32; same parameter tree as float32; values track it."""
     x = random((4, 64), 12)
     wide, plain = layers.dense(8, "bfloat16"), layers.dense(8)
     params = plain.init(jax.random.key(0), x)
@@ -269,7 +307,7 @@ def test_dense_takes_bf16_operands_where_wide_and_keeps_nn_dense_parameters():
     def dots(x, params):
         return dot_operand_types(jax.grad(functools.partial(loss, net=wide), argnums=(0, 1)), params, x)
 
-    assert dots(x, params) == ["bf16", "f32", "f32"]  # on the CPU the backward takes the float32 operands
+    assert dots(x, params) == ["bf16", "bf16", "bf16"]
     narrow = random((4, 2), 13)
     assert dots(narrow, plain.init(jax.random.key(0), narrow)) == ["f32", "f32", "f32"]
     np.testing.assert_allclose(wide.apply(params, x), plain.apply(params, x), rtol=0.03, atol=0.03)
