@@ -527,14 +527,25 @@ _conv_transpose_k4s2p1_mixed.defvjp(
 )
 
 
+# A narrow transposed conv (8x8x128 -> 16x16x64) keeps XLA's float32 forward, but its backward is a strided
+# conv into its input's 128 channels, wide enough for the bf16 matmul.
+_conv_transpose_k4s2p1_mixed_backward = _with_backward(
+    _conv_transpose_forward_cpu, lambda x, kernel, g: _conv_transpose_mixed_bwd((x, kernel), g)
+)
+
+
 def conv_transpose_mixed(
     x: jax.Array, kernel: jax.Array, stride: int, padding: int, impl: str = "cpu"
 ) -> jax.Array:
     """conv_transpose_xla in mixed precision on the CPU: k4 s2 p1 into >= 128 channels as bf16 matmuls
-    (per-tap phase sums; the backward as the strided conv it is the adjoint of); narrower outputs, where
-    the bf16 dots measured slower than XLA's float32 conv, and other shapes stay float32 on `impl`."""
-    if _is_k4s2p1(kernel, stride, padding) and kernel.shape[-1] >= MIXED_TRANSPOSE_MIN_CHANNELS:
-        return _conv_transpose_k4s2p1_mixed(x, kernel)
+    (per-tap phase sums; the backward as the strided conv it is the adjoint of); into fewer channels, where
+    the bf16 phase matmuls measured slower than XLA's float32 conv, that float32 forward with the same bf16
+    backward when the input has >= 128 channels (on the cpu lowering); other shapes float32 on `impl`."""
+    if _is_k4s2p1(kernel, stride, padding):
+        if kernel.shape[-1] >= MIXED_TRANSPOSE_MIN_CHANNELS:
+            return _conv_transpose_k4s2p1_mixed(x, kernel)
+        if impl == "cpu" and kernel.shape[2] >= MIXED_TRANSPOSE_MIN_CHANNELS:
+            return _conv_transpose_k4s2p1_mixed_backward(x, kernel)
     return CONV_TRANSPOSE[impl](x, kernel, stride, padding)
 
 

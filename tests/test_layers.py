@@ -316,12 +316,14 @@ def test_dense_takes_bf16_operands_where_wide_and_keeps_nn_dense_parameters():
         np.testing.assert_allclose(g, r, rtol=0.03, atol=0.03 * float(jnp.abs(r).max()))
 
 
-# Transposed convs into 128 channels take the bf16 phase matmuls, 6 channels the float32 conv; odd maps
-# the float32 conv; the penalty is a second derivative, as WGAN-GP takes it.
+# Transposed convs into 128 channels take the bf16 phase matmuls, 6 channels the float32 conv (from 128
+# channels with a bf16 backward); odd maps the float32 conv; the penalty is a second derivative, as WGAN-GP
+# takes it.
 @pytest.mark.parametrize(
     "transpose,x_shape,c_out",
-    [(False, (2, 8, 8, 3), 6), (False, (2, 5, 7, 3), 6), (True, (2, 2, 2, 4), 128), (True, (2, 4, 4, 3), 6)],
-)
+    [(False, (2, 8, 8, 3), 6), (False, (2, 5, 7, 3), 6), (True, (2, 2, 2, 4), 128), (True, (2, 4, 4, 3), 6),
+     (True, (2, 4, 4, 128), 6)],
+)  # fmt: skip
 def test_mixed_convs_track_float32_in_values_gradients_and_penalty_gradients(transpose, x_shape, c_out):
     ops = (layers.conv_transpose_mixed, layers.conv_transpose_cpu) if transpose else (
         layers.conv_mixed, layers.conv_cpu)  # fmt: skip
@@ -338,6 +340,19 @@ def test_mixed_convs_track_float32_in_values_gradients_and_penalty_gradients(tra
         for m, r in zip(jax.tree.leaves(fn(ops[0])), jax.tree.leaves(fn(ops[1])), strict=True):
             assert m.dtype == jnp.float32 and m.shape == r.shape
             np.testing.assert_allclose(m, r, rtol=0.05, atol=0.03 * float(jnp.abs(r).max()))
+
+
+@pytest.mark.parametrize("c_in,bf16_backward", [(128, True), (64, False)])
+def test_narrow_mixed_transposed_conv_keeps_its_float32_forward(c_in, bf16_backward):
+    """A k4 s2 p1 transposed conv into 6 channels: the float32 conv of the cpu lowering forward, exactly;
+    from 128 input channels its gradients are bf16 matmuls (the strided conv it is the adjoint of), from 64
+    the float32 convs."""
+    x, w = random((2, 4, 4, c_in), 16), random((4, 4, c_in, 6), 17) / 8
+    forward = layers.conv_transpose_mixed(x, w, 2, 1)
+    np.testing.assert_array_equal(forward, layers.conv_transpose_cpu(x, w, 2, 1))
+    grad = jax.grad(lambda x, w: jnp.sum(jnp.sin(layers.conv_transpose_mixed(x, w, 2, 1))), argnums=(0, 1))
+    dots = [line for line in jax.jit(grad).lower(x, w).as_text().splitlines() if "dot_general" in line]
+    assert (len(dots) > 0 and all("bf16>, tensor<" in d for d in dots)) == bf16_backward
 
 
 @pytest.mark.parametrize("x_shape,c_out,bf16", [((2, 8, 8, 4), 32, True), ((2, 8, 8, 4), 16, False),
