@@ -559,6 +559,51 @@ def test_boosted_updates_inside_multi_step_calls_match_one_step_per_call(tmp_pat
     )
 
 
+@pytest.mark.parametrize("boosted", [False, True])
+def test_a_repeated_updates_loss_is_traced_once_per_compile(boosted, monkeypatch):
+    """The loop of a repeated update (WGAN's critic) reuses the trace that told its metrics' shapes: each
+    loss's Python runs once per compile, not twice (WGAN mixed, cached: 0.8 -> 0.7 s on a CPU)."""
+    from jax.sharding import AxisType
+
+    from jaxgen.data import feeds
+    from jaxgen.models import Boosted
+    from jaxgen.step import make_multi_step
+
+    traces = []
+
+    def counting_family(model, setup):
+        net = ScalarParam(0.0)
+
+        def loss(name):
+            def fit(params, state, batch, key):
+                traces.append(name)
+                w, state = apply_net(net, "w", params, state, batch["image"], train=True)
+                return jnp.mean(jnp.square(w - batch["image"])), ({"w": w}, state)
+
+            return fit
+
+        repeat = Boosted(usual=2, boost=3, first=2, every=4) if boosted else 3
+        return Family(
+            networks={"w": net},
+            example_inputs={"w": (jax.ShapeDtypeStruct((1, *setup.image_shape), jnp.float32),)},
+            optimizers={"w": setup.optimizer},
+            updates=(Update("a", ("w",), loss("a"), repeat=repeat), Update("b", ("w",), loss("b"))),
+        )
+
+    monkeypatch.setitem(REGISTRY, "counting_test", toy_spec(counting_family))
+    dataset = synthetic_dataset(32, 16)
+    family = runtime.build_family(tiny_config("counting_test"), dataset)
+    keys = runtime.Keys.from_seed(0)
+    mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
+    multi_step = make_multi_step(family, 8, mesh)
+    data = {"images": dataset.train_images, "labels": dataset.train_labels}
+    state = runtime.init_state(family, keys.init)
+    traces.clear()
+    traced = multi_step.trace(state, data, feeds.batch_plan(keys.data, 0, 32), 0, keys.train, 1)
+    assert traces == ["a", "b"]
+    assert str(traced.jaxpr).count("while[" if boosted else "scan[") == 1  # "a" still runs as a loop
+
+
 # ----------------------------------------------------------------------------------------- averaging
 
 
