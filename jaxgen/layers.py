@@ -17,8 +17,8 @@ for the transposed conv, so kernels are not flipped as Flax's `ConvTranspose` wo
 
 Mixed precision (`ConvOptions.dtype='bfloat16'`, chosen per machine by jaxgen/precision.py): XLA:CPU's
 conv emitter gains nothing from bf16 operands, but its dots reach the bf16 units (AVX-512 bf16, AMX) when
-they accumulate in float32. So on the CPU a k4 s2 p1 conv becomes one bf16 matmul over 2x2 blocks of the
-image (space-to-depth), a transposed one four phase sums of per-tap matmuls, a stride-1 conv into many
+they accumulate in float32. So on the CPU a k4 s2 p1 conv becomes one bf16 matmul over its 4x4 windows
+(`k4s2_columns`), a transposed one four phase sums of per-tap matmuls, a stride-1 conv into many
 channels on a small map one im2col matmul, each with a backward made of the same matmuls (`mixed_matmul`
 multiplies the cotangent in bf16 too). `dense` is nn.Dense with the same bf16 product, for the MLP models
 (`ConvOptions.dense_dtype`); on the CPU its backward's products read copies of their transposed operands,
@@ -85,14 +85,14 @@ def conv_matmul(x: jax.Array, kernel: jax.Array, stride: int, padding: int, matm
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 3))
 def mixed_layout_matmul(layout, x: jax.Array, w: jax.Array, as_bits: bool = False) -> jax.Array:
-    """mixed_matmul(layout(x), w) for a `layout` that only moves elements (im2col, space-to-depth), with x
+    """mixed_matmul(layout(x), w) for a `layout` that only moves elements (im2col, `k4s2_columns`), with x
     cast to bf16 before the layout instead of the columns after it, and the columns' cotangent summed back
     into x's in float32.
 
     XLA:CPU computes bf16 pads, slices and concatenations in float32, so cast bf16 columns were still
     written in float32 and cast in a pass of their own; `as_bits` moves them as their uint16 bit patterns,
     which it keeps 2 bytes wide. That paid for im2col (slices and one concatenation) and lost for
-    space-to-depth (a transpose of the blocks), which takes the plain cast (experiments/README.md)."""
+    `k4s2_columns`' 2x2-block form (a transpose), which takes the plain cast (experiments/README.md)."""
     return _mixed_layout_matmul_fwd(layout, x, w, as_bits)[0]
 
 
@@ -213,29 +213,27 @@ def dense(features: int, dtype: str = "float32", **kwargs) -> nn.Dense:
     return nn.Dense(features, dot_general=_mixed_dense_dot if dtype == "bfloat16" else None, **kwargs)
 
 
-def conv_space_to_depth(x: jax.Array, kernel: jax.Array, matmul=float32_matmul) -> jax.Array:
-    """conv_xla for k=4, s=2, p=1 as one matmul over 2x2 blocks: after padding, output (h, w) reads the
-    blocks (h + d, w + e), d, e in {0, 1}, whose 4 pixels each meet kernel tap (2d + r, 2e + q) - every
-    tap once, no zeros multiplied. Its columns are 4 unstrided slices of the blocks where im2col takes 16
-    strided slices of the image."""
-    return matmul(space_to_depth_columns(x), space_to_depth_taps(kernel))
+def conv_k4s2_matmul(x: jax.Array, kernel: jax.Array, matmul=float32_matmul) -> jax.Array:
+    """conv_xla for k=4, s=2, p=1 on an even-sized map as one matmul over each output position's 4x4
+    window (im2col, with the windows built by `k4s2_columns`)."""
+    return matmul(k4s2_columns(x), kernel.reshape(-1, kernel.shape[-1]))
 
 
-def space_to_depth_columns(x: jax.Array) -> jax.Array:
-    """[B, H, W, C] (H, W even) -> [B, H/2, W/2, 16 C], the columns of conv_space_to_depth, in (d, e, r, q,
-    C) order."""
+def k4s2_columns(x: jax.Array) -> jax.Array:
+    """[B, H, W, C] (H, W even) -> [B, H/2, W/2, 16 C]: output (h, w)'s 4x4 window of the map padded by 1,
+    in the kernel's (row, column, C) order.
+
+    Window rows 2h .. 2h+3 are the row pairs h and h+1, so the windows are two shifted views of the row
+    pairs joined along a rows axis, the same for the columns, then one transpose that puts the channels
+    last. XLA:CPU joins along the channel (minor) axis slowly: the 2x2-block form that joined four shifted
+    block views there took about twice as long to build (experiments/README.md)."""
     b, h, w, c = x.shape
     xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    hb, wb = h // 2 + 1, w // 2 + 1
-    blocks = xp.reshape(b, hb, 2, wb, 2, c).transpose(0, 1, 3, 2, 4, 5).reshape(b, hb, wb, 4 * c)
-    return jnp.concatenate([blocks[:, d : d + h // 2, e : e + w // 2] for d in (0, 1) for e in (0, 1)], -1)
-
-
-def space_to_depth_taps(kernel: jax.Array) -> jax.Array:
-    """[4, 4, C, O] -> [16 C, O], the kernel's rows in the (d, e, r, q, C) order of space_to_depth_columns."""
-    c, c_out = kernel.shape[2:]
-    taps = kernel.reshape(2, 2, 2, 2, c, c_out).transpose(0, 2, 1, 3, 4, 5)  # [d, e, r, q, C, O]
-    return taps.reshape(16 * c, c_out)
+    pairs = xp.reshape(b, h // 2 + 1, 2, w + 2, c)  # [B, row pair, row in the pair, W + 2, C]
+    rows = jnp.concatenate([pairs[:, :-1], pairs[:, 1:]], axis=2)  # [B, H/2, 4 window rows, W + 2, C]
+    pairs = rows.reshape(b, h // 2, 4, w // 2 + 1, 2, c)
+    windows = jnp.concatenate([pairs[:, :, :, :-1], pairs[:, :, :, 1:]], axis=4)  # [B, H/2, 4, W/2, 4, C]
+    return windows.transpose(0, 1, 3, 2, 4, 5).reshape(b, h // 2, w // 2, 16 * c)
 
 
 def _phase_taps(x: jax.Array, kernel: jax.Array) -> dict:
@@ -456,10 +454,10 @@ def _mixed_im2col_pays(x: jax.Array, kernel: jax.Array, stride: int) -> bool:
 
 def conv_mixed(x: jax.Array, kernel: jax.Array, stride: int, padding: int, impl: str = "cpu") -> jax.Array:
     """conv_xla in mixed precision on the CPU: a k4 s2 p1 conv of an even-sized map as one bf16 matmul
-    over 2x2 blocks, a stride-1 conv into many channels on a small map as one bf16 im2col matmul
+    over its 4x4 windows, a stride-1 conv into many channels on a small map as one bf16 im2col matmul
     (XLA:CPU's conv emitter gains nothing from bf16, its dots do); other shapes stay float32 on `impl`."""
     if _is_k4s2p1(kernel, stride, padding) and not (x.shape[1] % 2 or x.shape[2] % 2):
-        return mixed_layout_matmul(space_to_depth_columns, x, space_to_depth_taps(kernel))
+        return mixed_layout_matmul(k4s2_columns, x, kernel.reshape(-1, kernel.shape[-1]))
     if _mixed_im2col_pays(x, kernel, stride):
         k, _, c_in, c_out = kernel.shape
         layout = functools.partial(im2col, k=k, stride=stride, padding=padding)
@@ -517,7 +515,7 @@ def _conv_transpose_mixed_bwd(residuals, g):
     # the transposed conv is the adjoint of a strided conv with the kernel's channels swapped: its input
     # gradient is that conv of g, its kernel gradient that conv's kernel gradient at input g for cotangent x
     x, kernel = residuals
-    dx, kernel_vjp = jax.vjp(lambda k: conv_space_to_depth(g, k, mixed_matmul), _swap_io(kernel))
+    dx, kernel_vjp = jax.vjp(lambda k: conv_k4s2_matmul(g, k, mixed_matmul), _swap_io(kernel))
     (dkernel,) = kernel_vjp(x)
     return dx.astype(x.dtype), _swap_io(dkernel).astype(kernel.dtype)
 

@@ -210,12 +210,24 @@ def test_cpu_lowering_second_derivatives_equal_autodiff(transpose, shape, k, s, 
 # ----------------------------------------------------------------------------------------- mixed precision
 
 
+def test_mixed_strided_conv_joins_its_windows_along_outer_axes_only():
+    """XLA:CPU copies a concatenation along the minor (channel) axis slowly: the k4 s2 p1 mixed conv's
+    windows, forward and backward, are joined along row and column axes (conv AE step -9%)."""
+    x, w = random((4, 16, 16, 8), 1), random((4, 4, 8, 16), 2)
+    loss = lambda x, w: jnp.sum(layers.conv_mixed(x, w, 2, 1) ** 2)  # noqa: E731
+    hlo = jax.jit(jax.grad(loss, argnums=(0, 1))).lower(x, w).compile().as_text()
+    joins = re.findall(r"= \w+\[([\d,]+)\]\{[^}]*\} concatenate\(.*?dimensions=\{(\d+)\}", hlo)
+    assert joins, "no concatenation found: the test no longer reads the windows' layout"
+    for dims, axis in joins:
+        assert int(axis) != len(dims.split(",")) - 1, f"concatenation along the minor axis of [{dims}]"
+
+
 @pytest.mark.parametrize("shape", [(2, 8, 8, 3), (2, 4, 4, 5), (1, 2, 6, 2)])
-def test_space_to_depth_conv_and_tap_sums_equal_the_references(shape):
+def test_k4s2_conv_and_tap_sums_equal_the_references(shape):
     x, w = random(shape, 8), random((4, 4, shape[-1], 6), 9)
-    np.testing.assert_allclose(
-        layers.conv_space_to_depth(x, w), layers.conv_xla(x, w, 2, 1), rtol=1e-5, atol=1e-5
-    )
+    np.testing.assert_array_equal(layers.k4s2_columns(x), layers.im2col(x, 4, 2, 1))  # the same windows
+    expected = layers.conv_xla(x, w, 2, 1)
+    np.testing.assert_allclose(layers.conv_k4s2_matmul(x, w), expected, rtol=1e-5, atol=1e-5)
     expected = naive_conv_transpose(np.asarray(x, np.float64), np.asarray(w, np.float64), 2, 1)
     np.testing.assert_allclose(layers.conv_transpose_tap_sums(x, w), expected, rtol=1e-4, atol=1e-4)
 
