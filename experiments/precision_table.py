@@ -13,23 +13,29 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 # (model, figure, how to read it from a precision report, report paths per precision: float32, mixed; how to
-# read it from an --mode=eval report, the eval reports of mixed precision since 2026-12-07 (the convs' columns
-# cast to bf16 before their layout, their cotangent summed in float32: layers.mixed_layout_matmul); each
-# column's training time: three seeds in one vmapped program)
+# read it from an --mode=eval report, the eval reports of the later mixed-precision code, one column each
+# (EVAL_COLUMNS); each column's training time: three seeds in one vmapped program)
+EVAL_COLUMNS = (
+    "mixed, columns cast first (2026-12-07)",  # cast to bf16 before their layout, cotangent summed in float32
+    "mixed, 4×4 windows joined on rows and columns (2026-12-07, AMD EPYC)",  # layers.k4s2_columns
+)
 ROWS = [
     ("DCGAN `configs/gan.py` (width 32, 2000 steps: `multiseed.sh`)", "FID-MNIST",
      lambda r: r["samples"]["fid"],
      [f"eval/gan_fp32_seed{s}.json" for s in range(3)], [f"eval/gan_bf16_seed{s}.json" for s in range(3)],
-     lambda r: r["samples"]["fid"], [f"eval/gan_bf16_layout_seed{s}.json" for s in range(3)],
+     lambda r: r["samples"]["fid"],
+     [[f"eval/gan_bf16_layout_seed{s}.json" for s in range(3)],
+      [f"eval/gan_bf16_windows_seed{s}.json" for s in range(3)]],
      ["precision/gan_float32_train.json", "precision/gan_bfloat16_train.json",
-      "eval/gan_bf16_layout_seed0.json"]),
+      "eval/gan_bf16_layout_seed0.json", "eval/gan_bf16_windows_seed0.json"]),
     ("classifier `configs/classifier.py` (4685 steps)", "test accuracy %", lambda r: 100 * r["test_accuracy"],
      [f"precision/classifier_float32_seed{s}.json" for s in range(3)],
      [f"precision/classifier_bfloat16_seed{s}.json" for s in range(3)],
      lambda r: 100 * r["model"]["test_accuracy"],
-     [f"eval/classifier_bf16_layout_seed{s}.json" for s in range(3)],
+     [[f"eval/classifier_bf16_layout_seed{s}.json" for s in range(3)],
+      [f"eval/classifier_bf16_windows_seed{s}.json" for s in range(3)]],
      ["precision/classifier_float32_seed0.json", "precision/classifier_bfloat16_seed0.json",
-      "eval/classifier_bf16_layout_seed0.json"]),
+      "eval/classifier_bf16_layout_seed0.json", "eval/classifier_bf16_windows_seed0.json"]),
 ]  # fmt: skip
 
 
@@ -53,15 +59,13 @@ def wall_time(path: str) -> str:
 
 
 def main() -> None:
-    print(
-        "| model | figure | float32 | mixed (bf16 convs) | mixed since 2026-12-07 (columns cast first) "
-        "| training, 3 seeds: float32 / mixed / since 2026-12-07 |"
-    )
-    print("|---|---|---|---|---|---|")
-    for model, figure, read, float32, mixed, read_eval, mixed_now, times in ROWS:
+    later = " | ".join(EVAL_COLUMNS)
+    print(f"| model | figure | float32 | mixed (bf16 convs) | {later} | training, 3 seeds: each column |")
+    print("|---|---|---|---|" + "---|" * len(EVAL_COLUMNS) + "---|")
+    for model, figure, read, float32, mixed, read_eval, mixed_later, times in ROWS:
         timing = " / ".join(wall_time(path) for path in times)
-        cells = f"{cell(float32, read)} | {cell(mixed, read)} | {cell(mixed_now, read_eval)}"
-        print(f"| {model} | {figure} | {cells} | {timing} |")
+        cells = [cell(float32, read), cell(mixed, read), *(cell(paths, read_eval) for paths in mixed_later)]
+        print(f"| {model} | {figure} | {' | '.join(cells)} | {timing} |")
 
 
 if __name__ == "__main__":

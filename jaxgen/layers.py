@@ -92,7 +92,7 @@ def mixed_layout_matmul(layout, x: jax.Array, w: jax.Array, as_bits: bool = Fals
     XLA:CPU computes bf16 pads, slices and concatenations in float32, so cast bf16 columns were still
     written in float32 and cast in a pass of their own; `as_bits` moves them as their uint16 bit patterns,
     which it keeps 2 bytes wide. That paid for im2col (slices and one concatenation) and lost for
-    `k4s2_columns`' 2x2-block form (a transpose), which takes the plain cast (experiments/README.md)."""
+    `k4s2_columns` (a transpose of 2-byte elements), which takes the plain cast (experiments/README.md)."""
     return _mixed_layout_matmul_fwd(layout, x, w, as_bits)[0]
 
 
