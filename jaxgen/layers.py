@@ -63,7 +63,10 @@ def conv_xla(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.
 
 def im2col(x: jax.Array, k: int, stride: int, padding: int) -> jax.Array:
     """[B, H, W, C] -> [B, Ho, Wo, k*k*C]: the k*k strided windows of the padded map side by side, in
-    (i, j, c) order (the HWIO kernel's rows)."""
+    (i, j, c) order (the HWIO kernel's rows); k4 s2 p1 windows of an even-sized map through `k4s2_columns`,
+    which joins along rows and columns instead of channels."""
+    if (k, stride, padding) == (4, 2, 1) and not (x.shape[1] % 2 or x.shape[2] % 2):
+        return k4s2_columns(x)
     x = jnp.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
     h_out = (x.shape[1] - k) // stride + 1
     w_out = (x.shape[2] - k) // stride + 1
@@ -211,12 +214,6 @@ def dense(features: int, dtype: str = "float32", **kwargs) -> nn.Dense:
     float32 by mixed_matmul, which reaches the CPU's bf16 units); parameters and outputs stay float32, and
     the parameter names are nn.Dense's, so checkpoints do not depend on the dtype."""
     return nn.Dense(features, dot_general=_mixed_dense_dot if dtype == "bfloat16" else None, **kwargs)
-
-
-def conv_k4s2_matmul(x: jax.Array, kernel: jax.Array, matmul=float32_matmul) -> jax.Array:
-    """conv_xla for k=4, s=2, p=1 on an even-sized map as one matmul over each output position's 4x4
-    window (im2col, with the windows built by `k4s2_columns`)."""
-    return matmul(k4s2_columns(x), kernel.reshape(-1, kernel.shape[-1]))
 
 
 def k4s2_columns(x: jax.Array) -> jax.Array:
@@ -515,7 +512,7 @@ def _conv_transpose_mixed_bwd(residuals, g):
     # the transposed conv is the adjoint of a strided conv with the kernel's channels swapped: its input
     # gradient is that conv of g, its kernel gradient that conv's kernel gradient at input g for cotangent x
     x, kernel = residuals
-    dx, kernel_vjp = jax.vjp(lambda k: conv_k4s2_matmul(g, k, mixed_matmul), _swap_io(kernel))
+    dx, kernel_vjp = jax.vjp(lambda k: conv_matmul(g, k, 2, 1, mixed_matmul), _swap_io(kernel))
     (dkernel,) = kernel_vjp(x)
     return dx.astype(x.dtype), _swap_io(dkernel).astype(kernel.dtype)
 

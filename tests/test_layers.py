@@ -225,9 +225,18 @@ def test_mixed_strided_conv_joins_its_windows_along_outer_axes_only():
 @pytest.mark.parametrize("shape", [(2, 8, 8, 3), (2, 4, 4, 5), (1, 2, 6, 2)])
 def test_k4s2_conv_and_tap_sums_equal_the_references(shape):
     x, w = random(shape, 8), random((4, 4, shape[-1], 6), 9)
-    np.testing.assert_array_equal(layers.k4s2_columns(x), layers.im2col(x, 4, 2, 1))  # the same windows
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    windows = jnp.concatenate(
+        [
+            padded[:, i : i + x.shape[1] - 1 : 2, j : j + x.shape[2] - 1 : 2]
+            for i in range(4)
+            for j in range(4)
+        ],
+        -1,
+    )
+    np.testing.assert_array_equal(layers.k4s2_columns(x), windows)  # the 16 strided windows, kernel order
     expected = layers.conv_xla(x, w, 2, 1)
-    np.testing.assert_allclose(layers.conv_k4s2_matmul(x, w), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(layers.conv_matmul(x, w, 2, 1), expected, rtol=1e-5, atol=1e-5)
     expected = naive_conv_transpose(np.asarray(x, np.float64), np.asarray(w, np.float64), 2, 1)
     np.testing.assert_allclose(layers.conv_transpose_tap_sums(x, w), expected, rtol=1e-4, atol=1e-4)
 
