@@ -5,14 +5,15 @@
 For each trained workdir of the `aae` family it prints the prior-distance ratio of `--mode=eval` (same key,
 so the same figure as its report) for the test codes and for the codes of 10,000 training images; the share
 of codes that lie off the prior (farther from the nearest of 10 x PRIOR_DRAWS prior draws than all but 0.5%
-of fresh prior draws are); the ratio without them, beside fresh prior
-draws with the same share removed at random (what removing codes does by itself); and, for a prior split by
-digit (`model.label_prior`), how many codes lie nearest their own digit's part.
+of fresh prior draws are); the ratio without them, beside fresh prior draws with the same share removed at
+random (what removing codes does by itself); and, for a prior split by digit (`model.label_prior`), how many
+codes lie nearest their own digit's part. A workdir that is not a trained AAE: one line, exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import jax
@@ -21,6 +22,7 @@ import numpy as np
 
 import jaxgen
 from jaxgen import data, evaluate, viz
+from jaxgen.checkpoints import CheckpointError
 
 PRIOR_DRAWS = 10_000  # x 10: the reference draws that "off the prior" is measured against
 OFF_QUANTILE = 0.995  # a code is off the prior beyond this quantile of fresh draws' nearest distances
@@ -45,11 +47,19 @@ def nearest(points: np.ndarray, reference: np.ndarray, chunk: int = 250) -> tupl
     return np.concatenate(distances), np.concatenate(indices)
 
 
+def draw_off_prior(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
+    """A grid of test digits whose codes are off the prior, ten a row, and their labels printed."""
+    viz.save_grid(path, np.asarray(images), columns=10)
+    print(f"  {path}: the first {len(images)} test digits off the prior; their labels, row by row:")
+    for row in range(0, len(labels), 10):
+        print("   ", " ".join(str(d) for d in labels[row : row + 10]))
+
+
 def misfit(workdir: str, grid: Path | None = None) -> dict[str, float]:
     model = jaxgen.load(workdir)
     prior = model.family.can.prior
     if prior is None:
-        raise SystemExit(f"{workdir}: not an adversarial autoencoder (its codes have no prior)")
+        raise ValueError(f"{workdir}: model {model.config.model.name!r} pushes its codes to no prior")
     by_label = prior.draw_given is not None
 
     def draw_at(key, labels):
@@ -72,11 +82,7 @@ def misfit(workdir: str, grid: Path | None = None) -> dict[str, float]:
     off, off_train = test_distance > cut, train_distance > cut
     kept_at_random = np.random.default_rng(0).random(len(test_labels)) >= off.mean()
     if grid:
-        shown = np.flatnonzero(off)[:GRID_IMAGES]
-        viz.save_grid(grid, np.asarray(dataset.test_images[shown]), columns=10)
-        print(f"  {grid}: the first {len(shown)} test digits off the prior; their labels, row by row:")
-        for row in range(0, len(shown), 10):
-            print("   ", " ".join(str(d) for d in test_labels[shown[row : row + 10]]))
+        draw_off_prior(grid, dataset.test_images[off][:GRID_IMAGES], test_labels[off][:GRID_IMAGES])
     report = {
         "step": model.step,
         "ratio, test codes": ratio(prior, key, test_codes, test_labels),
@@ -107,7 +113,12 @@ def main() -> None:
     for workdir in args.workdirs:
         print(workdir)
         grid = Path(args.grid_dir) / f"{Path(workdir).name}_off_prior.png" if args.grid_dir else None
-        for name, value in misfit(workdir, grid).items():
+        try:
+            report = misfit(workdir, grid)
+        except (FileNotFoundError, ValueError, CheckpointError) as e:
+            print(f"prior_misfit: {e}", file=sys.stderr)
+            sys.exit(2)
+        for name, value in report.items():
             print(f"  {name}: {value:.2f}" if isinstance(value, float) else f"  {name}: {value}")
 
 
