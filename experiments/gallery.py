@@ -100,6 +100,8 @@ GALLERY = [
     ("UNIT + semantic consistency (MNIST → UCI digits)", "unit_semantic.py",
      "unit_uci_digits_seed1_cycles.png", "unit_uci_digits:0,1,2",
      [("UCI accuracy with no UCI label", "model.test_b_accuracy", "pct")]),
+    ("UNIT + matched labels (MNIST → rotated)", "unit_rotated.py", "unit_rotated_back_translations.png",
+     "unit_rotated:0,1,2", [("rotated accuracy with no rotated label", "model.test_b_accuracy", "pct")]),
     ("UNIT with styles (MNIST → coloured)", "unit_coloured.py", "unit_coloured_back_translations.png",
      "unit_coloured:0,1,2", [("coloured accuracy with no coloured label", "model.test_b_accuracy", "pct")]),
     ("ST-CNN (rotated digits)", "st_cnn_r.py", "st_cnn_r_rectified.png", "st_cnn_r:0,1,2", [ERROR]),

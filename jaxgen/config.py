@@ -45,6 +45,12 @@ def base_config(model_name: str = "", /, **overrides) -> ml_collections.ConfigDi
     # data.domain_b (unpaired models then take each domain from its own half of the training set); or
     # another dataset ("uci_digits", a TFDS name) whose images data.domain_b transforms ("original": as is)
     c.data.name_b = ""
+    # unpaired two-domain models: label domain B's training images from both domains' images and domain A's
+    # labels alone (jaxgen/data/matching.py; "gromov_wasserstein"), never B's own; "" = none. Batches then
+    # carry them as "matched_label_b" (UNIT reads them with model.matched_weight)
+    c.data.match_b = ""
+    c.data.match_count = 2000  # images of each domain the matching couples (its time grows as the cube)
+    c.data.match_epsilon = 5e-4  # the matching's entropic regularisation (distances have mean 1)
     c.data.classes = ""  # comma-separated digits to keep in every split ('5,6,7,8,9'); "" = all of them
     # > 0: train on only this many images of each class, chosen by data.subset_seed (few-label transfer)
     c.data.train_per_class = 0
@@ -168,12 +174,15 @@ _CHOICES = {
     "eval.likelihood_dtype": ("float32", "bfloat16"),
     "optim.name": ("adam", "rmsprop", "sgd"),
     "optim.schedule": ("constant", "cosine", "linear_tail", "halving"),
+    "data.match_b": ("", "gromov_wasserstein"),
 }
 
 _POSITIVE = (
     "optim.lr",
     "optim.halve_every",
     "data.image_size",
+    "data.match_count",
+    "data.match_epsilon",
     "train.batch_size",
     "train.num_steps",
     "train.log_every",

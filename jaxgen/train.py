@@ -104,7 +104,7 @@ class _Run:
         self.family = family = runtime.build_family(config, dataset, slots=n_slots)
         log(precision.describe(config.runtime.compute_dtype))
         self.mesh = runtime.data_mesh(batch_size, n_slots)
-        arrays = feeds.device_arrays(family.data, dataset, batch_size)
+        arrays = feeds.device_arrays(family.data, dataset, batch_size, config.data)
         self.n_train = len(arrays["images"])
         self.aligned_b = dataset.aligned_b
         replicated = NamedSharding(self.mesh, P())

@@ -69,6 +69,31 @@ def test_a_second_dataset_is_unaligned_and_each_domain_trains_on_all_of_its_imag
     assert "image_b" in feeds.test_rows(feeds.device_arrays("unpaired_domains", indexed_two_domains(40)))
 
 
+def test_matched_labels_of_domain_b_ride_with_each_b_image_and_never_read_bs_labels():
+    """data.match_b: domain B's training images get labels from the matching, which sees A's images and
+    labels and B's images only; each batch's "matched_label_b" is that of its own B images."""
+    dataset = indexed_two_domains(40)  # B is A's negative: distances kept, so the matching is exact
+    data = base_config().data
+    data.match_b, data.match_count, data.match_epsilon = "gromov_wasserstein", 20, 0.002
+    arrays = feeds.device_arrays("unpaired_domains", dataset, data=data)
+    relabelled = dataclasses.replace(
+        dataset, second=dataclasses.replace(dataset.second, train_labels=dataset.second.train_labels[::-1])
+    )
+    np.testing.assert_array_equal(
+        feeds.device_arrays("unpaired_domains", relabelled, data=data)["matched_labels_b"],
+        arrays["matched_labels_b"],
+    )
+    assert arrays["matched_labels_b"].shape == (20,) and "matched_labels_b" not in feeds.device_arrays(
+        "unpaired_domains", dataset
+    )
+    device = jax.tree.map(jnp.asarray, arrays)
+    plan = feeds.batch_plan(jax.random.key(0), 0, 20)
+    batch = feeds.draw("unpaired_domains", device, plan, 0, 0, jax.random.key(1), 8)
+    # image i is the constant i, B's images the negatives of the second half: which B image is which
+    which = 255 - np.round(np.asarray(batch["image_b"])[:, 0, 0, 0] * 255).astype(int) - 20
+    np.testing.assert_array_equal(batch["matched_label_b"], arrays["matched_labels_b"][which])
+
+
 @pytest.mark.parametrize(
     "kind,fields,match",
     [
@@ -81,6 +106,11 @@ def test_a_second_dataset_is_unaligned_and_each_domain_trains_on_all_of_its_imag
             "trains on pairs, each image in both domains",
         ),
         ("labelled", {"redraw_domain_a": True}, "redraws a random transform: set data.domain_a"),
+        (
+            "paired_domains",
+            {"domain_b": "edges", "match_b": "gromov_wasserstein"},
+            "labels an unpaired domain B; model 'toy' does not train on unpaired domains",
+        ),
         (
             "unpaired_domains",
             {"domain_b": "edges", "domain_a": "distorted_r", "redraw_domain_a": True},

@@ -98,13 +98,13 @@ def test_training_step_keeps_no_copies_of_adams_state_and_computes_the_same_bits
     jax.tree.map(np.testing.assert_array_equal, state_on, state_off)
 
 
-def one_device_start(family, dataset):
+def one_device_start(family, dataset, data_config=None):
     """(keys, mesh, initial state, device data, batch plan) of a seed-0 run of `family` on one device; a
-    labelled subset is every fourth image."""
+    labelled subset is every fourth image; data_config: the data fields that add arrays (data.match_b)."""
     keys = runtime.Keys.from_seed(0)
     mesh = jax.make_mesh((1,), ("data",), axis_types=(AxisType.Auto,), devices=jax.devices()[:1])
     ts = jax.device_put(runtime.init_state(family, keys.init), NamedSharding(mesh, P()))
-    data = jax.tree.map(jnp.asarray, feeds.device_arrays(family.data, dataset))
+    data = jax.tree.map(jnp.asarray, feeds.device_arrays(family.data, dataset, data=data_config))
     n = len(data["images"])
     labelled = jnp.arange(0, n, 4, dtype=jnp.int32) if family.data == "labelled_subset" else None
     return keys, mesh, ts, data, feeds.batch_plan(keys.data, 0, n, labelled)
@@ -118,7 +118,7 @@ def check_two_jitted_steps(name, config):
     family = runtime.build_family(config)
     if family.data in feeds.TWO_DOMAINS:  # the same images in the config's second domain
         dataset = dataclasses.replace(dataset, second=in_domain(dataset, config.data.domain_b))
-    keys, mesh, ts, data, plan = one_device_start(family, dataset)
+    keys, mesh, ts, data, plan = one_device_start(family, dataset, config.data)
     before = jax.tree.map(np.array, ts["params"])
     multi_step = step_lib.make_multi_step(family, 8, mesh, slots=1, redraw=redraw)
     for _ in range(2):

@@ -432,23 +432,26 @@ def test_unit_discriminator_adaptation_classifies_both_domains_through_shared_la
 
 
 @pytest.mark.parametrize(
-    "adapt_with, recon_loss, style_dim, semantic_weight, resume",
-    [  # resumed where the networks differ (three trainings each); the other terms on one training
-        ("latent", "l1", 0, 0, False),
-        ("discriminator", "l1", 0, 0, True),
-        ("latent", "mse", 0, 2.0, False),
-        ("latent", "l1", 3, 0, True),
+    "adapt_with, recon_loss, style_dim, semantic_weight, matched_weight, resume",
+    [  # resumed where the networks or the data differ (three trainings each); the others on one training
+        ("latent", "l1", 0, 0, 0, False),
+        ("discriminator", "l1", 0, 0, 0, True),
+        ("latent", "mse", 0, 2.0, 0, False),
+        ("latent", "l1", 3, 0, 0, True),
+        ("latent", "l1", 0, 0, 3.0, True),
     ],
 )
 def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(
-    tmp_path, adapt_with, recon_loss, style_dim, semantic_weight, resume
+    tmp_path, adapt_with, recon_loss, style_dim, semantic_weight, matched_weight, resume
 ):
     dataset = two_domains("negative")
     config = tiny("unit", num_steps=4, checkpoint_every=2)
     config.data.name_b, config.data.domain_b = "", "negative"
     config.model.adapt_with, config.model.recon_loss = adapt_with, recon_loss
     config.model.style_dim, config.model.style_weight = style_dim, 0.7
-    config.model.semantic_weight = semantic_weight
+    config.model.semantic_weight, config.model.matched_weight = semantic_weight, matched_weight
+    if matched_weight:
+        config.data.match_b, config.data.match_count = "gromov_wasserstein", 12
     on_latent = adapt_with == "latent"
     family = runtime.build_family(config, dataset)
     assert [(u.name, u.networks) for u in family.updates] == [
@@ -478,6 +481,11 @@ def test_unit_loss_adds_up_its_weighted_terms_and_trains_resumably(
         terms += m.semantic_weight * record["gen/semantic"]
     else:
         assert "gen/semantic" not in record and "gen/semantic_agreement" not in record
+    if matched_weight:  # two cross-entropies of ten classes, and an agreement rate
+        assert 0 < record["gen/matched_ce"] < 20 and 0 <= record["gen/matched_agreement"] <= 1
+        terms += m.matched_weight * record["gen/matched_ce"]
+    else:
+        assert "gen/matched_ce" not in record and "gen/matched_agreement" not in record
     other = {"l1": "mse", "mse": "l1"}[recon_loss]
     assert f"gen/recon_{other}" not in record and f"gen/cycle_{other}" not in record
     disc_terms = record["disc/loss_a"] + record["disc/loss_b"]
@@ -515,17 +523,36 @@ def test_unit_semantic_loss_reads_translations_with_the_fixed_mnist_classifier()
         validate(config)
 
 
+def test_unit_matched_labels_need_the_matching_and_the_latent_classifier():
+    config = tiny("unit")
+    config.model.matched_weight = 1.0
+    with pytest.raises(ConfigError, match="matched_weight=1.0 .* set data.match_b='gromov_wasserstein'"):
+        validate(config)
+    config.data.match_b = "gromov_wasserstein"
+    validate(config)
+    config.model.adapt_with = "discriminator"
+    with pytest.raises(ConfigError, match="model.adapt_with='discriminator'; set model.adapt_with='latent'"):
+        validate(config)
+    config.data.match_b = "optimal"
+    with pytest.raises(ConfigError, match="data.match_b"):
+        validate(config)
+
+
 @pytest.mark.parametrize(
-    "adapt_with, semantic_weight", [("latent", 0), ("discriminator", 0), ("latent", 1.0)]
+    "adapt_with, semantic_weight, matched_weight",
+    [("latent", 0, 0), ("discriminator", 0, 0), ("latent", 1.0, 0), ("latent", 0, 1.0)],
 )
 def test_unit_never_reads_a_label_of_domain_b_and_reports_its_accuracy_there(
-    tmp_path, idx_dir, adapt_with, semantic_weight
+    tmp_path, idx_dir, adapt_with, semantic_weight, matched_weight
 ):
     """Domain B from another dataset (data.name_b): its labels are only read by evaluation; changing them
     changes the reported domain-B accuracy and nothing that training did (the semantic term's targets
-    on B are the source classifier's readings, not B's labels)."""
+    on B are the source classifier's readings, the matched labels come from the images, not B's labels)."""
     config = tiny("unit", num_steps=2)
     config.model.adapt_with, config.model.semantic_weight = adapt_with, semantic_weight
+    config.model.matched_weight = matched_weight
+    if matched_weight:
+        config.data.match_b, config.data.match_count = "gromov_wasserstein", 50
     config.data.source, config.data.idx_dir = "idx", str(idx_dir)
     dataset = load_dataset(config.data)
     assert not dataset.second.aligned and len(dataset.second.train_images) == 1347

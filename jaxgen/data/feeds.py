@@ -7,8 +7,9 @@
 - "paired_domains": {"image", "label", "image_b"}: each image in both domains (pix2pix's pairs).
 - "unpaired_domains": {"image", "label", "image_b"}: domain A from the first half of the training set,
   domain B from the second half (drawn with replacement), so no image is ever seen in both domains; the B
-  stream carries no labels. When domain B is another dataset (data.name_b), each domain uses all of its own
-  training images.
+  stream carries no labels (with data.match_b, "matched_label_b": labels found by matching the two
+  domains' images, jaxgen/data/matching.py). When domain B is another dataset (data.name_b), each domain
+  uses all of its own training images.
 
 Test batches (evaluation) hold "image", "label", "index" (the position in the split) and, for two domains
 whose test splits are the same images (aligned), "image_b" and "label_b". Domain B's own test split is
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import jax
@@ -55,6 +57,11 @@ def check(kind: str, data: ml_collections.ConfigDict, model_name: str) -> None:
             f"data.name_b={data.name_b!r}: model {model_name!r} trains on pairs, each image in both domains, "
             "so domain B must be a transform of data.name's images; set data.name_b=''"
         )
+    if data.match_b and kind != "unpaired_domains":
+        raise ConfigError(
+            f"data.match_b={data.match_b!r} labels an unpaired domain B; model {model_name!r} does not "
+            "train on unpaired domains: set data.match_b=''"
+        )
     if kind not in TWO_DOMAINS and data.domain_b:
         raise ConfigError(f"data.domain_b={data.domain_b!r} is for two-domain models; {model_name!r} has one")
     if data.redraw_domain_a and data.domain_a == "original":
@@ -66,9 +73,12 @@ def check(kind: str, data: ml_collections.ConfigDict, model_name: str) -> None:
         )
 
 
-def device_arrays(kind: str, dataset: Dataset, batch_size: int = 1) -> dict[str, np.ndarray]:
+def device_arrays(
+    kind: str, dataset: Dataset, batch_size: int = 1, data: ml_collections.ConfigDict | None = None
+) -> dict[str, np.ndarray]:
     """The host arrays the batches and the test pass read (uint8 images, int32 labels); ConfigError when
-    a batch of batch_size does not fit the training images."""
+    a batch of batch_size does not fit the training images. With data.match_b, also "matched_labels_b":
+    domain B's training images labelled by matching (jaxgen/data/matching.py), B's labels unread."""
     originals = dataset.train_originals  # data.redraw_domain_a: transformed afresh in every batch
     arrays = {
         "images": dataset.train_images if originals is None else originals,
@@ -84,11 +94,35 @@ def device_arrays(kind: str, dataset: Dataset, batch_size: int = 1) -> dict[str,
             half = len(dataset.train_images) // 2
             arrays.update(images=arrays["images"][:half], labels=arrays["labels"][:half])
             arrays["images_b"] = second.train_images[half:]
+    if data is not None and data.match_b:
+        arrays["matched_labels_b"] = matched_labels_b(arrays, data)
     if len(arrays["images"]) < batch_size:
         raise ConfigError(
             f"train.batch_size={batch_size} exceeds the {len(arrays['images'])} training images"
         )
     return arrays
+
+
+def matched_labels_b(arrays: dict[str, np.ndarray], data: ml_collections.ConfigDict) -> np.ndarray:
+    """data.match_b's labels of domain B's training images, from A's images and labels and B's images."""
+    from jaxgen.data import matching
+
+    start = time.perf_counter()
+    labels = matching.label_domain_b(
+        data.match_b,
+        arrays["images"],
+        arrays["labels"],
+        arrays["images_b"],
+        data.match_count,
+        data.match_epsilon,
+    )
+    print(
+        f"[jaxgen] domain B's {len(labels)} training images labelled by {data.match_b} matching of "
+        f"{min(data.match_count, len(labels))} images per domain in {time.perf_counter() - start:.0f} s "
+        f"(no label of B read); per digit {np.bincount(labels, minlength=10).tolist()}",
+        file=sys.stderr,
+    )
+    return labels
 
 
 def epoch_order(data_key: jax.Array, epoch: jax.Array | int, n: int) -> jax.Array:
@@ -159,6 +193,8 @@ def draw(
         n_b = data["images_b"].shape[0]
         pick = jax.random.randint(jax.random.fold_in(key, SECOND_DOMAIN_DRAW), (batch_size,), 0, n_b)
         batch["image_b"] = to_float(data["images_b"][pick])
+        if "matched_labels_b" in data:
+            batch["matched_label_b"] = data["matched_labels_b"][pick]
     return batch
 
 

@@ -638,7 +638,11 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
     With model.semantic_weight > 0, CyCADA's semantic consistency (Hoffman et al. 2018, arXiv:1711.03213):
     the packaged MNIST classifier, fixed, must read each B -> A translation as the digit it reads on the
     B image itself, and each A -> B translation as A's label, so no translation may swap digits (the
-    permutation failure, experiments/README.md); it reads A's domain, so domain A must be MNIST itself."""
+    permutation failure, experiments/README.md); it reads A's domain, so domain A must be MNIST itself.
+    With model.matched_weight > 0 (and data.match_b), cls also learns domain B's matched labels (found from
+    both domains' images by Gromov-Wasserstein matching, jaxgen/data/matching.py) on B's codes and on the
+    codes of B's translations to A: the matching says which digit of B is which where UNIT's losses, met by
+    any one-to-one matching of the two domains' digits, cannot (a quarter-turned digit)."""
     size, _, channels_a = setup.image_shape
     channels_b = setup.image_shape_b[-1]
     widths = layers.down_widths(model.width, (size // 4).bit_length() - 1)
@@ -751,6 +755,13 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
         if on_latent:
             logits = [run("cls", params, state, codes)[0] for codes in (mean_a, mean_ab)]
             terms["class_ce"] = sum(losses.softmax_cross_entropy(x, labels) for x in logits)
+        if model.matched_weight:
+            # domain B's labels found by matching the two domains' images (data.match_b), on B's codes and
+            # on the codes of B's translations to A, as A's labels are on A's and A -> B's
+            matched = batch["matched_label_b"]
+            logits_b = [run("cls", params, state, codes)[0] for codes in (mean_b, mean_ba)]
+            terms["matched_ce"] = sum(losses.softmax_cross_entropy(x, matched) for x in logits_b)
+            semantic_metrics["matched_agreement"] = jnp.mean(jnp.argmax(logits_b[0], -1) == matched)
         weights = {
             "kl": model.kl_weight,
             recon: model.recon_weight,
@@ -760,6 +771,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             "class_ce": model.class_weight,
             "style_cycle": model.style_weight,
             "semantic": model.semantic_weight,
+            "matched_ce": model.matched_weight,
         }
         loss = sum(weights[name] * value for name, value in terms.items()).mean()
         metrics = {name: value.mean() for name, value in terms.items()} | semantic_metrics
@@ -928,6 +940,16 @@ def _cyclegan_problem(model: ml_collections.ConfigDict, data: ml_collections.Con
 
 
 def _unit_problem(model: ml_collections.ConfigDict, data: ml_collections.ConfigDict) -> str | None:
+    if model.matched_weight and not data.match_b:
+        return (
+            f"model.matched_weight={model.matched_weight} trains the latent classifier on domain B's matched "
+            "labels: set data.match_b='gromov_wasserstein' (or model.matched_weight=0)"
+        )
+    if model.matched_weight and model.adapt_with != "latent":
+        return (
+            f"model.matched_weight={model.matched_weight} trains the classifier on the shared latent, but "
+            f"model.adapt_with={model.adapt_with!r}; set model.adapt_with='latent'"
+        )
     if model.semantic_weight and (data.name, data.domain_a, data.image_size) != ("mnist", "original", 32):
         return (
             f"model.semantic_weight={model.semantic_weight}: the semantic loss reads translations into "
@@ -971,6 +993,9 @@ def unit_options() -> ml_collections.ConfigDict:
     # CyCADA's semantic consistency: cross-entropy of the packaged MNIST classifier on each translation
     # against the digit it reads on the source image (B -> A) or A's label (A -> B); 0 = UNIT's losses only
     o.semantic_weight = 0.0
+    # the latent classifier's cross-entropy on domain B's matched labels (data.match_b: found from both
+    # domains' images and A's labels, never B's), on B's codes and on B -> A's; 0 = none
+    o.matched_weight = 0.0
     return o
 
 
@@ -1025,6 +1050,7 @@ MODELS = {
             "style_dim",
             "style_weight",
             "semantic_weight",
+            "matched_weight",
         ),
         check=_unit_problem,
     ),
