@@ -743,7 +743,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
                 jnp.mean(jnp.abs(read - drawn), axis=-1)
                 for read, drawn in zip(read_styles, styles["drawn"], strict=True)
             )
-        semantic_metrics = {}
+        agreements = {}  # rates of agreement with the labels a term teaches (not loss terms)
         if read_digit is not None:
             # the digit the source classifier reads on each B image is the one its translation must show
             read_b, read_ba = read_digit(b), read_digit(fake_a)
@@ -751,7 +751,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             terms["semantic"] = losses.softmax_cross_entropy(
                 read_ba, pseudo_labels
             ) + losses.softmax_cross_entropy(read_digit(fake_b), labels)
-            semantic_metrics["semantic_agreement"] = jnp.mean(jnp.argmax(read_ba, -1) == pseudo_labels)
+            agreements["semantic_agreement"] = jnp.mean(jnp.argmax(read_ba, -1) == pseudo_labels)
         if on_latent:
             logits = [run("cls", params, state, codes)[0] for codes in (mean_a, mean_ab)]
             terms["class_ce"] = sum(losses.softmax_cross_entropy(x, labels) for x in logits)
@@ -761,7 +761,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             matched = batch["matched_label_b"]
             logits_b = [run("cls", params, state, codes)[0] for codes in (mean_b, mean_ba)]
             terms["matched_ce"] = sum(losses.softmax_cross_entropy(x, matched) for x in logits_b)
-            semantic_metrics["matched_agreement"] = jnp.mean(jnp.argmax(logits_b[0], -1) == matched)
+            agreements["matched_agreement"] = jnp.mean(jnp.argmax(logits_b[0], -1) == matched)
         weights = {
             "kl": model.kl_weight,
             recon: model.recon_weight,
@@ -774,7 +774,7 @@ def make_unit(model: ml_collections.ConfigDict, setup: Setup) -> Family:
             "matched_ce": model.matched_weight,
         }
         loss = sum(weights[name] * value for name, value in terms.items()).mean()
-        metrics = {name: value.mean() for name, value in terms.items()} | semantic_metrics
+        metrics = {name: value.mean() for name, value in terms.items()} | agreements
         if on_latent:
             metrics["class_accuracy"] = jnp.mean(jnp.argmax(logits[0], -1) == labels)
         return loss, ({"loss": loss, **metrics}, state)
