@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgen import metrics
+
 METHODS = ("gromov_wasserstein",)
 
 
@@ -71,21 +73,6 @@ def gromov_wasserstein(
     return jax.lax.fori_loop(0, iterations, iterate, jnp.full((n, m), 1.0 / (n * m)))
 
 
-def nearest(queries: jax.Array, anchors: jax.Array, chunk: int = 1024) -> jax.Array:
-    """Index [Q] of each query's nearest anchor by pixel distance; queries [Q, ...], anchors [A, ...]."""
-    flat_anchors = anchors.reshape(anchors.shape[0], -1)
-    flat = queries.reshape(queries.shape[0], -1)
-    pad = -flat.shape[0] % chunk
-    blocks = jnp.pad(flat, ((0, pad), (0, 0))).reshape(-1, chunk, flat.shape[1])
-
-    def block(rows):
-        # |q - a|^2 = |q|^2 - 2 q.a + |a|^2: only the ordering matters here, and |q|^2 is the same for a row
-        scores = jnp.sum(jnp.square(flat_anchors), axis=1)[None, :] - 2.0 * rows @ flat_anchors.T
-        return jnp.argmin(scores, axis=1)
-
-    return jax.lax.map(block, blocks).reshape(-1)[: flat.shape[0]]
-
-
 @functools.partial(jax.jit, static_argnames=("count", "classes"))
 def matched_labels(
     images_a: jax.Array,
@@ -102,8 +89,10 @@ def matched_labels(
     a, b = images_a[:count], images_b[:count]
     coupling = gromov_wasserstein(normalised_distances(a), normalised_distances(b), epsilon)
     votes = coupling.T @ jax.nn.one_hot(labels_a[:count], classes)
-    anchor_labels = jnp.argmax(votes, axis=1)
-    return anchor_labels[nearest(images_b, b)].astype(jnp.int32)
+    flat = lambda x: x.reshape(x.shape[0], -1)  # noqa: E731
+    # the nearest matched image's label: a one-nearest-neighbour vote among the matched images
+    found = metrics.knn_predict(flat(b), jnp.argmax(votes, axis=1), flat(images_b), k=1, num_classes=classes)
+    return found.astype(jnp.int32)
 
 
 def label_domain_b(
