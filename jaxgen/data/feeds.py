@@ -31,7 +31,7 @@ import ml_collections
 import numpy as np
 
 from jaxgen.config import ConfigError
-from jaxgen.data import Dataset, domains, to_float
+from jaxgen.data import Dataset, domains, matching, to_float
 
 KINDS = ("labelled", "labelled_subset", "paired_domains", "unpaired_domains")
 TWO_DOMAINS = ("paired_domains", "unpaired_domains")
@@ -105,8 +105,6 @@ def device_arrays(
 
 def matched_labels_b(arrays: dict[str, np.ndarray], data: ml_collections.ConfigDict) -> np.ndarray:
     """data.match_b's labels of domain B's training images, from A's images and labels and B's images."""
-    from jaxgen.data import matching
-
     start = time.perf_counter()
     labels = matching.label_domain_b(
         data.match_b,

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen import metrics
+from jaxgen.data import to_float
 
 METHODS = ("gromov_wasserstein",)
 
@@ -102,6 +103,5 @@ def label_domain_b(
     if method not in METHODS:
         raise ValueError(f"unknown matching {method!r}; expected one of {METHODS}")
     count = min(count, len(images_a), len(images_b))
-    as_float = lambda x: jnp.asarray(x, jnp.float32) / 255.0  # noqa: E731
-    labels = matched_labels(as_float(images_a), jnp.asarray(labels_a), as_float(images_b), count, epsilon)
+    labels = matched_labels(to_float(images_a), jnp.asarray(labels_a), to_float(images_b), count, epsilon)
     return np.asarray(labels)
